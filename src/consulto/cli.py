@@ -1,0 +1,149 @@
+"""The ``consulto`` command: run the platform, load demo data, manage tokens, run benchmarks.
+
+consulto run [--port 8000] [--practitioners 60]   migrate, demo data, server + task worker
+consulto demo [--practitioners N] [--seed S]       load deterministic demo data (idempotent)
+consulto token create EMAIL [--name NAME]          print a new API token for that user
+consulto bench NAME [args...]                      run bench/NAME.py (see bench/README.md)
+consulto manage ARGS...                            any Django management command
+"""
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+DEMO_PASSWORD = "consulto-demo-2026"  # noqa: S105 - documented demo-only password
+
+
+def _django(debug: bool = False) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "consulto.settings")
+    if debug:
+        os.environ.setdefault("CONSULTO_DEBUG", "1")
+    import django
+
+    django.setup()
+
+
+def _manage(*args: str) -> None:
+    from django.core.management import call_command
+
+    call_command(*args)
+
+
+def cmd_run(options: argparse.Namespace) -> int:
+    # The demo server: debug pages on, plain HTTP on loopback.
+    os.environ.setdefault("CONSULTO_DEBUG", "1")
+    _django(debug=True)
+    _manage("migrate", "--no-input", "-v", "0")
+    _manage("demo", "--practitioners", str(options.practitioners), "--seed", str(options.seed))
+    env = dict(os.environ)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "consulto.cli", "manage", "db_worker"], env=env
+    )
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "consulto.asgi:application",
+            "--host",
+            options.host,
+            "--port",
+            str(options.port),
+            "--no-access-log",
+        ],
+        env=env,
+    )
+    print(f"\nConsulto is running on http://{options.host}:{options.port}/  (Ctrl+C to stop)\n")
+    try:
+        return server.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        for process in (server, worker):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in (server, worker):
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def cmd_demo(options: argparse.Namespace) -> int:
+    _django()
+    args = ["demo", "--practitioners", str(options.practitioners), "--seed", str(options.seed)]
+    if options.no_progress:
+        args.append("--no-progress")
+    _manage(*args)
+    return 0
+
+
+def cmd_token(options: argparse.Namespace) -> int:
+    _django()
+    _manage("token", options.action, options.email, "--name", options.name)
+    return 0
+
+
+def cmd_bench(options: argparse.Namespace) -> int:
+    root = Path(options.bench_dir)
+    script = root / f"{options.name}.py"
+    if not script.exists():
+        available = sorted(p.stem for p in root.glob("*.py") if not p.stem.startswith("_"))
+        print(f"No benchmark {options.name!r}. Available: {', '.join(available)}", file=sys.stderr)
+        return 2
+    return subprocess.call([sys.executable, str(script), *options.args])
+
+
+def cmd_manage(options: argparse.Namespace) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "consulto.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["consulto manage", *options.args])
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="consulto", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="migrate, load demo data and serve on http://127.0.0.1:8000")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--practitioners", type=int, default=60)
+    run.add_argument("--seed", type=int, default=2026)
+    run.set_defaults(func=cmd_run)
+
+    demo = sub.add_parser("demo", help="load deterministic demo data (idempotent)")
+    demo.add_argument("--practitioners", type=int, default=60)
+    demo.add_argument("--seed", type=int, default=2026)
+    demo.add_argument("--no-progress", action="store_true")
+    demo.set_defaults(func=cmd_demo)
+
+    token = sub.add_parser("token", help="API tokens")
+    token.add_argument("action", choices=["create"])
+    token.add_argument("email")
+    token.add_argument("--name", default="cli")
+    token.set_defaults(func=cmd_token)
+
+    bench = sub.add_parser("bench", help="run a benchmark script from bench/")
+    bench.add_argument("name")
+    bench.add_argument("args", nargs=argparse.REMAINDER)
+    bench.add_argument("--bench-dir", default=str(Path.cwd() / "bench"))
+    bench.set_defaults(func=cmd_bench)
+
+    manage = sub.add_parser("manage", help="run a Django management command")
+    manage.add_argument("args", nargs=argparse.REMAINDER)
+    manage.set_defaults(func=cmd_manage)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = build_parser().parse_args(argv)
+    return options.func(options) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
