@@ -1,0 +1,194 @@
+"""Who offers care, and where: organisations, sites, practitioners, specialties, memberships."""
+
+from zoneinfo import ZoneInfo, available_timezones
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from .rpps import luhn_ok, normalise_rpps, validate_rpps
+
+
+def validate_timezone(value: str) -> None:
+    if value not in available_timezones():
+        raise ValidationError(_("“%(value)s” is not a known time zone."), params={"value": value})
+
+
+class Specialty(models.Model):
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    label_fr = models.CharField(_("French label"), max_length=120)
+    label_en = models.CharField(_("English label"), max_length=120)
+    is_resource = models.BooleanField(_("centre or resource"), default=False)
+
+    class Meta:
+        verbose_name = _("specialty")
+        verbose_name_plural = _("specialties")
+        ordering = ["label_fr"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        return self.label_en if (get_language() or "fr").startswith("en") else self.label_fr
+
+
+class Organisation(models.Model):
+    class Kind(models.TextChoices):
+        PRACTICE = "practice", _("Practice")
+        HEALTH_CENTRE = "health_centre", _("Health centre")
+        HOSPITAL = "hospital", _("Hospital")
+        SCREENING_CENTRE = "screening_centre", _("Screening centre")
+        VACCINATION_CENTRE = "vaccination_centre", _("Vaccination centre")
+        REGULATION_CENTRE = "regulation_centre", _("Regulation centre (SAMU)")
+        SUPPORT_PROVIDER = "support_provider", _("Support provider")
+
+    name = models.CharField(_("name"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices, default=Kind.PRACTICE)
+    finess = models.CharField(_("FINESS number"), max_length=9, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Site(models.Model):
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="sites", verbose_name=_("organisation")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    address = models.CharField(_("address"), max_length=255)
+    postcode = models.CharField(_("postcode"), max_length=10, db_index=True)
+    city = models.CharField(_("city"), max_length=120, db_index=True)
+    latitude = models.FloatField(
+        _("latitude"), validators=[MinValueValidator(-90), MaxValueValidator(90)]
+    )
+    longitude = models.FloatField(
+        _("longitude"), validators=[MinValueValidator(-180), MaxValueValidator(180)]
+    )
+    timezone = models.CharField(
+        _("time zone"), max_length=64, default="Europe/Paris", validators=[validate_timezone]
+    )
+    access_details = models.TextField(_("access details"), blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("site")
+        verbose_name_plural = _("sites")
+        indexes = [models.Index(fields=["latitude", "longitude"], name="site_coordinates")]
+
+    def __str__(self) -> str:
+        return f"{self.name}, {self.city}"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class Practitioner(models.Model):
+    class RppsStatus(models.TextChoices):
+        VALID = "valid", _("Check digit valid")
+        TO_VERIFY = "to_verify", _("To verify")
+        VERIFIED = "verified", _("Verified")
+
+    class Sector(models.TextChoices):
+        SECTOR_1 = "1", _("Sector 1 (agreed fees)")
+        SECTOR_2 = "2", _("Sector 2 (fees with extra charges)")
+        SECTOR_3 = "3", _("Not contracted")
+        NONE = "", _("Not applicable")
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="practitioner",
+    )
+    title = models.CharField(_("title"), max_length=20, blank=True)
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100, db_index=True)
+    rpps = models.CharField(
+        _("RPPS number"), max_length=11, unique=True, validators=[validate_rpps]
+    )
+    rpps_status = models.CharField(
+        _("RPPS status"), max_length=16, choices=RppsStatus.choices, default=RppsStatus.TO_VERIFY
+    )
+    specialty = models.ForeignKey(
+        Specialty,
+        on_delete=models.PROTECT,
+        related_name="practitioners",
+        verbose_name=_("specialty"),
+    )
+    languages = models.CharField(
+        _("languages"), max_length=100, default="fr", help_text=_("ISO codes, comma-separated")
+    )
+    convention_sector = models.CharField(
+        _("convention sector"), max_length=1, choices=Sector.choices, blank=True, default="1"
+    )
+    accepts_new_patients = models.BooleanField(_("accepts new patients"), default=True)
+    video_enabled = models.BooleanField(_("video consultation"), default=False)
+    is_published = models.BooleanField(_("published"), default=True)
+    bio = models.TextField(_("presentation"), blank=True)
+
+    class Meta:
+        verbose_name = _("practitioner")
+        verbose_name_plural = _("practitioners")
+        indexes = [models.Index(fields=["specialty", "is_published"], name="practitioner_search")]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    def save(self, *args, **kwargs):
+        self.rpps = normalise_rpps(self.rpps)
+        if self.rpps_status != self.RppsStatus.VERIFIED:
+            # A failing check digit is not refused: support confirms the number instead.
+            self.rpps_status = (
+                self.RppsStatus.VALID if luhn_ok(self.rpps) else self.RppsStatus.TO_VERIFY
+            )
+        super().save(*args, **kwargs)
+
+    def clean(self) -> None:
+        self.rpps = normalise_rpps(self.rpps)
+        validate_rpps(self.rpps)
+
+    @property
+    def display_name(self) -> str:
+        return " ".join(p for p in (self.title, self.first_name, self.last_name) if p)
+
+
+class Membership(models.Model):
+    """A user's role in an organisation."""
+
+    class Role(models.TextChoices):
+        ADMIN = "admin", _("Organisation admin")
+        PRACTITIONER = "practitioner", _("Practitioner")
+        SECRETARY = "secretary", _("Secretary")
+        REGULATOR = "regulator", _("Regulator")
+        SUPPORT_AGENT = "support_agent", _("Support agent")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organisation", "role"], name="membership_unique_role"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} — {self.get_role_display()} — {self.organisation}"

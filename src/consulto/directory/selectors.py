@@ -1,0 +1,72 @@
+"""Read queries over the directory: practitioner search filters, distances."""
+
+import math
+
+from django.db.models import Avg, Q, QuerySet
+
+from .models import Practitioner, Site, Specialty
+
+EARTH_RADIUS_KM = 6371.0088
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(h)))
+
+
+def bounding_box(lat: float, lon: float, radius_km: float) -> tuple[float, float, float, float]:
+    dlat = math.degrees(radius_km / EARTH_RADIUS_KM)
+    dlon = math.degrees(radius_km / (EARTH_RADIUS_KM * max(math.cos(math.radians(lat)), 0.01)))
+    return lat - dlat, lat + dlat, lon - dlon, lon + dlon
+
+
+def practitioners_matching(
+    *,
+    specialty: str | None = None,
+    q: str | None = None,
+    near: tuple[float, float] | None = None,
+    radius_km: float | None = None,
+    video: bool = False,
+) -> QuerySet[Practitioner]:
+    """Published practitioners matching the filters (a bounding box stands for the radius)."""
+    qs = Practitioner.objects.filter(is_published=True)
+    if specialty:
+        qs = qs.filter(specialty__code=specialty)
+    if q:
+        for word in q.split()[:5]:
+            qs = qs.filter(
+                Q(last_name__icontains=word)
+                | Q(first_name__icontains=word)
+                | Q(specialty__label_fr__icontains=word)
+                | Q(specialty__label_en__icontains=word)
+            )
+    if video:
+        qs = qs.filter(video_enabled=True)
+    if near is not None and radius_km:
+        lat0, lat1, lon0, lon1 = bounding_box(near[0], near[1], radius_km)
+        sites = Site.objects.filter(latitude__range=(lat0, lat1), longitude__range=(lon0, lon1))
+        qs = qs.filter(agendas__site__in=sites, agendas__is_active=True)
+    return qs.distinct()
+
+
+def specialties() -> QuerySet[Specialty]:
+    return Specialty.objects.all()
+
+
+def place_coordinates(place: str) -> tuple[float, float] | None:
+    """The centre of the sites in a city (by name) or a postcode (or its first digits)."""
+    place = place.strip()
+    if not place:
+        return None
+    sites = Site.objects.all()
+    if place.isdigit():
+        sites = sites.filter(postcode__startswith=place)
+    else:
+        sites = sites.filter(city__iexact=place)
+    centre = sites.aggregate(lat=Avg("latitude"), lon=Avg("longitude"))
+    if centre["lat"] is None:
+        return None
+    return centre["lat"], centre["lon"]
