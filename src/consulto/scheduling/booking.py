@@ -1,0 +1,448 @@
+"""The only doors through which appointments change: hold, book, cancel, reschedule.
+
+Each function is one transaction. The database has the last word on rule 1 of DOMAIN.md: the
+exclusion constraint (PostgreSQL) or the triggers (SQLite) refuse an overlap on a capacity-1
+agenda; capacity N is re-checked under the agenda's row lock (PostgreSQL) or inside an IMMEDIATE
+transaction (SQLite, where writers are serialised). Whatever the database says no with (a
+constraint violation, a deadlock, a serialization failure) reaches callers as ``SlotTaken``.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from consulto.core.errors import DomainError, PermissionDenied
+from consulto.core.time import require_aware
+
+from . import availability as engine
+from .models import Agenda, Appointment, Motive, PatientProfile
+from .selectors import compute, load_inputs
+
+Status = Appointment.Status
+
+# PostgreSQL SQLSTATEs that mean "someone else got there first".
+RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
+
+
+class SlotTaken(DomainError):
+    code = "slot_taken"
+    status = 409
+    default_message = _("This slot has just been taken. Please choose another one.")
+
+
+class InvalidSlot(DomainError):
+    code = "invalid_slot"
+    status = 422
+    default_message = _("This time is not an available slot for this motive.")
+
+
+class HoldExpired(DomainError):
+    code = "hold_expired"
+    status = 409
+    default_message = _("Your reservation of this slot has expired. Please choose a slot again.")
+
+
+class CancellationTooLate(DomainError):
+    code = "cancellation_deadline_passed"
+    status = 409
+    default_message = _(
+        "It is too late to cancel this appointment online. Please call the practice."
+    )
+
+
+class IdempotencyKeyReused(DomainError):
+    code = "idempotency_key_reused"
+    status = 422
+    default_message = _("This idempotency key was already used for a different booking.")
+
+
+class NotActive(DomainError):
+    code = "not_active"
+    status = 409
+    default_message = _("This appointment is no longer active.")
+
+
+@dataclass(frozen=True)
+class PatientIdentity:
+    """Who the appointment is for, when no patient profile is chosen yet."""
+
+    first_name: str
+    last_name: str
+    birth_date: date
+    phone: str = ""
+    email: str = ""
+
+
+def hold(
+    *,
+    agenda: Agenda,
+    motive: Motive,
+    start: datetime,
+    held_by,
+    now: datetime | None = None,
+    minutes: int | None = None,
+) -> Appointment:
+    """Reserve a slot for a few minutes while the patient finishes the booking pages."""
+    now = now or timezone.now()
+    minutes = minutes or settings.CONSULTO_HOLD_MINUTES
+
+    def write() -> Appointment:
+        _reserve_check(agenda=agenda, motive=motive, start=start, now=now, enforce_openings=True)
+        return Appointment.objects.create(
+            agenda=agenda,
+            motive=motive,
+            start=start,
+            end=start + motive.duration,
+            status=Status.HELD,
+            channel=Appointment.Channel.ONLINE,
+            booked_by=held_by,
+            hold_expires_at=now + timedelta(minutes=minutes),
+            exclusive=agenda.capacity == 1,
+        )
+
+    held = _run_reservation(write, agenda_ids=[agenda.pk])
+    # The hold already stops counting at its expiry; this task only tidies its status.
+    transaction.on_commit(lambda: _enqueue_expiry(held.hold_expires_at))
+    return held
+
+
+def _enqueue_expiry(when: datetime) -> None:
+    from .tasks import expire_lapsed_holds
+
+    expire_lapsed_holds.using(run_after=when).enqueue()
+
+
+def book(
+    *,
+    agenda: Agenda,
+    motive: Motive,
+    start: datetime,
+    patient: PatientProfile | PatientIdentity,
+    booked_by,
+    channel: str = Appointment.Channel.ONLINE,
+    idempotency_key: str | None = None,
+    from_hold: Appointment | None = None,
+    enforce_openings: bool = True,
+    now: datetime | None = None,
+) -> Appointment:
+    """Book ``start`` for ``patient``; retried with the same key, return the first booking.
+
+    The returned appointment's ``replayed`` attribute says whether it is that first booking.
+    """
+    now = now or timezone.now()
+    require_aware(start, "start")
+
+    def write() -> Appointment:
+        if idempotency_key:
+            previous = _previous_booking(booked_by, idempotency_key)
+            if previous is not None:
+                _same_request_or_raise(previous, agenda=agenda, motive=motive, start=start)
+                previous.replayed = True
+                return previous
+        profile = _resolve_patient(patient, owner=booked_by)
+        held = _usable_hold(from_hold, booked_by=booked_by, agenda=agenda, start=start, now=now)
+        if held is not None:
+            held.status = Status.BOOKED
+            held.patient = profile
+            held.motive = motive
+            held.channel = channel
+            held.hold_expires_at = None
+            held.idempotency_key = idempotency_key
+            held.save(
+                update_fields=[
+                    "status",
+                    "patient",
+                    "motive",
+                    "channel",
+                    "hold_expires_at",
+                    "idempotency_key",
+                    "updated_at",
+                ]
+            )
+            return held
+        _reserve_check(
+            agenda=agenda, motive=motive, start=start, now=now, enforce_openings=enforce_openings
+        )
+        return Appointment.objects.create(
+            agenda=agenda,
+            motive=motive,
+            patient=profile,
+            start=start,
+            end=start + motive.duration,
+            status=Status.BOOKED,
+            channel=channel,
+            booked_by=booked_by,
+            idempotency_key=idempotency_key,
+            exclusive=agenda.capacity == 1,
+        )
+
+    try:
+        appointment = _run_reservation(write, agenda_ids=[agenda.pk])
+    except SlotTaken:
+        # Two retries of one request may race: the loser finds the winner's booking.
+        previous = _previous_booking(booked_by, idempotency_key) if idempotency_key else None
+        if previous is None:
+            raise
+        _same_request_or_raise(previous, agenda=agenda, motive=motive, start=start)
+        appointment, appointment.replayed = previous, True
+    appointment.replayed = getattr(appointment, "replayed", False)
+    return appointment
+
+
+def cancel(
+    *,
+    appointment: Appointment,
+    by,
+    reason: str = "",
+    as_staff: bool = False,
+    now: datetime | None = None,
+) -> Appointment:
+    """Cancel and free the slot at once; the appointment stays in history."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        _lock_agendas([appointment.agenda_id])
+        current = Appointment.objects.select_related("motive").get(pk=appointment.pk)
+        if current.status == Status.CANCELLED:
+            return current
+        if current.status not in (Status.BOOKED, Status.HELD):
+            raise NotActive()
+        if not as_staff:
+            _check_patient_may_change(current, by=by, now=now)
+        current.status = Status.CANCELLED
+        current.cancelled_at = now
+        current.cancelled_by = by
+        current.cancel_reason = reason[:255]
+        current.save(
+            update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason", "updated_at"]
+        )
+        return current
+
+
+def reschedule(
+    *,
+    appointment: Appointment,
+    new_start: datetime,
+    by,
+    new_agenda: Agenda | None = None,
+    as_staff: bool = False,
+    now: datetime | None = None,
+) -> Appointment:
+    """Book the new time and free the old one in one transaction; return the new appointment."""
+    now = now or timezone.now()
+    require_aware(new_start, "new_start")
+    agenda = new_agenda or appointment.agenda
+
+    def write() -> Appointment:
+        old = Appointment.objects.select_related("motive", "agenda").get(pk=appointment.pk)
+        if old.status != Status.BOOKED:
+            raise NotActive()
+        if not as_staff:
+            _check_patient_may_change(old, by=by, now=now)
+        motive = old.motive
+        if agenda.pk != old.agenda_id:
+            raise InvalidSlot(_("A motive can only be moved within its own agenda."))
+        old.status = Status.CANCELLED
+        old.cancelled_at = now
+        old.cancelled_by = by
+        old.cancel_reason = "rescheduled"
+        old.save(
+            update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason", "updated_at"]
+        )
+        _reserve_check(
+            agenda=agenda, motive=motive, start=new_start, now=now, enforce_openings=not as_staff
+        )
+        return Appointment.objects.create(
+            agenda=agenda,
+            motive=motive,
+            patient_id=old.patient_id,
+            start=new_start,
+            end=new_start + motive.duration,
+            status=Status.BOOKED,
+            channel=old.channel,
+            booked_by=old.booked_by,
+            exclusive=agenda.capacity == 1,
+            rescheduled_from=old,
+        )
+
+    return _run_reservation(write, agenda_ids=[appointment.agenda_id, agenda.pk])
+
+
+def expire_holds(*, now: datetime | None = None) -> int:
+    """Mark lapsed holds as expired. They already free their slot; this tidies them up."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        return Appointment.objects.filter(status=Status.HELD, hold_expires_at__lte=now).update(
+            status=Status.EXPIRED
+        )
+
+
+# Internals --------------------------------------------------------------------------------------
+
+
+def _run_reservation(write, *, agenda_ids: list[int]) -> Appointment:
+    """Run ``write`` in one transaction under the agendas' locks; map database refusals."""
+    try:
+        with transaction.atomic():
+            _lock_agendas(agenda_ids)
+            return write()
+    except IntegrityError as error:
+        raise SlotTaken() from error
+    except OperationalError as error:
+        if _sqlstate(error) in RETRYABLE_SQLSTATES:
+            raise SlotTaken() from error
+        raise
+
+
+def _sqlstate(error: Exception) -> str | None:
+    cause = error.__cause__
+    return getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)
+
+
+def _lock_agendas(agenda_ids: list[int]) -> None:
+    # One UPDATE per agenda, in id order so that two transactions never wait on each other
+    # crosswise. It takes the row lock for the rest of the transaction and bumps the version that
+    # keys cached availability.
+    for agenda_id in sorted(set(agenda_ids)):
+        Agenda.objects.filter(pk=agenda_id).update(version=F("version") + 1)
+
+
+def _reserve_check(
+    *, agenda: Agenda, motive: Motive, start: datetime, now: datetime, enforce_openings: bool
+) -> None:
+    """Inside the locked transaction: is ``start`` a slot, and is there still room?"""
+    if motive.agenda_id != agenda.pk or not motive.is_active:
+        raise InvalidSlot(_("This motive is not offered by this agenda."))
+    end = start + motive.duration
+    # Lapsed holds on this interval stop counting now, inside the lock.
+    Appointment.objects.filter(
+        agenda=agenda, status=Status.HELD, hold_expires_at__lte=now
+    ).overlapping(start, end).update(status=Status.EXPIRED)
+    if enforce_openings:
+        zone = agenda.site.zone
+        day = start.astimezone(zone).date()
+        inputs = load_inputs([agenda], start=day, days=1, now=now, with_busy=False)[agenda.pk]
+        offered = compute(inputs, motive=motive, start=day, days=1, now=now)
+        if not any(slot.start == start for slot in offered):
+            raise InvalidSlot()
+    overlapping = list(
+        Appointment.objects.active(now=now)
+        .filter(agenda=agenda)
+        .overlapping(start, end)
+        .values_list("start", "end")
+    )
+    if _peak(overlapping, start, end) >= agenda.capacity:
+        raise SlotTaken()
+
+
+def _peak(intervals: list[tuple[datetime, datetime]], start: datetime, end: datetime) -> int:
+    """The largest number of ``intervals`` in progress at any instant of [start, end)."""
+    edges = []
+    for a, b in intervals:
+        edges.append((max(a, start), 1))
+        edges.append((min(b, end), -1))
+    edges.sort(key=lambda e: (e[0], e[1]))  # an end at t frees its place before a start at t
+    peak = current = 0
+    for _instant, delta in edges:
+        current += delta
+        peak = max(peak, current)
+    return peak
+
+
+def _previous_booking(booked_by, key: str) -> Appointment | None:
+    if booked_by is None:
+        return None
+    return (
+        Appointment.objects.select_related("agenda", "motive", "patient")
+        .filter(booked_by=booked_by, idempotency_key=key)
+        .first()
+    )
+
+
+def _same_request_or_raise(previous: Appointment, *, agenda, motive, start) -> None:
+    if (previous.agenda_id, previous.motive_id, previous.start) != (agenda.pk, motive.pk, start):
+        raise IdempotencyKeyReused()
+
+
+def _resolve_patient(patient: PatientProfile | PatientIdentity, *, owner) -> PatientProfile:
+    if isinstance(patient, PatientProfile):
+        return patient
+    profile = PatientProfile.objects.filter(
+        owner=owner,
+        first_name__iexact=patient.first_name,
+        last_name__iexact=patient.last_name,
+        birth_date=patient.birth_date,
+    ).first()
+    if profile is None:
+        has_self = owner is not None and owner.patient_profiles.filter(relationship="self").exists()
+        return PatientProfile.objects.create(
+            owner=owner,
+            relationship=PatientProfile.Relationship.OTHER
+            if has_self
+            else PatientProfile.Relationship.SELF,
+            first_name=patient.first_name,
+            last_name=patient.last_name,
+            birth_date=patient.birth_date,
+            phone=patient.phone,
+            email=patient.email,
+        )
+    changed = [
+        name
+        for name in ("phone", "email")
+        if getattr(patient, name) and getattr(profile, name) != getattr(patient, name)
+    ]
+    for name in changed:
+        setattr(profile, name, getattr(patient, name))
+    if changed:
+        profile.save(update_fields=changed)
+    return profile
+
+
+def _usable_hold(hold_, *, booked_by, agenda, start, now) -> Appointment | None:
+    if hold_ is None:
+        return None
+    current = Appointment.objects.filter(pk=hold_.pk).first()
+    if (
+        current is None
+        or current.booked_by_id != getattr(booked_by, "pk", None)
+        or current.agenda_id != agenda.pk
+        or current.start != start
+    ):
+        raise HoldExpired()
+    if current.status == Status.HELD and current.hold_expires_at > now:
+        return current
+    if current.status == Status.HELD:
+        current.status = Status.EXPIRED
+        current.save(update_fields=["status", "updated_at"])
+    # The hold lapsed: book the slot afresh if it is still free.
+    return None
+
+
+def _check_patient_may_change(appointment: Appointment, *, by, now: datetime) -> None:
+    owner_id = appointment.patient.owner_id if appointment.patient_id else None
+    if by is None or by.pk not in {appointment.booked_by_id, owner_id}:
+        raise PermissionDenied()
+    deadline = appointment.start - timedelta(hours=appointment.motive.cancellation_deadline_hours)
+    if appointment.status == Status.BOOKED and now > deadline:
+        raise CancellationTooLate()
+
+
+__all__ = [
+    "CancellationTooLate",
+    "HoldExpired",
+    "IdempotencyKeyReused",
+    "InvalidSlot",
+    "NotActive",
+    "PatientIdentity",
+    "SlotTaken",
+    "book",
+    "cancel",
+    "engine",
+    "expire_holds",
+    "hold",
+    "reschedule",
+]

@@ -1,0 +1,102 @@
+"""Cached availability per agenda, invalidated by the agenda's version.
+
+The engine's result for (agenda, motive, dates) depends on the agenda's openings, absences and
+bookings, all of which bump ``Agenda.version`` when they change, and on "now" only through the
+booking window. So we cache slots computed without the window under a key that holds the version,
+and apply the window at read time: a write makes the old key unreachable at once, and readers
+share one computation per agenda state. Works the same on the local memory cache (embedded) and
+on Redis (production, shared by all workers).
+"""
+
+from datetime import UTC, date, datetime, timedelta
+
+from django.core.cache import cache
+
+from . import availability as engine
+from .models import Agenda, Motive
+from .selectors import load_inputs
+
+TTL_SECONDS = 15 * 60
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _key(agenda: Agenda, motive_id: int, start: date, days: int) -> str:
+    return f"slots:v1:{agenda.pk}:{agenda.version}:{motive_id}:{start.isoformat()}:{days}"
+
+
+def slots_for_many(
+    pairs: list[tuple[Agenda, Motive]],
+    *,
+    start: date,
+    days: int,
+    now: datetime,
+) -> dict[int, list[engine.Slot]]:
+    """Slots per agenda id for each (agenda, motive) pair, with the booking window applied.
+
+    Agendas must come with ``site`` selected. Misses are computed in one batch of queries.
+    """
+    keys = {agenda.pk: _key(agenda, motive.pk, start, days) for agenda, motive in pairs}
+    found = cache.get_many(list(keys.values())) if keys else {}
+    raw: dict[int, list[tuple[int, int, int]]] = {}
+    missing = []
+    now_seconds = _seconds(now)
+    for agenda, motive in pairs:
+        cached = found.get(keys[agenda.pk])
+        if cached is None or (cached[0] is not None and cached[0] <= now_seconds):
+            missing.append((agenda, motive))
+        else:
+            raw[agenda.pk] = cached[1]
+    if missing:
+        computed = _compute(missing, start=start, days=days, now=now)
+        cache.set_many({keys[pk]: value for pk, value in computed.items()}, TTL_SECONDS)
+        raw.update({pk: slots for pk, (_refresh, slots) in computed.items()})
+    return {
+        agenda.pk: _window(raw[agenda.pk], agenda=agenda, motive=motive, now=now)
+        for agenda, motive in pairs
+    }
+
+
+def _compute(pairs, *, start: date, days: int, now: datetime) -> dict[int, tuple]:
+    """Per agenda id: (when a hold lapses and the result goes stale, slots as epoch seconds)."""
+    inputs = load_inputs([a for a, _m in pairs], start=start, days=days, now=now)
+    # The booking window is applied on read: compute from the first instant of the dates.
+    early = datetime.combine(start - timedelta(days=2), datetime.min.time(), tzinfo=UTC)
+    result = {}
+    for agenda, motive in pairs:
+        agenda_inputs = inputs[agenda.pk]
+        slots = engine.compute_slots(
+            openings=agenda_inputs.openings,
+            absences=agenda_inputs.absences,
+            busy=agenda_inputs.busy,
+            motive=engine.MotiveRule(id=motive.pk, duration=motive.duration),
+            capacity=agenda_inputs.capacity,
+            start=start,
+            days=days,
+            zone=agenda_inputs.zone,
+            now=min(now, early),
+        )
+        refresh = agenda_inputs.refresh_at
+        result[agenda.pk] = (
+            _seconds(refresh) if refresh else None,
+            [(_seconds(s.start), _seconds(s.end), s.remaining) for s in slots],
+        )
+    return result
+
+
+def _seconds(moment: datetime) -> int:
+    return int((moment - _EPOCH).total_seconds())
+
+
+def _window(raw, *, agenda: Agenda, motive: Motive, now: datetime) -> list[engine.Slot]:
+    earliest = _seconds(now + timedelta(minutes=motive.min_notice_minutes))
+    latest = _seconds(now + timedelta(days=motive.max_advance_days))
+    zone = agenda.site.zone
+    return [
+        engine.Slot(
+            start=datetime.fromtimestamp(a, zone),
+            end=datetime.fromtimestamp(b, zone),
+            remaining=remaining,
+        )
+        for a, b, remaining in raw
+        if earliest <= a <= latest
+    ]

@@ -1,0 +1,344 @@
+"""Agendas and what is booked into them: motives, openings, absences, patients, appointments.
+
+Rule 1 of DOMAIN.md (no overlap on a capacity-1 agenda) is enforced by the database itself: an
+exclusion constraint on PostgreSQL and triggers on SQLite (see the migrations). Capacity N is
+enforced by ``booking.py`` under the agenda's row lock. All changes go through ``booking.py``.
+"""
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from consulto.directory.models import Organisation, Practitioner, Site
+
+
+class Agenda(models.Model):
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="agendas",
+        verbose_name=_("organisation"),
+    )
+    practitioner = models.ForeignKey(
+        Practitioner,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="agendas",
+        verbose_name=_("practitioner"),
+    )
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, related_name="agendas", verbose_name=_("main site")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    capacity = models.PositiveSmallIntegerField(
+        _("capacity"),
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(500)],
+        help_text=_("1 for a person; N for a resource that takes N patients at once."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    online_booking = models.BooleanField(_("open to online booking"), default=True)
+    # Bumped in every transaction that changes what is booked here: the row lock that serialises
+    # capacity checks, and the key that invalidates cached availability.
+    version = models.BigIntegerField(default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("agenda")
+        verbose_name_plural = _("agendas")
+        constraints = [models.CheckConstraint(condition=Q(capacity__gte=1), name="agenda_capacity")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self.site.zone
+
+
+class Motive(models.Model):
+    class Mode(models.TextChoices):
+        IN_PERSON = "in_person", _("In person")
+        VIDEO = "video", _("Video")
+        HOME = "home", _("Home visit")
+
+    agenda = models.ForeignKey(
+        Agenda, on_delete=models.CASCADE, related_name="motives", verbose_name=_("agenda")
+    )
+    label = models.CharField(_("label"), max_length=200)
+    duration_minutes = models.PositiveSmallIntegerField(
+        _("duration (minutes)"), validators=[MinValueValidator(5), MaxValueValidator(480)]
+    )
+    mode = models.CharField(_("mode"), max_length=16, choices=Mode.choices, default=Mode.IN_PERSON)
+    open_to_new_patients = models.BooleanField(_("open to new patients"), default=True)
+    online = models.BooleanField(_("bookable online"), default=True)
+    instructions = models.TextField(_("instructions for the patient"), blank=True)
+    min_notice_minutes = models.PositiveIntegerField(_("not sooner than (minutes)"), default=60)
+    max_advance_days = models.PositiveIntegerField(_("not later than (days)"), default=90)
+    cancellation_deadline_hours = models.PositiveIntegerField(
+        _("cancellation deadline (hours before)"), default=4
+    )
+    follow_up = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("follow-up motive"),
+    )
+    follow_up_after_days = models.PositiveSmallIntegerField(
+        _("follow-up after (days)"), null=True, blank=True
+    )
+    colour = models.CharField(_("colour"), max_length=7, default="#2e6fd8")
+    position = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("motive")
+        verbose_name_plural = _("motives")
+        ordering = ["agenda", "position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(duration_minutes__gte=5), name="motive_duration")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def duration(self) -> timedelta:
+        return timedelta(minutes=self.duration_minutes)
+
+
+class Opening(models.Model):
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, _("Monday")
+        TUESDAY = 1, _("Tuesday")
+        WEDNESDAY = 2, _("Wednesday")
+        THURSDAY = 3, _("Thursday")
+        FRIDAY = 4, _("Friday")
+        SATURDAY = 5, _("Saturday")
+        SUNDAY = 6, _("Sunday")
+
+    class Repeat(models.IntegerChoices):
+        WEEKLY = 1, _("Every week")
+        EVERY_SECOND_WEEK = 2, _("Every second week")
+
+    agenda = models.ForeignKey(
+        Agenda, on_delete=models.CASCADE, related_name="openings", verbose_name=_("agenda")
+    )
+    site = models.ForeignKey(
+        Site, on_delete=models.PROTECT, related_name="openings", verbose_name=_("site")
+    )
+    weekday = models.PositiveSmallIntegerField(_("day"), choices=Weekday.choices)
+    start_time = models.TimeField(_("from"))
+    end_time = models.TimeField(_("to"))
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    every_weeks = models.PositiveSmallIntegerField(
+        _("repeat"), choices=Repeat.choices, default=Repeat.WEEKLY
+    )
+    motives = models.ManyToManyField(Motive, related_name="openings", verbose_name=_("motives"))
+
+    class Meta:
+        verbose_name = _("opening")
+        verbose_name_plural = _("openings")
+        ordering = ["agenda", "weekday", "start_time"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_time__gt=models.F("start_time")), name="opening_order"
+            ),
+            models.CheckConstraint(condition=Q(weekday__lte=6), name="opening_weekday"),
+            models.CheckConstraint(condition=Q(every_weeks__in=[1, 2]), name="opening_repeat"),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
+                name="opening_validity",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start_time:%H:%M}–{self.end_time:%H:%M}"
+
+
+class Absence(models.Model):
+    agenda = models.ForeignKey(
+        Agenda, on_delete=models.CASCADE, related_name="absences", verbose_name=_("agenda")
+    )
+    start = models.DateTimeField(_("from"))
+    end = models.DateTimeField(_("to"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("absence")
+        verbose_name_plural = _("absences")
+        indexes = [models.Index(fields=["agenda", "start"], name="absence_agenda_start")]
+        constraints = [
+            models.CheckConstraint(condition=Q(end__gt=models.F("start")), name="absence_order")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agenda}: {self.start:%Y-%m-%d %H:%M} – {self.end:%Y-%m-%d %H:%M}"
+
+
+class PatientProfile(models.Model):
+    """The identity of a person who is booked, owned by a patient account or made by staff."""
+
+    class Relationship(models.TextChoices):
+        SELF = "self", _("Myself")
+        CHILD = "child", _("My child")
+        PARENT = "parent", _("My parent")
+        SPOUSE = "spouse", _("My partner")
+        OTHER = "other", _("Someone else close to me")
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="patient_profiles",
+        verbose_name=_("account"),
+    )
+    relationship = models.CharField(
+        _("relationship"), max_length=16, choices=Relationship.choices, default=Relationship.SELF
+    )
+    first_name = models.CharField(_("first name"), max_length=100)
+    last_name = models.CharField(_("last name"), max_length=100)
+    birth_date = models.DateField(_("birth date"))
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    ins = models.CharField(_("INS"), max_length=15, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("patient")
+        verbose_name_plural = _("patients")
+        indexes = [models.Index(fields=["owner", "last_name"], name="patient_owner")]
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+class AppointmentQuerySet(models.QuerySet):
+    def active(self, *, now=None):
+        """Appointments that occupy their time: not cancelled, not an expired hold."""
+        qs = self.exclude(status__in=Appointment.FREEING_STATUSES)
+        if now is not None:
+            qs = qs.exclude(status=Appointment.Status.HELD, hold_expires_at__lte=now)
+        return qs
+
+    def overlapping(self, start, end):
+        return self.filter(start__lt=end, end__gt=start)
+
+
+class Appointment(models.Model):
+    class Status(models.TextChoices):
+        HELD = "held", _("Held")
+        BOOKED = "booked", _("Booked")
+        ARRIVED = "arrived", _("In the waiting room")
+        IN_PROGRESS = "in_progress", _("In progress")
+        SEEN = "seen", _("Seen")
+        NO_SHOW = "no_show", _("Did not come")
+        CANCELLED = "cancelled", _("Cancelled")
+        EXPIRED = "expired", _("Hold expired")
+
+    class Channel(models.TextChoices):
+        ONLINE = "online", _("Online")
+        PRACTITIONER = "practitioner", _("Practitioner")
+        SECRETARY = "secretary", _("Secretary")
+        REGULATOR = "regulator", _("Regulator")
+        API = "api", _("API")
+
+    FREEING_STATUSES = (Status.CANCELLED, Status.EXPIRED)
+
+    agenda = models.ForeignKey(
+        Agenda, on_delete=models.PROTECT, related_name="appointments", verbose_name=_("agenda")
+    )
+    motive = models.ForeignKey(
+        Motive, on_delete=models.PROTECT, related_name="appointments", verbose_name=_("motive")
+    )
+    patient = models.ForeignKey(
+        PatientProfile,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appointments",
+        verbose_name=_("patient"),
+    )
+    start = models.DateTimeField(_("start"))
+    end = models.DateTimeField(_("end"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.BOOKED
+    )
+    channel = models.CharField(
+        _("channel"), max_length=16, choices=Channel.choices, default=Channel.ONLINE
+    )
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("booked by"),
+    )
+    # NULL, not "", when absent: the unique constraint must ignore bookings without a key.
+    idempotency_key = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001
+    hold_expires_at = models.DateTimeField(_("hold expires at"), null=True, blank=True)
+    # True on capacity-1 agendas: the database refuses any overlap between such rows.
+    exclusive = models.BooleanField(default=True, editable=False)
+    rescheduled_from = models.OneToOneField(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="rescheduled_to",
+        verbose_name=_("moved from"),
+    )
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    cancelled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("cancelled by"),
+    )
+    cancel_reason = models.CharField(_("cancellation reason"), max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AppointmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
+        ordering = ["start"]
+        indexes = [
+            models.Index(fields=["agenda", "start", "end"], name="appointment_agenda_time"),
+            models.Index(fields=["patient", "start"], name="appointment_patient"),
+            models.Index(fields=["booked_by", "start"], name="appointment_booker"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gt=models.F("start")), name="appointment_order"
+            ),
+            models.UniqueConstraint(
+                fields=["booked_by", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="appointment_idempotency",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="held") | Q(hold_expires_at__isnull=False),
+                name="appointment_hold_expiry",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agenda} {self.start:%Y-%m-%d %H:%M} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status not in self.FREEING_STATUSES

@@ -1,0 +1,128 @@
+"""Practitioner search with next availabilities, in a fixed number of queries.
+
+Directory filters pick the practitioners; their agendas, motives and (cached) slots are loaded
+in batches, so the number of queries does not grow with the number of results.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from consulto.directory.models import Practitioner, Site
+from consulto.directory.selectors import distance_km, practitioners_matching
+
+from . import availability as engine
+from .cache import slots_for_many
+from .models import Agenda, Motive
+
+SORTS = ("earliest", "distance", "name")
+
+
+@dataclass
+class SearchHit:
+    practitioner: Practitioner
+    agenda: Agenda
+    motive: Motive
+    site: Site
+    distance_km: float | None
+    slots: list[engine.Slot] = field(default_factory=list)
+
+    @property
+    def first_available(self) -> datetime | None:
+        return self.slots[0].start if self.slots else None
+
+
+@dataclass
+class SearchResult:
+    count: int
+    hits: list[SearchHit]
+
+
+def search_practitioners(
+    *,
+    specialty: str | None = None,
+    q: str | None = None,
+    near: tuple[float, float] | None = None,
+    radius_km: float | None = None,
+    mode: str | None = None,
+    sort: str = "earliest",
+    limit: int = 20,
+    offset: int = 0,
+    days: int | None = None,
+    now: datetime | None = None,
+) -> SearchResult:
+    now = now or timezone.now()
+    days = days or settings.CONSULTO_SEARCH_DAYS
+    video = mode == Motive.Mode.VIDEO
+    practitioners = {
+        p.pk: p
+        for p in practitioners_matching(
+            specialty=specialty, q=q, near=near, radius_km=radius_km, video=video
+        ).select_related("specialty")
+    }
+    agendas = list(
+        Agenda.objects.filter(
+            practitioner_id__in=practitioners, is_active=True, online_booking=True
+        )
+        .select_related("site")
+        .order_by("practitioner_id", "id")
+    )
+    motives = _default_motives([a.pk for a in agendas], video=video)
+
+    hits: list[SearchHit] = []
+    seen: set[int] = set()
+    for agenda in agendas:
+        motive = motives.get(agenda.pk)
+        if motive is None or agenda.practitioner_id in seen:
+            continue
+        distance = None
+        if near is not None:
+            distance = distance_km(near[0], near[1], agenda.site.latitude, agenda.site.longitude)
+            if radius_km and distance > radius_km:
+                continue
+        seen.add(agenda.practitioner_id)
+        hits.append(
+            SearchHit(practitioners[agenda.practitioner_id], agenda, motive, agenda.site, distance)
+        )
+
+    if sort == "name":
+        hits.sort(key=lambda h: (h.practitioner.last_name, h.practitioner.first_name))
+        page = hits[offset : offset + limit]
+        _fill_slots(page, now=now, days=days)
+    elif sort == "distance" and near is not None:
+        hits.sort(key=lambda h: (h.distance_km, h.practitioner.last_name))
+        page = hits[offset : offset + limit]
+        _fill_slots(page, now=now, days=days)
+    else:
+        # Earliest availability needs every hit's slots before a page can be cut.
+        _fill_slots(hits, now=now, days=days)
+        far = now + timedelta(days=365)
+        hits.sort(key=lambda h: (h.first_available or far, h.distance_km or 0, h.practitioner.pk))
+        page = hits[offset : offset + limit]
+    return SearchResult(count=len(hits), hits=page)
+
+
+def _fill_slots(hits: list[SearchHit], *, now: datetime, days: int) -> None:
+    if not hits:
+        return
+    start = now.astimezone(hits[0].agenda.zone).date()
+    slots = slots_for_many([(h.agenda, h.motive) for h in hits], start=start, days=days, now=now)
+    for hit in hits:
+        hit.slots = slots[hit.agenda.pk]
+
+
+def _default_motives(agenda_ids: list[int], *, video: bool) -> dict[int, Motive]:
+    """Per agenda, the motive a new patient would book first (video ones for a video search)."""
+    motives = Motive.objects.filter(agenda_id__in=agenda_ids, is_active=True, online=True).order_by(
+        "agenda_id", "-open_to_new_patients", "position", "id"
+    )
+    if video:
+        motives = motives.filter(mode=Motive.Mode.VIDEO)
+    else:
+        motives = motives.exclude(mode=Motive.Mode.VIDEO)
+    chosen: dict[int, Motive] = {}
+    for motive in motives:
+        chosen.setdefault(motive.agenda_id, motive)
+    return chosen

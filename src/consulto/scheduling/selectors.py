@@ -1,0 +1,165 @@
+"""Read queries for scheduling: availability inputs in a fixed number of queries, slots.
+
+``load_inputs`` gathers everything the pure engine needs for any number of agendas in four
+queries (openings, their motives, absences, busy intervals), whatever the number of agendas.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.db.models import Q, QuerySet
+
+from . import availability as engine
+from .models import Absence, Agenda, Appointment, Motive, Opening
+
+
+@dataclass
+class AgendaInputs:
+    zone: ZoneInfo
+    capacity: int
+    openings: list[engine.Opening] = field(default_factory=list)
+    absences: list[engine.Interval] = field(default_factory=list)
+    busy: list[engine.Interval] = field(default_factory=list)
+    # When the first hold among ``busy`` lapses: results computed from these inputs are stale then.
+    refresh_at: datetime | None = None
+
+
+def motive_rule(motive: Motive) -> engine.MotiveRule:
+    return engine.MotiveRule(
+        id=motive.pk,
+        duration=timedelta(minutes=motive.duration_minutes),
+        min_notice=timedelta(minutes=motive.min_notice_minutes),
+        max_advance=timedelta(days=motive.max_advance_days),
+    )
+
+
+def utc_span(start: date, days: int) -> tuple[datetime, datetime]:
+    """A UTC range that covers those local dates in every zone on Earth."""
+    low = datetime.combine(start - timedelta(days=1), time(0), tzinfo=UTC)
+    return low, low + timedelta(days=days + 2)
+
+
+def load_inputs(
+    agendas: list[Agenda],
+    *,
+    start: date,
+    days: int,
+    now: datetime,
+    with_busy: bool = True,
+    exclude_ids: tuple[int, ...] = (),
+) -> dict[int, AgendaInputs]:
+    """Engine inputs per agenda id. ``agendas`` must come with ``site`` selected."""
+    inputs = {a.pk: AgendaInputs(zone=a.site.zone, capacity=a.capacity) for a in agendas}
+    if not inputs:
+        return inputs
+    ids = list(inputs)
+    low, high = utc_span(start, days)
+    last_day = start + timedelta(days=days)
+
+    openings = list(
+        Opening.objects.filter(agenda_id__in=ids, valid_from__lte=last_day)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=start))
+        .values_list(
+            "id",
+            "agenda_id",
+            "weekday",
+            "start_time",
+            "end_time",
+            "valid_from",
+            "valid_until",
+            "every_weeks",
+        )
+    )
+    motives_of: dict[int, set[int]] = defaultdict(set)
+    if openings:
+        through = Opening.motives.through.objects.filter(opening_id__in=[o[0] for o in openings])
+        for opening_id, motive_id in through.values_list("opening_id", "motive_id"):
+            motives_of[opening_id].add(motive_id)
+    for opening_id, agenda_id, weekday, t0, t1, v0, v1, every in openings:
+        inputs[agenda_id].openings.append(
+            engine.Opening(
+                weekday=weekday,
+                start=t0,
+                end=t1,
+                motive_ids=frozenset(motives_of[opening_id]),
+                valid_from=v0,
+                valid_until=v1,
+                every_weeks=every,
+            )
+        )
+
+    for agenda_id, a0, a1 in Absence.objects.filter(
+        agenda_id__in=ids, start__lt=high, end__gt=low
+    ).values_list("agenda_id", "start", "end"):
+        inputs[agenda_id].absences.append(engine.Interval(a0, a1))
+
+    if with_busy:
+        busy = (
+            Appointment.objects.active(now=now)
+            .filter(agenda_id__in=ids, start__lt=high, end__gt=low)
+            .exclude(pk__in=exclude_ids)
+            .values_list("agenda_id", "start", "end", "hold_expires_at")
+        )
+        for agenda_id, b0, b1, lapses in busy:
+            agenda_inputs = inputs[agenda_id]
+            agenda_inputs.busy.append(engine.Interval(b0, b1))
+            if lapses is not None and (
+                agenda_inputs.refresh_at is None or lapses < agenda_inputs.refresh_at
+            ):
+                agenda_inputs.refresh_at = lapses
+    return inputs
+
+
+def agenda_slots(
+    *,
+    agenda: Agenda,
+    motive: Motive,
+    start: date,
+    days: int,
+    now: datetime,
+    limit: int | None = None,
+) -> list[engine.Slot]:
+    inputs = load_inputs([agenda], start=start, days=days, now=now)[agenda.pk]
+    return compute(inputs, motive=motive, start=start, days=days, now=now, limit=limit)
+
+
+def compute(
+    inputs: AgendaInputs,
+    *,
+    motive: Motive,
+    start: date,
+    days: int,
+    now: datetime,
+    limit: int | None = None,
+) -> list[engine.Slot]:
+    return engine.compute_slots(
+        openings=inputs.openings,
+        absences=inputs.absences,
+        busy=inputs.busy,
+        motive=motive_rule(motive),
+        capacity=inputs.capacity,
+        start=start,
+        days=days,
+        zone=inputs.zone,
+        now=now,
+        limit=limit,
+    )
+
+
+def get_agenda(agenda_id: int) -> Agenda | None:
+    return Agenda.objects.select_related("site").filter(pk=agenda_id, is_active=True).first()
+
+
+def appointments_of(user) -> "QuerySet[Appointment]":
+    """Appointments a patient account may see: those it booked or made for its profiles."""
+    return (
+        Appointment.objects.filter(Q(booked_by=user) | Q(patient__owner=user))
+        .exclude(status__in=(Appointment.Status.HELD, Appointment.Status.EXPIRED))
+        .select_related("agenda__site", "agenda__practitioner", "motive", "patient")
+    )
+
+
+def appointment_of(user, appointment_id: int) -> Appointment | None:
+    return appointments_of(user).filter(pk=appointment_id).first()

@@ -1,0 +1,124 @@
+"""Shared fixtures: a small, real world of one practice with a GP agenda and a vaccination line."""
+
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from consulto.directory.models import Organisation, Practitioner, Site, Specialty
+from consulto.directory.rpps import luhn_check_digit
+from consulto.directory.services import load_specialties
+from consulto.scheduling.models import Agenda, Motive, Opening, PatientProfile
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def valid_rpps(n: int) -> str:
+    first_ten = f"10{n:08d}"
+    return first_ten + luhn_check_digit(first_ten)
+
+
+def next_weekday(weekday: int, *, weeks_ahead: int = 1) -> date:
+    """A date on that weekday at least ``weeks_ahead`` weeks from today."""
+    today = date.today()
+    return today + timedelta(days=(weekday - today.weekday()) % 7 + 7 * weeks_ahead)
+
+
+def at(day: date, hour: int, minute: int = 0, zone: ZoneInfo = PARIS) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=zone)
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user(email="alice@example.org", password="x" * 12)
+
+
+@pytest.fixture
+def other_user(django_user_model):
+    return django_user_model.objects.create_user(email="bob@example.org", password="x" * 12)
+
+
+@pytest.fixture
+def world(db):
+    """A GP with Mon–Fri 9–12 and 14–18 openings, and a vaccination line of capacity 6."""
+    load_specialties()  # transactional tests flush what the data migration loaded
+    organisation = Organisation.objects.create(name="Cabinet des Lilas")
+    site = Site.objects.create(
+        organisation=organisation,
+        name="Cabinet des Lilas",
+        address="12 rue des Lilas",
+        postcode="75019",
+        city="Paris",
+        latitude=48.8777,
+        longitude=2.3925,
+    )
+    gp = Practitioner.objects.create(
+        title="Dr",
+        first_name="Claire",
+        last_name="Martin",
+        rpps=valid_rpps(1),
+        specialty=Specialty.objects.get(code="medecin-generaliste"),
+        video_enabled=True,
+    )
+    agenda = Agenda.objects.create(
+        organisation=organisation, practitioner=gp, site=site, name="Dr Martin"
+    )
+    first = Motive.objects.create(agenda=agenda, label="Première consultation", duration_minutes=30)
+    follow_up = Motive.objects.create(
+        agenda=agenda, label="Consultation de suivi", duration_minutes=15, position=1
+    )
+    video = Motive.objects.create(
+        agenda=agenda, label="Téléconsultation", duration_minutes=15, mode="video", position=2
+    )
+    valid_from = date.today() - timedelta(days=60)
+    for weekday in range(5):
+        for start, end in ((time(9), time(12)), (time(14), time(18))):
+            opening = Opening.objects.create(
+                agenda=agenda,
+                site=site,
+                weekday=weekday,
+                start_time=start,
+                end_time=end,
+                valid_from=valid_from,
+            )
+            opening.motives.set([first, follow_up, video])
+
+    centre = Organisation.objects.create(name="Centre de vaccination", kind="vaccination_centre")
+    centre_site = Site.objects.create(
+        organisation=centre,
+        name="Gymnase",
+        address="1 avenue Jean Jaurès",
+        postcode="69007",
+        city="Lyon",
+        latitude=45.745,
+        longitude=4.842,
+    )
+    line = Agenda.objects.create(organisation=centre, site=centre_site, name="Ligne 1", capacity=6)
+    flu = Motive.objects.create(agenda=line, label="Vaccination grippe", duration_minutes=10)
+    for weekday in range(6):
+        opening = Opening.objects.create(
+            agenda=line,
+            site=centre_site,
+            weekday=weekday,
+            start_time=time(8),
+            end_time=time(18),
+            valid_from=valid_from,
+        )
+        opening.motives.set([flu])
+
+    class World:
+        pass
+
+    w = World()
+    w.organisation, w.site, w.gp, w.agenda = organisation, site, gp, agenda
+    w.first, w.follow_up, w.video = first, follow_up, video
+    w.line, w.flu = line, flu
+    w.monday = next_weekday(0)
+    return w
+
+
+@pytest.fixture
+def patient(user):
+    return PatientProfile.objects.create(
+        owner=user, first_name="Alice", last_name="Durand", birth_date=date(1980, 5, 17)
+    )
