@@ -1,0 +1,31 @@
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_home_page_offers_a_search_in_french(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert 'lang="fr"' in response.content.decode()
+
+
+def test_a_search_by_city_lists_practitioners_with_their_next_slots(client, world):
+    response = client.get("/", {"specialty": "medecin-generaliste", "where": "Paris"})
+    page = response.content.decode()
+    assert "Dr Claire Martin" in page
+    assert 'class="slot"' in page
+
+
+def test_an_unknown_place_says_why_nothing_was_found(client, world):
+    page = client.get("/", {"where": "Atlantis"}).content.decode()
+    assert "Dr Claire Martin" not in page
+    assert 'role="status"' in page
+
+
+def test_the_page_is_available_in_english(client, world):
+    page = client.get("/en/").content.decode()
+    assert 'lang="en"' in page
+
+
+def test_the_home_page_speaks_french(client):
+    assert "Prenez rendez-vous" in client.get("/").content.decode()
