@@ -1,0 +1,158 @@
+"""The demo dataset: deterministic, realistic, idempotent, and usable with the demo logins."""
+
+import itertools
+from collections import Counter
+from datetime import date, datetime, time
+from io import StringIO
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.core.management import call_command
+
+from consulto.demo.generator import (
+    DEMO_LOGINS,
+    DEMO_PASSWORD,
+    generate,
+    load_cities,
+    plan_directory,
+)
+from consulto.demo.models import DemoDataset
+from consulto.directory.models import Organisation, Practitioner, Site
+from consulto.scheduling import selectors
+from consulto.scheduling.models import Absence, Agenda, Appointment, Motive, Opening
+
+TODAY = date(2026, 11, 23)
+NOW = datetime.combine(TODAY, time(0)).astimezone()
+
+
+@pytest.fixture
+def demo(db):
+    return generate(practitioners=16, seed=11, today=TODAY, progress=False)
+
+
+def test_the_same_seed_plans_the_same_directory_and_another_seed_does_not():
+    first = plan_directory(seed=3, practitioners=50, today=TODAY)
+    again = plan_directory(seed=3, practitioners=50, today=TODAY)
+    other = plan_directory(seed=4, practitioners=50, today=TODAY)
+    assert first == again
+    assert [p.last_name for p in first.practitioners] != [p.last_name for p in other.practitioners]
+
+
+def test_the_cities_are_real_french_places_with_coordinates():
+    cities = load_cities()
+    names = {c.name for c in cities}
+    assert {"Paris", "Lyon", "Marseille", "Bordeaux"} <= names
+    for city in cities:
+        assert (41 <= city.lat <= 51.2 and -5.2 <= city.lon <= 9.6) or city.postcode.startswith(
+            "97"
+        )
+        assert len(city.postcode) == 5
+
+
+def test_a_second_run_adds_nothing(demo):
+    before = Appointment.objects.count(), Practitioner.objects.count()
+    again = generate(practitioners=16, seed=11, today=TODAY, progress=False)
+    assert again.created is False
+    assert (Appointment.objects.count(), Practitioner.objects.count()) == before
+    other = generate(practitioners=99, seed=1, today=TODAY, progress=False)
+    assert other.created is False and "already holds" in other.message
+    assert DemoDataset.objects.count() == 1
+
+
+def test_the_command_prints_progress_and_the_demo_logins(db):
+    out, err = StringIO(), StringIO()
+    call_command("demo", practitioners=12, seed=5, stdout=out, stderr=err)
+    text = out.getvalue()
+    for login in DEMO_LOGINS:
+        assert login.email in text
+    assert DEMO_PASSWORD in text
+    assert Practitioner.objects.count() >= 12
+
+
+def test_demo_logins_work_and_their_addresses_are_verified(demo, client):
+    for login in DEMO_LOGINS:
+        assert client.login(email=login.email, password=login.password), login.email
+        assert EmailAddress.objects.get(email=login.email).verified
+        client.logout()
+
+
+def test_specialties_are_weighted_as_in_real_life():
+    plan = plan_directory(seed=2, practitioners=400, today=TODAY)
+    counts = Counter(p.specialty for p in plan.practitioners)
+    most_common, _ = counts.most_common(1)[0]
+    assert most_common == "medecin-generaliste"
+    assert len(counts) >= 12
+
+
+def test_every_kind_of_organisation_and_a_capacity_six_vaccination_line(demo):
+    kinds = set(Organisation.objects.values_list("kind", flat=True))
+    assert kinds == {choice.value for choice in Organisation.Kind}
+    vaccination = Agenda.objects.filter(organisation__kind=Organisation.Kind.VACCINATION_CENTRE)
+    assert vaccination.filter(capacity=6).exists()
+    assert Site.objects.exclude(timezone="Europe/Paris").count() < Site.objects.count()
+
+
+def test_openings_have_lunch_breaks_and_some_are_every_second_week(demo):
+    assert Opening.objects.filter(every_weeks=2).exists()
+    # A GP's Monday is two openings (morning, afternoon) with a gap between them.
+    gp = Agenda.objects.filter(practitioner__specialty__code="medecin-generaliste").first()
+    monday = sorted(gp.openings.filter(weekday=0).values_list("start_time", "end_time"))
+    assert len(monday) >= 2 and monday[0][1] < monday[1][0]
+    assert Absence.objects.exists()
+
+
+def test_motives_per_specialty_have_the_usual_durations(demo):
+    gp_motives = Motive.objects.filter(agenda__practitioner__specialty__code="medecin-generaliste")
+    durations = {m.label: m.duration_minutes for m in gp_motives}
+    assert any(15 <= d <= 20 for d in durations.values())
+    assert gp_motives.filter(mode=Motive.Mode.VIDEO, duration_minutes=15).exists()
+    assert Motive.objects.filter(duration_minutes=30, open_to_new_patients=True).exists()
+
+
+def test_about_forty_percent_of_the_next_two_weeks_is_booked(demo):
+    agendas = list(Agenda.objects.filter(capacity=1).select_related("site"))
+    free = selectors.load_inputs(agendas, start=TODAY, days=14, now=NOW)
+    empty = selectors.load_inputs(agendas, start=TODAY, days=14, now=NOW, with_busy=False)
+    offered = taken = 0
+    for agenda in agendas:
+        motive = min(agenda.motives.all(), key=lambda m: m.duration_minutes)
+        kwargs = dict(motive=motive, start=TODAY, days=14, now=NOW)
+        all_slots = len(selectors.compute(empty[agenda.pk], **kwargs))
+        offered += all_slots
+        taken += all_slots - len(selectors.compute(free[agenda.pk], **kwargs))
+    assert offered > 0
+    assert 0.3 <= taken / offered <= 0.55
+
+
+def test_booked_appointments_lie_inside_openings_and_never_overlap(demo):
+    agenda = (
+        Agenda.objects.filter(capacity=1, appointments__status=Appointment.Status.BOOKED)
+        .select_related("site")
+        .first()
+    )
+    inputs = selectors.load_inputs([agenda], start=TODAY, days=14, now=NOW, with_busy=False)
+    starts = set()
+    for motive in agenda.motives.all():
+        for slot in selectors.compute(
+            inputs[agenda.pk], motive=motive, start=TODAY, days=14, now=NOW
+        ):
+            starts.add((motive.pk, slot.start))
+    booked = agenda.appointments.filter(status=Appointment.Status.BOOKED, start__gte=NOW)
+    assert booked.exists()
+    for appointment in booked:
+        assert (appointment.motive_id, appointment.start) in starts
+    spans = sorted(
+        Appointment.objects.active(now=NOW)
+        .filter(agenda__capacity=1)
+        .values_list("agenda_id", "start", "end")
+    )
+    for (a1, _, end), (a2, start, _) in itertools.pairwise(spans):
+        assert a1 != a2 or end <= start
+
+
+def test_history_has_seen_no_show_and_cancelled_appointments(demo):
+    past = Appointment.objects.filter(end__lte=NOW)
+    statuses = set(past.values_list("status", flat=True))
+    assert {Appointment.Status.SEEN, Appointment.Status.NO_SHOW} <= statuses
+    assert Appointment.objects.filter(status=Appointment.Status.CANCELLED).exists()
+    assert not past.filter(status=Appointment.Status.BOOKED).exists()
