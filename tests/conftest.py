@@ -28,6 +28,14 @@ def at(day: date, hour: int, minute: int = 0, zone: ZoneInfo = PARIS) -> datetim
     return datetime.combine(day, time(hour, minute), tzinfo=zone)
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with no cached availability: ids are reused after a rollback."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def user(django_user_model):
     return django_user_model.objects.create_user(email="alice@example.org", password="x" * 12)

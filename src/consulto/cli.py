@@ -14,8 +14,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-DEMO_PASSWORD = "consulto-demo-2026"  # noqa: S105 - documented demo-only password
-
 
 def _django(debug: bool = False) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "consulto.settings")
@@ -40,7 +38,7 @@ def cmd_run(options: argparse.Namespace) -> int:
     _manage("demo", "--practitioners", str(options.practitioners), "--seed", str(options.seed))
     env = dict(os.environ)
     worker = subprocess.Popen(
-        [sys.executable, "-m", "consulto.cli", "manage", "db_worker"], env=env
+        [sys.executable, "-m", "consulto.cli", "manage", "db_worker", "--no-reload"], env=env
     )
     server = subprocess.Popen(
         [

@@ -29,3 +29,14 @@ def test_the_page_is_available_in_english(client, world):
 
 def test_the_home_page_speaks_french(client):
     assert "Prenez rendez-vous" in client.get("/").content.decode()
+
+
+def test_slots_of_an_overseas_practice_show_in_its_own_local_time(client, world):
+    # A practice in La Réunion (UTC+4) opening at 09:00 local time: its patients read 09:00,
+    # not the 06:00 it is in Paris.
+    world.site.timezone = "Indian/Reunion"
+    world.site.save()
+    world.agenda.openings.exclude(start_time="09:00").delete()
+    page = client.get("/", {"specialty": "medecin-generaliste"}).content.decode()
+    assert '<span class="slot">09:00</span>' in page
+    assert '<span class="slot">06:00</span>' not in page

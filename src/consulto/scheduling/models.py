@@ -11,10 +11,15 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from consulto.directory.models import Organisation, Practitioner, Site
+
+
+def bump_versions(agenda_ids) -> None:
+    """Mark these agendas changed: their cached availability is no longer reachable."""
+    Agenda.objects.filter(pk__in=list(agenda_ids)).update(version=F("version") + 1)
 
 
 class Agenda(models.Model):
@@ -55,6 +60,20 @@ class Agenda(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        # Never write back a version read earlier: bookings may have bumped it since. An edit
+        # of the agenda itself (capacity, site...) bumps it too, so cached slots are dropped.
+        if self.pk is not None and not self._state.adding and "update_fields" not in kwargs:
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.name != "version"
+            ]
+            super().save(*args, **kwargs)
+            bump_versions([self.pk])
+            return
+        super().save(*args, **kwargs)
 
     @property
     def zone(self) -> ZoneInfo:
