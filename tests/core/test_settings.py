@@ -22,6 +22,7 @@ def base_env(tmp_path):
     env.update(DJANGO_SETTINGS_MODULE="consulto.settings", CONSULTO_DATA_DIR=str(tmp_path))
     env.pop("DATABASE_URL", None)
     env.pop("REDIS_URL", None)
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)  # set for the browser tests only
     return env
 
 

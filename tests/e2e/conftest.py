@@ -29,7 +29,8 @@ PHONE = {"width": 375, "height": 740}
 DESKTOP = {"width": 1280, "height": 900}
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
-# between browser steps are still plain synchronous code.
+# between browser steps are still plain synchronous code. (Subprocesses that check production
+# settings drop this variable: see tests/core/test_settings.py.)
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 

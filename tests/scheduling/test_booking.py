@@ -221,6 +221,7 @@ def test_a_capacity_agenda_takes_n_patients_at_once_and_no_more(world, patient, 
 
 
 def test_every_write_bumps_the_agenda_version(world, patient, user):
+    world.agenda.refresh_from_db()
     before = world.agenda.version
     appointment = book(world, at(world.monday, 9), patient, user)
     booking.cancel(appointment=appointment, by=user)
