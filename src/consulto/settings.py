@@ -70,9 +70,10 @@ INSTALLED_APPS = [
     "channels",
     "django_tasks",
     "django_tasks_db",
+    "consulto.core",  # before allauth: its templates override allauth's layout
+    "ninja",  # serves the OpenAPI docs page from its own static files, no CDN
     "allauth",
     "allauth.account",
-    "consulto.core",
     "consulto.directory",
     "consulto.scheduling",
     "consulto.patients",

@@ -223,3 +223,9 @@ def test_search_query_count_does_not_grow_with_results(client, world):
 def test_openapi_schema_and_docs_are_served(client):
     assert client.get("/api/v1/openapi.json").status_code == 200
     assert client.get("/api/v1/docs").status_code == 200
+
+
+def test_the_api_docs_page_loads_nothing_from_another_site(client):
+    page = client.get("/api/v1/docs").content.decode()
+    assert "swagger-ui-bundle.js" in page
+    assert "https://" not in page and "http://" not in page
