@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "allauth.account",
     "consulto.directory",
     "consulto.scheduling",
+    "consulto.notifications",
     "consulto.patients",
     "consulto.api",
     "consulto.demo",
@@ -91,8 +92,28 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "django_ratelimit.middleware.RatelimitMiddleware",
 ]
+
+# Pages load nothing from any other site: no CDN, no font service, no analytics.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "media-src": ["'self'", "blob:"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'self'"],
+        "object-src": ["'none'"],
+    }
+}
+RATELIMIT_VIEW = "consulto.patients.views.rate_limited"
 
 ROOT_URLCONF = "consulto.urls"
 ASGI_APPLICATION = "consulto.asgi.application"
@@ -171,6 +192,8 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # ...and about 80 bits of entropy: 12 mixed characters, or longer with fewer kinds.
+    {"NAME": "consulto.core.passwords.CnilPasswordValidator"},
 ]
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
@@ -178,6 +201,10 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/ip,5/5m/key"}
+# The e-mail is verified by a code typed in the same page: a patient in the middle of a booking
+# does not leave it (and its held slot) to click a link.
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 LOGIN_REDIRECT_URL = "/"
 
 # Internationalisation --------------------------------------------------------------------------
@@ -229,7 +256,20 @@ EMAIL_BACKEND = os.environ.get(
 )
 EMAIL_HOST = os.environ.get("CONSULTO_EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("CONSULTO_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("CONSULTO_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("CONSULTO_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = env_flag("CONSULTO_EMAIL_TLS", False)
+EMAIL_TIMEOUT = 10  # a stuck relay fails the attempt; the outbox retries it later
 DEFAULT_FROM_EMAIL = os.environ.get("CONSULTO_FROM_EMAIL", "Consulto <no-reply@consulto.local>")
+
+# Notifications
+CONSULTO_SITE_URL = os.environ.get("CONSULTO_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+CONSULTO_SMS_BACKEND = os.environ.get(
+    "CONSULTO_SMS_BACKEND",
+    "consulto.notifications.sms.ConsoleBackend"
+    if DEBUG
+    else "consulto.notifications.sms.FileBackend",
+)
 
 # Consulto --------------------------------------------------------------------------------------
 CONSULTO_HOLD_MINUTES = int(os.environ.get("CONSULTO_HOLD_MINUTES", "7"))

@@ -38,5 +38,6 @@ def test_slots_of_an_overseas_practice_show_in_its_own_local_time(client, world)
     world.site.save()
     world.agenda.openings.exclude(start_time="09:00").delete()
     page = client.get("/", {"specialty": "medecin-generaliste"}).content.decode()
-    assert '<span class="slot">09:00</span>' in page
-    assert '<span class="slot">06:00</span>' not in page
+    assert 'class="slot" aria-label="lundi' in page or 'class="slot"' in page
+    assert ">09:00</button>" in page
+    assert ">06:00</button>" not in page

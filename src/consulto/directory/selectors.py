@@ -30,6 +30,8 @@ def practitioners_matching(
     near: tuple[float, float] | None = None,
     radius_km: float | None = None,
     video: bool = False,
+    language: str | None = None,
+    sector: str | None = None,
 ) -> QuerySet[Practitioner]:
     """Published practitioners matching the filters (a bounding box stands for the radius)."""
     qs = Practitioner.objects.filter(is_published=True)
@@ -45,6 +47,16 @@ def practitioners_matching(
             )
     if video:
         qs = qs.filter(video_enabled=True)
+    if language:
+        # ``languages`` holds ISO codes separated by commas: "fr,en,ar".
+        qs = qs.filter(
+            Q(languages=language)
+            | Q(languages__startswith=f"{language},")
+            | Q(languages__endswith=f",{language}")
+            | Q(languages__contains=f",{language},")
+        )
+    if sector:
+        qs = qs.filter(convention_sector=sector)
     if near is not None and radius_km:
         lat0, lat1, lon0, lon1 = bounding_box(near[0], near[1], radius_km)
         sites = Site.objects.filter(latitude__range=(lat0, lat1), longitude__range=(lon0, lon1))

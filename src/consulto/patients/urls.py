@@ -2,4 +2,17 @@ from django.urls import path
 
 from . import views
 
-urlpatterns = [path("", views.home, name="home")]
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("praticien/<int:pk>/", views.practitioner, name="practitioner"),
+    path("reserver/", views.hold, name="hold"),
+    path("reserver/<int:hold_id>/", views.booking_page, name="booking"),
+    path("rendez-vous/", views.appointments, name="appointments"),
+    path("rendez-vous/<int:pk>/", views.appointment, name="appointment"),
+    path("rendez-vous/<int:pk>/annuler/", views.cancel, name="cancel"),
+    path("rendez-vous/<int:pk>/deplacer/", views.move, name="move"),
+    path("rendez-vous/<int:pk>/calendrier.ics", views.calendar_file, name="calendar_file"),
+    path("proches/", views.relatives, name="relatives"),
+    path("proches/<int:pk>/", views.relative, name="relative"),
+    path("proches/<int:pk>/supprimer/", views.remove_relative, name="remove_relative"),
+]

@@ -1,51 +1,413 @@
-"""Patient-facing pages: the home page and its practitioner search."""
+"""Patient pages: search, a practitioner's page, the booking flow, my appointments, relatives.
 
-from collections import OrderedDict
-from datetime import timedelta
+Views parse input, call one selector or service, and render; rules live in the services.
+"""
 
-from django.shortcuts import render
+import uuid
+from datetime import date, timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+from django_ratelimit.decorators import ratelimit
 
-from consulto.directory.selectors import place_coordinates
+from consulto.core.errors import DomainError
+from consulto.directory.selectors import place_coordinates, specialties
+from consulto.notifications.ics import appointment_ics
+from consulto.scheduling import booking
+from consulto.scheduling.models import Appointment
 from consulto.scheduling.search import search_practitioners
 
-from .forms import SearchForm
+from . import selectors, services
+from .forms import RelativeForm, SearchForm, SelfForm, WhoForm
 
+PAGE_SIZE = 20
 DAYS_SHOWN = 5
 SLOTS_PER_DAY = 4
 RADIUS_KM = 25
+SESSION_HOLD = "consulto_hold"
 
 
+# Search -----------------------------------------------------------------------------------------
+
+
+@require_GET
 def home(request):
     form = SearchForm(request.GET or None)
-    context = {"form": form, "searched": False}
+    context = {"form": form, "searched": False, "specialties": _specialty_labels()}
     if form.is_bound and form.is_valid():
-        context.update(_search(form.cleaned_data))
+        context.update(_search(request, form.cleaned_data))
     return render(request, "patients/home.html", context)
 
 
-def _search(data) -> dict:
+def _specialty_labels() -> list[str]:
+    return [s.label for s in specialties().order_by("label_fr")]
+
+
+def _search(request, data) -> dict:
     where = data["where"]
     near = place_coordinates(where) if where else None
+    page_number = data["page"] or 1
     if where and near is None:
         return {"searched": True, "hits": [], "problem": _("We do not know this place yet.")}
+    sort = data["sort"] or "earliest"
     result = search_practitioners(
-        specialty=data["specialty"].code if data["specialty"] else None,
+        specialty=data["specialty_code"],
+        q=data["name"],
         near=near,
         radius_km=RADIUS_KM if near else None,
         mode="video" if data["video"] else None,
-        sort="earliest",
-        limit=20,
+        within_days=int(data["within"]) if data["within"] else None,
+        language=data["language"] or None,
+        sector=data["sector"] or None,
+        sort=sort if (sort != "distance" or near) else "earliest",
+        limit=PAGE_SIZE,
+        offset=(page_number - 1) * PAGE_SIZE,
     )
     today = timezone.localdate()
     days = [today + timedelta(days=i) for i in range(DAYS_SHOWN)]
     cards = []
     for hit in result.hits:
-        per_day: OrderedDict = OrderedDict((d, []) for d in days)
+        per_day: dict = {d: [] for d in days}
         for slot in hit.slots:
             local_day = slot.start.date()
             if local_day in per_day and len(per_day[local_day]) < SLOTS_PER_DAY:
                 per_day[local_day].append(slot.start)
         cards.append({"hit": hit, "days": per_day})
-    return {"searched": True, "hits": cards, "count": result.count, "radius": RADIUS_KM}
+    pages = Paginator(range(result.count), PAGE_SIZE)
+    page = pages.get_page(page_number)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return {
+        "searched": True,
+        "hits": cards,
+        "count": result.count,
+        "radius": RADIUS_KM,
+        "page": page,
+        "query": query.urlencode(),
+        "filtered": any(data[k] for k in ("video", "within", "language", "sector")),
+        "problem": None,
+    }
+
+
+# A practitioner's page --------------------------------------------------------------------------
+
+
+@require_GET
+def practitioner(request, pk: int):
+    found = selectors.published_practitioner(pk)
+    if found is None:
+        raise Http404
+    agendas = [a for a in found.bookable_agendas if a.online_motives]
+    known = request.GET.get("known")  # "yes" / "no": has the patient consulted before?
+    chosen_agenda = _pick(agendas, request.GET.get("agenda"))
+    motives = chosen_agenda.online_motives if chosen_agenda else []
+    if known == "no":
+        motives = [m for m in motives if m.open_to_new_patients]
+    motive = _pick(motives, request.GET.get("motive"))
+    week = None
+    if motive is not None:
+        motive.agenda = chosen_agenda
+        week = selectors.week_of_slots(motive=motive, week=parse_date(request.GET.get("week", "")))
+    context = {
+        "practitioner": found,
+        "agendas": agendas,
+        "agenda": chosen_agenda,
+        "motives": motives,
+        "motive": motive,
+        "known": known,
+        "asks_known": any(
+            not m.open_to_new_patients
+            for m in (chosen_agenda.online_motives if chosen_agenda else [])
+        ),
+        "week": week,
+    }
+    template = (
+        "patients/_week.html" if request.headers.get("HX-Request") else "patients/practitioner.html"
+    )
+    return render(request, template, context)
+
+
+def _pick(items, wanted):
+    if not items:
+        return None
+    if len(items) == 1 and wanted is None:
+        return items[0]
+    try:
+        wanted_id = int(wanted)
+    except (TypeError, ValueError):
+        return None if len(items) > 1 else items[0]
+    return next((i for i in items if i.pk == wanted_id), None)
+
+
+def practitioner_url(motive, *, week: date | None = None, fragment: str = "slots") -> str:
+    params = {"agenda": motive.agenda_id, "motive": motive.pk}
+    if week:
+        params["week"] = week.isoformat()
+    url = reverse("practitioner", args=[motive.agenda.practitioner_id])
+    return f"{url}?{urlencode(params)}#{fragment}"
+
+
+# The booking flow -------------------------------------------------------------------------------
+
+
+@require_POST
+@ratelimit(key="user_or_ip", rate="30/10m", method="POST")
+def hold(request):
+    motive = selectors.bookable_motive(
+        agenda_id=_int(request.POST.get("agenda")), motive_id=_int(request.POST.get("motive"))
+    )
+    start = parse_datetime(request.POST.get("start", "") or "")
+    if motive is None or start is None or start.tzinfo is None:
+        raise Http404
+    try:
+        held = services.hold_slot(
+            motive=motive,
+            start=start,
+            user=request.user,
+            replacing=request.session.get(SESSION_HOLD),
+        )
+    except booking.SlotTaken:
+        messages.error(
+            request,
+            _("Sorry, this slot has just been taken by someone else. Here are the free slots now."),
+        )
+        return redirect(practitioner_url(motive, week=start.date()))
+    except DomainError as error:
+        messages.error(request, str(error.message))
+        return redirect(practitioner_url(motive, week=start.date()))
+    request.session[SESSION_HOLD] = held.pk
+    return redirect("booking", hold_id=held.pk)
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _my_hold(request, hold_id: int) -> Appointment:
+    """The hold of this visitor: the one in their session, or one their account made."""
+    held = (
+        Appointment.objects.select_related(
+            "agenda__site", "agenda__practitioner__specialty", "motive"
+        )
+        .filter(pk=hold_id, status__in=(Appointment.Status.HELD, Appointment.Status.EXPIRED))
+        .first()
+    )
+    if held is None:
+        raise Http404
+    in_session = request.session.get(SESSION_HOLD) == held.pk
+    owned = request.user.is_authenticated and held.booked_by_id == request.user.pk
+    if not (in_session or owned) or (held.booked_by_id and not owned):
+        raise Http404
+    return held
+
+
+@ratelimit(key="user_or_ip", rate="30/10m", method="POST")
+def booking_page(request, hold_id: int):
+    held = _my_hold(request, hold_id)
+    now = timezone.now()
+    context = {"held": held, "motive": held.motive, "practitioner": held.agenda.practitioner}
+    lapsed = held.status == Appointment.Status.EXPIRED or held.hold_expires_at <= now
+    if not request.user.is_authenticated:
+        return render(request, "patients/booking_login.html", context | {"lapsed": lapsed})
+    if held.booked_by_id is None and not lapsed:
+        try:
+            held = booking.claim_hold(hold_id=held.pk, by=request.user)
+        except booking.HoldExpired:
+            lapsed = True
+    own = selectors.own_profile(request.user)
+    if own is None:
+        return _ask_own_identity(request, context)
+    profiles = list(selectors.profiles_of(request.user))
+    needs_instructions = bool(held.motive.instructions.strip())
+    who = WhoForm(
+        request.POST if request.method == "POST" else None,
+        profiles=profiles,
+        needs_instructions=needs_instructions,
+    )
+    relative_form = RelativeForm(request.POST if request.method == "POST" else None, prefix="new")
+    context |= {
+        "who": who,
+        "relative_form": relative_form,
+        "lapsed": lapsed,
+        "idempotency_key": request.POST.get("idempotency_key") or uuid.uuid4().hex,
+    }
+    if request.method != "POST" or not who.is_valid():
+        return render(request, "patients/booking.html", context)
+    if who.cleaned_data["patient"] == WhoForm.NEW:
+        if not relative_form.is_valid():
+            return render(request, "patients/booking.html", context)
+        patient = services.save_relative(user=request.user, data=relative_form.cleaned_data)
+    else:
+        patient = next((p for p in profiles if str(p.pk) == who.cleaned_data["patient"]), None)
+        if patient is None:
+            raise Http404
+    try:
+        appointment = services.confirm_booking(
+            hold_id=held.pk,
+            user=request.user,
+            patient=patient,
+            idempotency_key=f"web:{request.POST.get('idempotency_key', '')[:64]}",
+        )
+    except booking.SlotTaken:
+        messages.error(
+            request,
+            _(
+                "Sorry, your reservation lapsed and this slot has been taken meanwhile. "
+                "Here are the free slots now."
+            ),
+        )
+        return redirect(practitioner_url(held.motive, week=held.start.date()))
+    except DomainError as error:
+        messages.error(request, str(error.message))
+        return redirect(practitioner_url(held.motive, week=held.start.date()))
+    request.session.pop(SESSION_HOLD, None)
+    messages.success(
+        request, _("Your appointment is booked. A confirmation has been sent by e-mail.")
+    )
+    return redirect("appointment", pk=appointment.pk)
+
+
+def _ask_own_identity(request, context):
+    form = SelfForm(request.POST if request.method == "POST" else None, prefix="me")
+    if request.method == "POST" and form.is_valid():
+        services.save_own_profile(user=request.user, data=form.cleaned_data)
+        return redirect(request.path)
+    return render(request, "patients/booking_identity.html", context | {"form": form})
+
+
+# My appointments --------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def appointments(request):
+    upcoming, past = selectors.my_appointments(request.user)
+    return render(request, "patients/appointments.html", {"upcoming": upcoming, "past": past})
+
+
+@login_required
+@require_GET
+def appointment(request, pk: int):
+    found = _mine(request, pk)
+    now = timezone.now()
+    deadline = found.start - timedelta(hours=found.motive.cancellation_deadline_hours)
+    return render(
+        request,
+        "patients/appointment.html",
+        {
+            "appointment": found,
+            "upcoming": found.status == Appointment.Status.BOOKED and found.end > now,
+            "deadline": deadline,
+            "too_late": now > deadline,
+        },
+    )
+
+
+def _mine(request, pk: int) -> Appointment:
+    found = selectors.my_appointment(request.user, pk)
+    if found is None:
+        raise Http404
+    return found
+
+
+@login_required
+@require_POST
+def cancel(request, pk: int):
+    found = _mine(request, pk)
+    try:
+        services.cancel_appointment(user=request.user, appointment=found)
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(request, _("Your appointment is cancelled; the slot is free for others."))
+    return redirect("appointment", pk=pk)
+
+
+@login_required
+def move(request, pk: int):
+    found = _mine(request, pk)
+    if request.method == "POST":
+        new_start = parse_datetime(request.POST.get("start", "") or "")
+        if new_start is None or new_start.tzinfo is None:
+            raise Http404
+        try:
+            moved = services.move_appointment(
+                user=request.user, appointment=found, new_start=new_start
+            )
+        except DomainError as error:
+            messages.error(request, str(error.message))
+            return redirect(reverse("move", args=[pk]) + f"?week={new_start.date().isoformat()}")
+        messages.success(request, _("Your appointment is moved. The former time is free again."))
+        return redirect("appointment", pk=moved.pk)
+    found.motive.agenda = found.agenda
+    week = selectors.week_of_slots(
+        motive=found.motive, week=parse_date(request.GET.get("week", ""))
+    )
+    return render(request, "patients/move.html", {"appointment": found, "week": week})
+
+
+@login_required
+@require_GET
+def calendar_file(request, pk: int):
+    found = _mine(request, pk)
+    response = HttpResponse(appointment_ics(found), content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="consulto-{found.pk}.ics"'
+    return response
+
+
+# Relatives --------------------------------------------------------------------------------------
+
+
+@login_required
+def relatives(request):
+    form = RelativeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        services.save_relative(user=request.user, data=form.cleaned_data)
+        messages.success(request, _("Relative added."))
+        return redirect("relatives")
+    profiles = selectors.profiles_of(request.user)
+    return render(request, "patients/relatives.html", {"profiles": profiles, "form": form})
+
+
+@login_required
+def relative(request, pk: int):
+    found = selectors.relative_of(request.user, pk)
+    if found is None:
+        raise Http404
+    form = RelativeForm(request.POST or None, instance=found)
+    if request.method == "POST" and form.is_valid():
+        services.save_relative(user=request.user, data=form.cleaned_data, relative=found)
+        messages.success(request, _("Saved."))
+        return redirect("relatives")
+    return render(request, "patients/relative.html", {"relative": found, "form": form})
+
+
+@login_required
+@require_POST
+def remove_relative(request, pk: int):
+    found = selectors.relative_of(request.user, pk)
+    if found is None:
+        raise Http404
+    try:
+        services.remove_relative(user=request.user, relative=found)
+    except DomainError as error:
+        messages.error(request, str(error.message))
+        return redirect("relative", pk=pk)
+    messages.success(request, _("%(name)s is no longer in your relatives.") % {"name": found})
+    return redirect("relatives")
+
+
+def rate_limited(request, exception=None):
+    return render(request, "patients/rate_limited.html", status=429)

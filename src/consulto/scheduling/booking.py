@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -109,6 +109,37 @@ def hold(
     # The hold already stops counting at its expiry; this task only tidies its status.
     transaction.on_commit(lambda: _enqueue_expiry(held.hold_expires_at))
     return held
+
+
+def claim_hold(*, hold_id: int, by, now: datetime | None = None) -> Appointment:
+    """Give an anonymous hold to the account that just logged in (the session proved it held it).
+
+    Raises ``HoldExpired`` when the hold lapsed or belongs to another account.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        claimed = Appointment.objects.filter(
+            Q(booked_by__isnull=True) | Q(booked_by=by),
+            pk=hold_id,
+            status=Status.HELD,
+            hold_expires_at__gt=now,
+        ).update(booked_by=by, updated_at=now)
+        if not claimed:
+            raise HoldExpired()
+        return Appointment.objects.select_related("agenda__site", "motive").get(pk=hold_id)
+
+
+def release_hold(*, hold_id: int, by=None) -> None:
+    """Give a held slot back at once (the patient chose another one or left)."""
+    with transaction.atomic():
+        held = Appointment.objects.filter(pk=hold_id, status=Status.HELD).first()
+        owner = held.booked_by_id if held else None
+        if held is None or (owner is not None and owner != getattr(by, "pk", None)):
+            return
+        _lock_agendas([held.agenda_id])
+        Appointment.objects.filter(pk=hold_id, status=Status.HELD).update(
+            status=Status.EXPIRED, updated_at=timezone.now()
+        )
 
 
 def _enqueue_expiry(when: datetime) -> None:
@@ -441,8 +472,10 @@ __all__ = [
     "SlotTaken",
     "book",
     "cancel",
+    "claim_hold",
     "engine",
     "expire_holds",
     "hold",
+    "release_hold",
     "reschedule",
 ]

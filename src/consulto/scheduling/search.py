@@ -28,6 +28,7 @@ class SearchHit:
     site: Site
     distance_km: float | None
     slots: list[engine.Slot] = field(default_factory=list)
+    filled: bool = False
 
     @property
     def first_available(self) -> datetime | None:
@@ -51,15 +52,26 @@ def search_practitioners(
     limit: int = 20,
     offset: int = 0,
     days: int | None = None,
+    within_days: int | None = None,
+    language: str | None = None,
+    sector: str | None = None,
     now: datetime | None = None,
 ) -> SearchResult:
+    """Matching practitioners, each with its next slots; ``within_days`` keeps only those
+    with a free slot in that many days."""
     now = now or timezone.now()
     days = days or settings.CONSULTO_SEARCH_DAYS
     video = mode == Motive.Mode.VIDEO
     practitioners = {
         p.pk: p
         for p in practitioners_matching(
-            specialty=specialty, q=q, near=near, radius_km=radius_km, video=video
+            specialty=specialty,
+            q=q,
+            near=near,
+            radius_km=radius_km,
+            video=video,
+            language=language,
+            sector=sector,
         ).select_related("specialty")
     }
     agendas = list(
@@ -87,6 +99,11 @@ def search_practitioners(
             SearchHit(practitioners[agenda.practitioner_id], agenda, motive, agenda.site, distance)
         )
 
+    if within_days:
+        _fill_slots(hits, now=now, days=days)
+        until = now + timedelta(days=within_days)
+        hits = [h for h in hits if h.first_available and h.first_available < until]
+
     if sort == "name":
         hits.sort(key=lambda h: (h.practitioner.last_name, h.practitioner.first_name))
         page = hits[offset : offset + limit]
@@ -105,12 +122,14 @@ def search_practitioners(
 
 
 def _fill_slots(hits: list[SearchHit], *, now: datetime, days: int) -> None:
+    hits = [h for h in hits if not h.filled]
     if not hits:
         return
     start = now.astimezone(hits[0].agenda.zone).date()
     slots = slots_for_many([(h.agenda, h.motive) for h in hits], start=start, days=days, now=now)
     for hit in hits:
         hit.slots = slots[hit.agenda.pk]
+        hit.filled = True
 
 
 def _default_motives(agenda_ids: list[int], *, video: bool) -> dict[int, Motive]:

@@ -1,0 +1,120 @@
+"""Read queries of the patient pages."""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import Case, Prefetch, QuerySet, When
+from django.utils import timezone
+
+from consulto.directory.models import Practitioner
+from consulto.scheduling import availability as engine
+from consulto.scheduling.cache import slots_for_many
+from consulto.scheduling.models import Agenda, Appointment, Motive, PatientProfile
+from consulto.scheduling.selectors import appointments_of
+
+
+def published_practitioner(practitioner_id: int) -> Practitioner | None:
+    """A published practitioner with their bookable agendas and online motives."""
+    motives = Motive.objects.filter(is_active=True, online=True).order_by("position", "id")
+    agendas = (
+        Agenda.objects.filter(is_active=True, online_booking=True)
+        .select_related("site")
+        .prefetch_related(Prefetch("motives", queryset=motives, to_attr="online_motives"))
+        .order_by("id")
+    )
+    return (
+        Practitioner.objects.filter(pk=practitioner_id, is_published=True)
+        .select_related("specialty")
+        .prefetch_related(Prefetch("agendas", queryset=agendas, to_attr="bookable_agendas"))
+        .first()
+    )
+
+
+def bookable_motive(*, agenda_id: int, motive_id: int) -> Motive | None:
+    """A motive patients may book online, with its agenda and site."""
+    return (
+        Motive.objects.filter(
+            pk=motive_id,
+            agenda_id=agenda_id,
+            is_active=True,
+            online=True,
+            agenda__is_active=True,
+            agenda__online_booking=True,
+            agenda__practitioner__is_published=True,
+        )
+        .select_related("agenda__site", "agenda__practitioner__specialty")
+        .first()
+    )
+
+
+@dataclass
+class Week:
+    start: date
+    days: list[tuple[date, list[engine.Slot]]]
+    previous: date | None
+    next: date | None
+    first_later: engine.Slot | None  # when the week is empty: the next slot after it
+
+
+def week_of_slots(*, motive: Motive, week: date | None, now: datetime | None = None) -> Week:
+    """A motive's free slots for the seven days from ``week`` (today by default)."""
+    now = now or timezone.now()
+    agenda = motive.agenda
+    today = now.astimezone(agenda.site.zone).date()
+    last = today + timedelta(days=motive.max_advance_days)
+    start = min(max(week or today, today), last)
+    slots = slots_for_many([(agenda, motive)], start=start, days=7, now=now)[agenda.pk]
+    by_day: dict[date, list[engine.Slot]] = {start + timedelta(days=i): [] for i in range(7)}
+    for slot in slots:
+        by_day.setdefault(slot.start.date(), []).append(slot)
+    first_later = None
+    if not slots and start + timedelta(days=7) <= last:
+        later = slots_for_many(
+            [(agenda, motive)], start=start + timedelta(days=7), days=28, now=now
+        )[agenda.pk]
+        first_later = later[0] if later else None
+    return Week(
+        start=start,
+        days=sorted(by_day.items())[:7],
+        previous=start - timedelta(days=7) if start > today else None,
+        next=start + timedelta(days=7) if start + timedelta(days=7) <= last else None,
+        first_later=first_later,
+    )
+
+
+def profiles_of(user) -> QuerySet[PatientProfile]:
+    """The account's own profile first, then its relatives."""
+    me_first = Case(When(relationship=PatientProfile.Relationship.SELF, then=0), default=1)
+    return PatientProfile.objects.filter(owner=user).order_by(me_first, "first_name", "pk")
+
+
+def own_profile(user) -> PatientProfile | None:
+    return profiles_of(user).filter(relationship=PatientProfile.Relationship.SELF).first()
+
+
+def relative_of(user, profile_id: int) -> PatientProfile | None:
+    return (
+        PatientProfile.objects.filter(owner=user, pk=profile_id)
+        .exclude(relationship=PatientProfile.Relationship.SELF)
+        .first()
+    )
+
+
+def my_appointments(user, *, now: datetime | None = None) -> tuple[list, list]:
+    """(upcoming, past) appointments of the account and its relatives."""
+    now = now or timezone.now()
+    appointments = appointments_of(user).select_related("agenda__practitioner__specialty")
+    upcoming = list(
+        appointments.filter(end__gt=now, status=Appointment.Status.BOOKED).order_by("start")
+    )
+    past = list(appointments.exclude(pk__in=[a.pk for a in upcoming]).order_by("-start")[:50])
+    return upcoming, past
+
+
+def my_appointment(user, appointment_id: int) -> Appointment | None:
+    return (
+        appointments_of(user)
+        .select_related("agenda__practitioner__specialty")
+        .filter(pk=appointment_id)
+        .first()
+    )

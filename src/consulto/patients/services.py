@@ -1,0 +1,108 @@
+"""What a patient does: hold a slot, book it for someone, cancel, move, manage relatives.
+
+Each action is one transaction that calls the scheduling core (the only door for bookings) and
+the notifications outbox, so a booking and its confirmation message are written together.
+"""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from consulto.core.errors import InvalidInput, NotFound
+from consulto.notifications import services as notify
+from consulto.scheduling import booking
+from consulto.scheduling.models import Appointment, Motive, PatientProfile
+
+from . import selectors
+
+
+def hold_slot(*, motive: Motive, start: datetime, user, replacing: int | None) -> Appointment:
+    """Reserve ``start`` for a few minutes; the patient's previous hold, if any, is given back."""
+    if replacing:
+        booking.release_hold(hold_id=replacing, by=user)
+    return booking.hold(
+        agenda=motive.agenda,
+        motive=motive,
+        start=start,
+        held_by=user if user.is_authenticated else None,
+    )
+
+
+@transaction.atomic
+def save_own_profile(*, user, data: dict) -> PatientProfile:
+    """Create or update the account holder's own identity."""
+    profile = selectors.own_profile(user) or PatientProfile(
+        owner=user, relationship=PatientProfile.Relationship.SELF, email=user.email
+    )
+    for field, value in data.items():
+        setattr(profile, field, value)
+    profile.save()
+    return profile
+
+
+@transaction.atomic
+def save_relative(*, user, data: dict, relative: PatientProfile | None = None) -> PatientProfile:
+    if relative is not None and relative.owner_id != user.pk:
+        raise NotFound()
+    relative = relative or PatientProfile(owner=user)
+    for field, value in data.items():
+        setattr(relative, field, value)
+    if relative.relationship == PatientProfile.Relationship.SELF:
+        raise InvalidInput(_("A relative cannot be yourself."), field="relationship")
+    relative.save()
+    return relative
+
+
+@transaction.atomic
+def remove_relative(*, user, relative: PatientProfile) -> None:
+    """Forget a relative; their past appointments stay in the practices' history."""
+    if relative.owner_id != user.pk or relative.relationship == PatientProfile.Relationship.SELF:
+        raise NotFound()
+    if relative.appointments.filter(status=Appointment.Status.BOOKED, end__gt=timezone.now()):
+        raise InvalidInput(
+            _("Cancel this person's upcoming appointments before removing them."),
+            field="relative",
+        )
+    relative.owner = None
+    relative.save(update_fields=["owner"])
+
+
+def confirm_booking(
+    *, hold_id: int, user, patient: PatientProfile, idempotency_key: str
+) -> Appointment:
+    """Turn the patient's hold into a booking (or book the slot afresh if the hold lapsed)."""
+    held = Appointment.objects.select_related("agenda__site", "motive").filter(pk=hold_id).first()
+    if held is None:
+        raise booking.HoldExpired()
+    if patient.owner_id != user.pk:
+        raise NotFound()
+    with transaction.atomic():
+        appointment = booking.book(
+            agenda=held.agenda,
+            motive=held.motive,
+            start=held.start,
+            patient=patient,
+            booked_by=user,
+            # A hold the account never claimed lapsed before login: book afresh if still free.
+            from_hold=held if held.booked_by_id == user.pk else None,
+            idempotency_key=idempotency_key,
+        )
+        if not appointment.replayed:
+            notify.appointment_booked(appointment=appointment)
+    return appointment
+
+
+def cancel_appointment(*, user, appointment: Appointment) -> Appointment:
+    with transaction.atomic():
+        cancelled = booking.cancel(appointment=appointment, by=user, reason="patient")
+        notify.appointment_cancelled(appointment=cancelled)
+    return cancelled
+
+
+def move_appointment(*, user, appointment: Appointment, new_start: datetime) -> Appointment:
+    with transaction.atomic():
+        moved = booking.reschedule(appointment=appointment, new_start=new_start, by=user)
+        notify.appointment_rescheduled(old=appointment, new=moved)
+    return moved
