@@ -15,3 +15,4 @@ STORAGES["staticfiles"] = {  # noqa: F405
     "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
 }
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CONSULTO_SMS_BACKEND = "consulto.notifications.sms.LocmemBackend"

@@ -204,6 +204,10 @@ ACCOUNT_RATE_LIMITS = {"login_failed": "5/5m/ip,5/5m/key"}
 # The e-mail is verified by a code typed in the same page: a patient in the middle of a booking
 # does not leave it (and its held slot) to click a link.
 ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
+ACCOUNT_FORMS = {
+    "signup": "consulto.core.forms.ConsultoSignupForm",
+    "reset_password_from_key": "consulto.core.forms.ConsultoResetPasswordKeyForm",
+}
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 LOGIN_REDIRECT_URL = "/"
 

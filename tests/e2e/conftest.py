@@ -4,6 +4,7 @@ They skip with a visible reason when Playwright or Chromium is missing on a deve
 under CI (``CI=true``) a missing browser is a failure, not a skip.
 """
 
+import functools
 import json
 import os
 import shutil
@@ -54,22 +55,35 @@ def browser():
         browser.close()
 
 
+def _open(browser, live_server, **options):
+    context = browser.new_context(base_url=live_server.url, locale="fr-FR", **options)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    # Our pages must never break their own Content-Security-Policy (or load anything else).
+    page.csp_violations = []
+    page.on(
+        "console",
+        lambda message: (
+            "Content Security Policy" in message.text and page.csp_violations.append(message.text)
+        ),
+    )
+    return context, page
+
+
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(viewport=DESKTOP, base_url=live_server.url, locale="fr-FR")
-    page = context.new_page()
+    context, page = _open(browser, live_server, viewport=DESKTOP)
     yield page
     context.close()
+    assert not page.csp_violations, page.csp_violations
 
 
 @pytest.fixture
 def phone(browser, live_server):
-    context = browser.new_context(
-        viewport=PHONE, base_url=live_server.url, locale="fr-FR", is_mobile=True, has_touch=True
-    )
-    page = context.new_page()
+    context, page = _open(browser, live_server, viewport=PHONE, is_mobile=True, has_touch=True)
     yield page
     context.close()
+    assert not page.csp_violations, page.csp_violations
 
 
 def shoot(page, name: str) -> Path:
@@ -82,7 +96,9 @@ def shoot(page, name: str) -> Path:
 
 def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
     """Run axe-core (WCAG 2.0/2.1 A and AA rules) and return the violations of those impacts."""
-    page.add_script_tag(path=str(AXE))
+    # Evaluated through the DevTools protocol: our Content-Security-Policy forbids injected tags.
+    if not page.evaluate("typeof axe !== 'undefined'"):
+        page.evaluate(_axe_source())
     result = page.evaluate(
         """async () => await axe.run(document, {
             runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']}
@@ -90,9 +106,14 @@ def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
     )
     found = [v for v in result["violations"] if v["impact"] in impacts]
     return [
-        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"][:3]]}
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["html"][:200] for n in v["nodes"][:3]]}
         for v in found
     ]
+
+
+@functools.cache
+def _axe_source() -> str:
+    return AXE.read_text(encoding="utf-8")
 
 
 def assert_accessible(page):
@@ -105,3 +126,39 @@ def assert_fits_width(page):
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     assert overflow <= 0, f"the page scrolls sideways by {overflow}px"
+
+
+class Inbox:
+    """What a real local SMTP server (aiosmtpd) received."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        from email import message_from_bytes, policy
+
+        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+    def to(self, address: str) -> list:
+        return [m for m in self.messages if address in m["To"]]
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server on a free local port; Django sends through it."""
+    import socket
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    yield inbox
+    controller.stop()

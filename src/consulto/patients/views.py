@@ -362,7 +362,9 @@ def move(request, pk: int):
 @require_GET
 def calendar_file(request, pk: int):
     found = _mine(request, pk)
-    response = HttpResponse(appointment_ics(found), content_type="text/calendar; charset=utf-8")
+    response = HttpResponse(
+        appointment_ics(found, method="PUBLISH"), content_type="text/calendar; charset=utf-8"
+    )
     response["Content-Disposition"] = f'attachment; filename="consulto-{found.pk}.ics"'
     return response
 
