@@ -277,6 +277,8 @@ CONSULTO_SMS_BACKEND = os.environ.get(
 
 # Consulto --------------------------------------------------------------------------------------
 CONSULTO_HOLD_MINUTES = int(os.environ.get("CONSULTO_HOLD_MINUTES", "7"))
+# How long a slot freed for the first patient on the waiting list stays theirs.
+CONSULTO_WAITLIST_HOLD_MINUTES = int(os.environ.get("CONSULTO_WAITLIST_HOLD_MINUTES", "30"))
 CONSULTO_SEARCH_DAYS = 14
 
 LOGGING = {

@@ -486,12 +486,12 @@ def _context(appointment: Appointment, purpose: str) -> dict:
     site = agenda.site
     return {
         "purpose": purpose,
-        "intro": _intro(purpose) % {"old_when": _when(old.start, zone) if old else ""},
+        "intro": _intro(purpose) % {"old_when": when_text(old.start, zone) if old else ""},
         "greeting_name": patient.first_name if patient else "",
         "patient_name": str(patient) if patient else "",
         "practitioner": agenda.practitioner.display_name if agenda.practitioner else agenda.name,
         "organisation": agenda.organisation.name,
-        "when": _when(appointment.start, zone),
+        "when": when_text(appointment.start, zone),
         "time": date_format(appointment.start.astimezone(zone), "H:i"),
         "place": location_text(appointment),
         "short_place": (
@@ -504,14 +504,14 @@ def _context(appointment: Appointment, purpose: str) -> dict:
         "motive": motive.label,
         "instructions": motive.instructions.strip(),
         "is_cancelled": purpose == Purpose.CANCELLATION,
-        "deadline": _when(deadline, zone) if deadline > timezone.now() else "",
+        "deadline": when_text(deadline, zone) if deadline > timezone.now() else "",
         "url": my_appointments_url(),
         "site_url": settings.CONSULTO_SITE_URL.rstrip("/") + "/",
         "language": translation.get_language(),
     }
 
 
-def _when(moment: datetime, zone) -> str:
+def when_text(moment: datetime, zone) -> str:
     """``lundi 30 novembre 2026 à 09:00``: the wall-clock time at the site, in words."""
     local = moment.astimezone(zone)
     day = date_format(local, "l j F Y")

@@ -154,3 +154,22 @@ def _describe(profile: PatientProfile) -> str:
     if profile.relationship == PatientProfile.Relationship.SELF:
         return _("Me (%(name)s)") % {"name": f"{profile.first_name} {profile.last_name}"}
     return f"{profile.first_name} {profile.last_name} ({profile.get_relationship_display()})"
+
+
+class WaitlistForm(forms.Form):
+    """Tell me if an earlier slot frees up."""
+
+    patient = forms.ChoiceField(label=_("For"))
+    before = forms.DateField(
+        label=_("Tell me of a slot before"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, profiles, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["patient"].choices = [(str(p.pk), _describe(p)) for p in profiles]
+
+    def clean_before(self):
+        before = self.cleaned_data["before"]
+        if before <= timezone.localdate():
+            raise forms.ValidationError(_("Choose a date in the future."))
+        return before

@@ -118,3 +118,13 @@ def my_appointment(user, appointment_id: int) -> Appointment | None:
         .filter(pk=appointment_id)
         .first()
     )
+
+
+def my_waitlist(user) -> list:
+    from .models import WaitlistEntry
+
+    return list(
+        WaitlistEntry.objects.filter(user=user, status=WaitlistEntry.Status.WAITING)
+        .select_related("motive__agenda__practitioner", "motive__agenda__site", "patient")
+        .order_by("created_at")
+    )

@@ -15,7 +15,8 @@ from consulto.notifications import services as notify
 from consulto.scheduling import booking
 from consulto.scheduling.models import Appointment, Motive, PatientProfile
 
-from . import selectors
+from . import selectors, waitlist
+from .models import WaitlistEntry
 
 
 def hold_slot(*, motive: Motive, start: datetime, user, replacing: int | None) -> Appointment:
@@ -67,6 +68,9 @@ def remove_relative(*, user, relative: PatientProfile) -> None:
         )
     relative.owner = None
     relative.save(update_fields=["owner"])
+    WaitlistEntry.objects.filter(patient=relative, status=WaitlistEntry.Status.WAITING).update(
+        status=WaitlistEntry.Status.WITHDRAWN
+    )
 
 
 def confirm_booking(
@@ -91,6 +95,7 @@ def confirm_booking(
         )
         if not appointment.replayed:
             notify.appointment_booked(appointment=appointment)
+            waitlist.taken(hold=held, appointment=appointment, user=user)
     return appointment
 
 
@@ -98,6 +103,7 @@ def cancel_appointment(*, user, appointment: Appointment) -> Appointment:
     with transaction.atomic():
         cancelled = booking.cancel(appointment=appointment, by=user, reason="patient")
         notify.appointment_cancelled(appointment=cancelled)
+        waitlist.slot_freed(agenda_id=cancelled.agenda_id, start=cancelled.start)
     return cancelled
 
 
@@ -105,4 +111,5 @@ def move_appointment(*, user, appointment: Appointment, new_start: datetime) -> 
     with transaction.atomic():
         moved = booking.reschedule(appointment=appointment, new_start=new_start, by=user)
         notify.appointment_rescheduled(old=appointment, new=moved)
+        waitlist.slot_freed(agenda_id=appointment.agenda_id, start=appointment.start)
     return moved

@@ -4,8 +4,9 @@ Views parse input, call one selector or service, and render; rules live in the s
 """
 
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -26,8 +27,8 @@ from consulto.scheduling import booking
 from consulto.scheduling.models import Appointment
 from consulto.scheduling.search import search_practitioners
 
-from . import selectors, services
-from .forms import RelativeForm, SearchForm, SelfForm, WhoForm
+from . import selectors, services, waitlist
+from .forms import RelativeForm, SearchForm, SelfForm, WaitlistForm, WhoForm
 
 PAGE_SIZE = 20
 DAYS_SHOWN = 5
@@ -113,10 +114,15 @@ def practitioner(request, pk: int):
     if known == "no":
         motives = [m for m in motives if m.open_to_new_patients]
     motive = _pick(motives, request.GET.get("motive"))
-    week = None
+    week = waitlist_form = None
     if motive is not None:
         motive.agenda = chosen_agenda
         week = selectors.week_of_slots(motive=motive, week=parse_date(request.GET.get("week", "")))
+        if request.user.is_authenticated:
+            waitlist_form = WaitlistForm(
+                profiles=selectors.profiles_of(request.user),
+                initial={"before": timezone.localdate() + timedelta(days=14)},
+            )
     context = {
         "practitioner": found,
         "agendas": agendas,
@@ -129,6 +135,7 @@ def practitioner(request, pk: int):
             for m in (chosen_agenda.online_motives if chosen_agenda else [])
         ),
         "week": week,
+        "waitlist_form": waitlist_form,
     }
     template = (
         "patients/_week.html" if request.headers.get("HX-Request") else "patients/practitioner.html"
@@ -236,6 +243,9 @@ def booking_page(request, hold_id: int):
         profiles=profiles,
         needs_instructions=needs_instructions,
     )
+    offered = getattr(held, "offer", None)  # a slot the waiting list keeps for this patient
+    if offered is not None and not who.is_bound:
+        who.initial["patient"] = str(offered.entry.patient_id)
     relative_form = RelativeForm(request.POST if request.method == "POST" else None, prefix="new")
     context |= {
         "who": who,
@@ -294,7 +304,11 @@ def _ask_own_identity(request, context):
 @require_GET
 def appointments(request):
     upcoming, past = selectors.my_appointments(request.user)
-    return render(request, "patients/appointments.html", {"upcoming": upcoming, "past": past})
+    return render(
+        request,
+        "patients/appointments.html",
+        {"upcoming": upcoming, "past": past, "waiting": selectors.my_waitlist(request.user)},
+    )
 
 
 @login_required
@@ -367,6 +381,62 @@ def calendar_file(request, pk: int):
     )
     response["Content-Disposition"] = f'attachment; filename="consulto-{found.pk}.ics"'
     return response
+
+
+# The waiting list -------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def waitlist_join(request):
+    if request.POST.get("appointment"):
+        # Wait for an earlier slot than an appointment one has: it would replace it.
+        found = _mine(request, _int(request.POST["appointment"]))
+        motive, patient, before = found.motive, found.patient, found.start
+        back = reverse("appointment", args=[found.pk])
+    else:
+        motive = selectors.bookable_motive(
+            agenda_id=_int(request.POST.get("agenda")), motive_id=_int(request.POST.get("motive"))
+        )
+        if motive is None:
+            raise Http404
+        profiles = list(selectors.profiles_of(request.user))
+        form = WaitlistForm(request.POST, profiles=profiles)
+        back = practitioner_url(motive)
+        if not form.is_valid():
+            for errors in form.errors.values():
+                messages.error(request, " ".join(errors))
+            return redirect(back)
+        patient = next(p for p in profiles if str(p.pk) == form.cleaned_data["patient"])
+        before = datetime.combine(form.cleaned_data["before"], time(0), motive.agenda.site.zone)
+        found = None
+    try:
+        waitlist.join(
+            user=request.user, patient=patient, motive=motive, before=before, appointment=found
+        )
+    except DomainError as error:
+        messages.error(request, str(error.message))
+    else:
+        messages.success(
+            request,
+            _(
+                "You are on the waiting list. If an earlier slot frees up, we keep it for you "
+                "for %(minutes)s minutes and tell you by e-mail and SMS."
+            )
+            % {"minutes": settings.CONSULTO_WAITLIST_HOLD_MINUTES},
+        )
+    return redirect(back)
+
+
+@login_required
+@require_POST
+def waitlist_leave(request, pk: int):
+    try:
+        waitlist.withdraw(user=request.user, entry_id=pk)
+    except DomainError:
+        raise Http404 from None
+    messages.success(request, _("You are no longer on this waiting list."))
+    return redirect("appointments")
 
 
 # Relatives --------------------------------------------------------------------------------------
