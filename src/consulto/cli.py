@@ -36,6 +36,9 @@ def cmd_run(options: argparse.Namespace) -> int:
     _django(debug=True)
     _manage("migrate", "--no-input", "-v", "0")
     _manage("demo", "--practitioners", str(options.practitioners), "--seed", str(options.seed))
+    from consulto.notifications.tasks import ensure_sweep
+
+    ensure_sweep()  # the outbox safety net, every few minutes, run by the task worker
     env = dict(os.environ)
     worker = subprocess.Popen(
         [sys.executable, "-m", "consulto.cli", "manage", "db_worker", "--no-reload"], env=env

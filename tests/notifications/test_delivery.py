@@ -85,3 +85,17 @@ def test_a_message_written_by_another_app_is_delivered_once(sms_outbox, db):
     assert offer() is None
     assert services.deliver_due() == 1
     assert sms_outbox == [{"to": "+33612345678", "text": "Un créneau s'est libéré."}]
+
+
+def test_the_outbox_sweep_is_started_once_and_keeps_coming_back(db):
+    from django_tasks_db.models import DBTaskResult
+
+    from consulto.notifications.tasks import deliver_due_messages, ensure_sweep
+
+    ensure_sweep()
+    ensure_sweep()
+    waiting = DBTaskResult.objects.filter(task_path=deliver_due_messages.module_path)
+    assert waiting.filter(status="READY").count() == 1
+    deliver_due_messages.call()
+    later = waiting.filter(status="READY").order_by("-enqueued_at").first()
+    assert later.run_after > timezone.now()

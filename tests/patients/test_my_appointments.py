@@ -157,6 +157,8 @@ def test_relatives_are_added_edited_and_removed(logged, user):
     assert response.status_code == 302
     jeanne = PatientProfile.objects.get(owner=user, first_name="Jeanne")
     assert jeanne.phone == "0612345678"
+    # The date field shows the stored date (an <input type=date> needs ISO).
+    assert 'value="1948-02-11"' in logged.get(f"/proches/{jeanne.pk}/").content.decode()
     logged.post(
         f"/proches/{jeanne.pk}/",
         {

@@ -89,7 +89,9 @@ class SelfForm(forms.ModelForm):
         widgets = {
             "first_name": forms.TextInput(attrs={"autocomplete": "given-name"}),
             "last_name": forms.TextInput(attrs={"autocomplete": "family-name"}),
-            "birth_date": forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}),
+            "birth_date": forms.DateInput(
+                format="%Y-%m-%d", attrs={"type": "date", "autocomplete": "bday"}
+            ),
             "phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
         }
 
@@ -161,7 +163,8 @@ class WaitlistForm(forms.Form):
 
     patient = forms.ChoiceField(label=_("For"))
     before = forms.DateField(
-        label=_("Tell me of a slot before"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Tell me of a slot before"),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
     )
 
     def __init__(self, *args, profiles, **kwargs):
