@@ -91,3 +91,24 @@ def test_saving_a_stale_agenda_never_rolls_its_version_back(world, patient, user
     stale.save()
     assert Agenda.objects.get(pk=world.agenda.pk).version > booked_version
     assert "09:00" not in monday_starts(world)
+
+
+def test_the_first_slot_alone_matches_the_full_list(world, patient, user):
+    from consulto.scheduling.cache import first_for_many
+
+    booking.book(
+        agenda=world.agenda,
+        motive=world.first,
+        start=at(world.monday, 9),
+        patient=patient,
+        booked_by=user,
+    )
+    agenda = Agenda.objects.select_related("site").get(pk=world.agenda.pk)
+    line = Agenda.objects.select_related("site").get(pk=world.line.pk)
+    pairs = [(agenda, world.first), (line, world.flu)]
+    now = at(world.monday, 8, 59)  # just before the booked 09:00, within the notice
+    firsts = first_for_many(pairs, start=world.monday, days=7, now=now)
+    full = slots_for_many(pairs, start=world.monday, days=7, now=now)
+    for a, _motive in pairs:
+        assert firsts[a.pk] == full[a.pk][0].start
+    assert firsts[agenda.pk] == at(world.monday, 10)  # 09:00 is booked, 09:30 too soon

@@ -8,6 +8,7 @@ share one computation per agenda state. Works the same on the local memory cache
 on Redis (production, shared by all workers).
 """
 
+from bisect import bisect_left
 from datetime import UTC, date, datetime, timedelta
 
 from django.core.cache import cache
@@ -35,6 +36,36 @@ def slots_for_many(
 
     Agendas must come with ``site`` selected. Misses are computed in one batch of queries.
     """
+    raw = _raw_for_many(pairs, start=start, days=days, now=now)
+    return {
+        agenda.pk: _window(raw[agenda.pk], agenda=agenda, motive=motive, now=now)
+        for agenda, motive in pairs
+    }
+
+
+def first_for_many(
+    pairs: list[tuple[Agenda, Motive]],
+    *,
+    start: date,
+    days: int,
+    now: datetime,
+) -> dict[int, datetime | None]:
+    """The first bookable start per agenda id: what sorting by earliest availability needs,
+    without building every slot of every agenda."""
+    raw = _raw_for_many(pairs, start=start, days=days, now=now)
+    firsts: dict[int, datetime | None] = {}
+    for agenda, motive in pairs:
+        earliest, latest = _bounds(motive, now)
+        starts = raw[agenda.pk]
+        i = bisect_left(starts, (earliest,))
+        first = starts[i][0] if i < len(starts) and starts[i][0] <= latest else None
+        firsts[agenda.pk] = datetime.fromtimestamp(first, agenda.site.zone) if first else None
+    return firsts
+
+
+def _raw_for_many(pairs, *, start: date, days: int, now: datetime) -> dict[int, list]:
+    """Per agenda id, its slots as sorted (start, end, remaining) epoch seconds, from the cache
+    when the agenda has not changed since (and no hold among its inputs has lapsed)."""
     keys = {agenda.pk: _key(agenda, motive.pk, start, days) for agenda, motive in pairs}
     found = cache.get_many(list(keys.values())) if keys else {}
     raw: dict[int, list[tuple[int, int, int]]] = {}
@@ -50,10 +81,7 @@ def slots_for_many(
         computed = _compute(missing, start=start, days=days, now=now)
         cache.set_many({keys[pk]: value for pk, value in computed.items()}, TTL_SECONDS)
         raw.update({pk: slots for pk, (_refresh, slots) in computed.items()})
-    return {
-        agenda.pk: _window(raw[agenda.pk], agenda=agenda, motive=motive, now=now)
-        for agenda, motive in pairs
-    }
+    return raw
 
 
 def _compute(pairs, *, start: date, days: int, now: datetime) -> dict[int, tuple]:
@@ -87,9 +115,14 @@ def _seconds(moment: datetime) -> int:
     return int((moment - _EPOCH).total_seconds())
 
 
-def _window(raw, *, agenda: Agenda, motive: Motive, now: datetime) -> list[engine.Slot]:
+def _bounds(motive: Motive, now: datetime) -> tuple[int, int]:
+    """The motive's booking window as epoch seconds: not sooner than, not later than."""
     earliest = _seconds(now + timedelta(minutes=motive.min_notice_minutes))
-    latest = _seconds(now + timedelta(days=motive.max_advance_days))
+    return earliest, _seconds(now + timedelta(days=motive.max_advance_days))
+
+
+def _window(raw, *, agenda: Agenda, motive: Motive, now: datetime) -> list[engine.Slot]:
+    earliest, latest = _bounds(motive, now)
     zone = agenda.site.zone
     return [
         engine.Slot(

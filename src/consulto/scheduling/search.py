@@ -14,7 +14,7 @@ from consulto.directory.models import Practitioner, Site
 from consulto.directory.selectors import distance_km, practitioners_matching
 
 from . import availability as engine
-from .cache import slots_for_many
+from .cache import first_for_many, slots_for_many
 from .models import Agenda, Motive
 
 SORTS = ("earliest", "distance", "name")
@@ -28,11 +28,12 @@ class SearchHit:
     site: Site
     distance_km: float | None
     slots: list[engine.Slot] = field(default_factory=list)
-    filled: bool = False
+    filled: bool = False  # ``slots`` holds every slot of the window
+    first: datetime | None = None  # the first bookable start, known before ``slots`` is
 
     @property
     def first_available(self) -> datetime | None:
-        return self.slots[0].start if self.slots else None
+        return self.first
 
 
 @dataclass
@@ -100,9 +101,9 @@ def search_practitioners(
         )
 
     if within_days:
-        _fill_slots(hits, now=now, days=days)
+        _fill_firsts(hits, now=now, days=days)
         until = now + timedelta(days=within_days)
-        hits = [h for h in hits if h.first_available and h.first_available < until]
+        hits = [h for h in hits if h.first and h.first < until]
 
     if sort == "name":
         hits.sort(key=lambda h: (h.practitioner.last_name, h.practitioner.first_name))
@@ -113,12 +114,24 @@ def search_practitioners(
         page = hits[offset : offset + limit]
         _fill_slots(page, now=now, days=days)
     else:
-        # Earliest availability needs every hit's slots before a page can be cut.
-        _fill_slots(hits, now=now, days=days)
+        # Earliest availability needs every hit's first slot before a page can be cut; only
+        # the page's hits get all their slots.
+        _fill_firsts(hits, now=now, days=days)
         far = now + timedelta(days=365)
-        hits.sort(key=lambda h: (h.first_available or far, h.distance_km or 0, h.practitioner.pk))
+        hits.sort(key=lambda h: (h.first or far, h.distance_km or 0, h.practitioner.pk))
         page = hits[offset : offset + limit]
+        _fill_slots(page, now=now, days=days)
     return SearchResult(count=len(hits), hits=page)
+
+
+def _fill_firsts(hits: list[SearchHit], *, now: datetime, days: int) -> None:
+    hits = [h for h in hits if not h.filled]
+    if not hits:
+        return
+    start = now.astimezone(hits[0].agenda.zone).date()
+    firsts = first_for_many([(h.agenda, h.motive) for h in hits], start=start, days=days, now=now)
+    for hit in hits:
+        hit.first = firsts[hit.agenda.pk]
 
 
 def _fill_slots(hits: list[SearchHit], *, now: datetime, days: int) -> None:
@@ -129,6 +142,7 @@ def _fill_slots(hits: list[SearchHit], *, now: datetime, days: int) -> None:
     slots = slots_for_many([(h.agenda, h.motive) for h in hits], start=start, days=days, now=now)
     for hit in hits:
         hit.slots = slots[hit.agenda.pk]
+        hit.first = hit.slots[0].start if hit.slots else None
         hit.filled = True
 
 
