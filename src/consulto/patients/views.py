@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -74,15 +75,20 @@ def _search(request, data) -> dict:
         offset=(page_number - 1) * PAGE_SIZE,
     )
     today = timezone.localdate()
+    # Labels are formatted once per day, not per slot: 20 cards hold up to 400 slots.
     days = [today + timedelta(days=i) for i in range(DAYS_SHOWN)]
+    headings = {d: (date_format(d, "D j M"), date_format(d, "l j F")) for d in days}
     cards = []
     for hit in result.hits:
         per_day: dict = {d: [] for d in days}
         for slot in hit.slots:
-            local_day = slot.start.date()
-            if local_day in per_day and len(per_day[local_day]) < SLOTS_PER_DAY:
-                per_day[local_day].append(slot.start)
-        cards.append({"hit": hit, "days": per_day})
+            starts = per_day.get(slot.start.date())
+            if starts is not None and len(starts) < SLOTS_PER_DAY:
+                clock = f"{slot.start.hour:02d}:{slot.start.minute:02d}"
+                label = f"{headings[slot.start.date()][1]} {clock}"
+                starts.append((slot.start.isoformat(), clock, label))
+        columns = [(headings[d][0], starts) for d, starts in per_day.items()]
+        cards.append({"hit": hit, "days": columns})
     pages = Paginator(range(result.count), PAGE_SIZE)
     page = pages.get_page(page_number)
     query = request.GET.copy()

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import F, OuterRef, Subquery
 from django.utils import timezone
 
 from consulto.directory.models import Practitioner, Site
@@ -22,11 +23,11 @@ SORTS = ("earliest", "distance", "name")
 
 @dataclass
 class SearchHit:
-    practitioner: Practitioner
     agenda: Agenda
     motive: Motive
     site: Site
     distance_km: float | None
+    practitioner: Practitioner | None = None  # loaded for the page's hits only
     slots: list[engine.Slot] = field(default_factory=list)
     filled: bool = False  # ``slots`` holds every slot of the window
     first: datetime | None = None  # the first bookable start, known before ``slots`` is
@@ -63,23 +64,23 @@ def search_practitioners(
     now = now or timezone.now()
     days = days or settings.CONSULTO_SEARCH_DAYS
     video = mode == Motive.Mode.VIDEO
-    practitioners = {
-        p.pk: p
-        for p in practitioners_matching(
-            specialty=specialty,
-            q=q,
-            near=near,
-            radius_km=radius_km,
-            video=video,
-            language=language,
-            sector=sector,
-        ).select_related("specialty")
-    }
+    matching = practitioners_matching(
+        specialty=specialty,
+        q=q,
+        near=near,
+        radius_km=radius_km,
+        video=video,
+        language=language,
+        sector=sector,
+    )
+    # Every candidate's agenda (and site), but practitioners only for the page: sorting needs
+    # ids, distances, names and first slots, not whole profiles.
     agendas = list(
         Agenda.objects.filter(
-            practitioner_id__in=practitioners, is_active=True, online_booking=True
+            practitioner_id__in=matching.values("pk"), is_active=True, online_booking=True
         )
         .select_related("site")
+        .annotate(last_name=F("practitioner__last_name"), first_name=F("practitioner__first_name"))
         .order_by("practitioner_id", "id")
     )
     motives = _default_motives([a.pk for a in agendas], video=video)
@@ -96,9 +97,7 @@ def search_practitioners(
             if radius_km and distance > radius_km:
                 continue
         seen.add(agenda.practitioner_id)
-        hits.append(
-            SearchHit(practitioners[agenda.practitioner_id], agenda, motive, agenda.site, distance)
-        )
+        hits.append(SearchHit(agenda=agenda, motive=motive, site=agenda.site, distance_km=distance))
 
     if within_days:
         _fill_firsts(hits, now=now, days=days)
@@ -106,11 +105,11 @@ def search_practitioners(
         hits = [h for h in hits if h.first and h.first < until]
 
     if sort == "name":
-        hits.sort(key=lambda h: (h.practitioner.last_name, h.practitioner.first_name))
+        hits.sort(key=lambda h: (h.agenda.last_name, h.agenda.first_name, h.agenda.pk))
         page = hits[offset : offset + limit]
         _fill_slots(page, now=now, days=days)
     elif sort == "distance" and near is not None:
-        hits.sort(key=lambda h: (h.distance_km, h.practitioner.last_name))
+        hits.sort(key=lambda h: (h.distance_km, h.agenda.last_name, h.agenda.pk))
         page = hits[offset : offset + limit]
         _fill_slots(page, now=now, days=days)
     else:
@@ -118,9 +117,14 @@ def search_practitioners(
         # the page's hits get all their slots.
         _fill_firsts(hits, now=now, days=days)
         far = now + timedelta(days=365)
-        hits.sort(key=lambda h: (h.first or far, h.distance_km or 0, h.practitioner.pk))
+        hits.sort(key=lambda h: (h.first or far, h.distance_km or 0, h.agenda.practitioner_id))
         page = hits[offset : offset + limit]
         _fill_slots(page, now=now, days=days)
+    people = Practitioner.objects.select_related("specialty").in_bulk(
+        [h.agenda.practitioner_id for h in page]
+    )
+    for hit in page:
+        hit.practitioner = hit.agenda.practitioner = people[hit.agenda.practitioner_id]
     return SearchResult(count=len(hits), hits=page)
 
 
@@ -147,15 +151,16 @@ def _fill_slots(hits: list[SearchHit], *, now: datetime, days: int) -> None:
 
 
 def _default_motives(agenda_ids: list[int], *, video: bool) -> dict[int, Motive]:
-    """Per agenda, the motive a new patient would book first (video ones for a video search)."""
-    motives = Motive.objects.filter(agenda_id__in=agenda_ids, is_active=True, online=True).order_by(
-        "agenda_id", "-open_to_new_patients", "position", "id"
+    """Per agenda, the motive a new patient would book first (video ones for a video search):
+    one row per agenda, chosen by the database."""
+    online = Motive.objects.filter(is_active=True, online=True)
+    online = (
+        online.filter(mode=Motive.Mode.VIDEO) if video else online.exclude(mode=Motive.Mode.VIDEO)
     )
-    if video:
-        motives = motives.filter(mode=Motive.Mode.VIDEO)
-    else:
-        motives = motives.exclude(mode=Motive.Mode.VIDEO)
-    chosen: dict[int, Motive] = {}
-    for motive in motives:
-        chosen.setdefault(motive.agenda_id, motive)
-    return chosen
+    first = (
+        online.filter(agenda_id=OuterRef("agenda_id"))
+        .order_by("-open_to_new_patients", "position", "id")
+        .values("pk")[:1]
+    )
+    chosen = online.filter(agenda_id__in=agenda_ids, pk=Subquery(first))
+    return {motive.agenda_id: motive for motive in chosen}
