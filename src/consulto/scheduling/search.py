@@ -6,9 +6,10 @@ in batches, so the number of queries does not grow with the number of results.
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import F, OuterRef, Subquery
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from consulto.directory.models import Practitioner, Site
@@ -73,19 +74,26 @@ def search_practitioners(
         language=language,
         sector=sector,
     )
-    # Every candidate's agenda (and site), but practitioners only for the page: sorting needs
-    # ids, distances, names and first slots, not whole profiles.
-    agendas = list(
-        Agenda.objects.filter(
-            practitioner_id__in=matching.values("pk"), is_active=True, online_booking=True
-        )
-        .select_related("site")
-        .annotate(last_name=F("practitioner__last_name"), first_name=F("practitioner__first_name"))
-        .order_by("practitioner_id", "id")
+    # Candidates are plain rows: sorting needs ids, versions, distances, names and first slots,
+    # not models. Whole agendas, sites, motives and practitioners are loaded for the page only.
+    candidates = Agenda.objects.filter(
+        practitioner_id__in=matching.values("pk"), is_active=True, online_booking=True
     )
-    motives = _default_motives([a.pk for a in agendas], video=video)
+    rows = candidates.order_by("practitioner_id", "id").values_list(
+        "pk",
+        "practitioner_id",
+        "version",
+        "capacity",
+        "site__timezone",
+        "site__latitude",
+        "site__longitude",
+        "practitioner__last_name",
+        "practitioner__first_name",
+    )
+    agendas = [AgendaRef(*row) for row in rows]
+    motives = _default_motives(candidates.values("pk"), video=video)
 
-    hits: list[SearchHit] = []
+    hits: list[_Candidate] = []
     seen: set[int] = set()
     for agenda in agendas:
         motive = motives.get(agenda.pk)
@@ -93,11 +101,11 @@ def search_practitioners(
             continue
         distance = None
         if near is not None:
-            distance = distance_km(near[0], near[1], agenda.site.latitude, agenda.site.longitude)
+            distance = distance_km(near[0], near[1], agenda.latitude, agenda.longitude)
             if radius_km and distance > radius_km:
                 continue
         seen.add(agenda.practitioner_id)
-        hits.append(SearchHit(agenda=agenda, motive=motive, site=agenda.site, distance_km=distance))
+        hits.append(_Candidate(agenda, motive, distance))
 
     if within_days:
         _fill_firsts(hits, now=now, days=days)
@@ -106,36 +114,93 @@ def search_practitioners(
 
     if sort == "name":
         hits.sort(key=lambda h: (h.agenda.last_name, h.agenda.first_name, h.agenda.pk))
-        page = hits[offset : offset + limit]
-        _fill_slots(page, now=now, days=days)
     elif sort == "distance" and near is not None:
         hits.sort(key=lambda h: (h.distance_km, h.agenda.last_name, h.agenda.pk))
-        page = hits[offset : offset + limit]
-        _fill_slots(page, now=now, days=days)
     else:
-        # Earliest availability needs every hit's first slot before a page can be cut; only
-        # the page's hits get all their slots.
+        # Earliest availability needs every candidate's first slot before a page can be cut.
         _fill_firsts(hits, now=now, days=days)
         far = now + timedelta(days=365)
         hits.sort(key=lambda h: (h.first or far, h.distance_km or 0, h.agenda.practitioner_id))
-        page = hits[offset : offset + limit]
-        _fill_slots(page, now=now, days=days)
-    people = Practitioner.objects.select_related("specialty").in_bulk(
-        [h.agenda.practitioner_id for h in page]
+    return SearchResult(
+        count=len(hits), hits=_page(hits[offset : offset + limit], now=now, days=days)
     )
-    for hit in page:
-        hit.practitioner = hit.agenda.practitioner = people[hit.agenda.practitioner_id]
-    return SearchResult(count=len(hits), hits=page)
 
 
-def _fill_firsts(hits: list[SearchHit], *, now: datetime, days: int) -> None:
-    hits = [h for h in hits if not h.filled]
+def _page(candidates: list["_Candidate"], *, now: datetime, days: int) -> list[SearchHit]:
+    """The page's hits, with their models and every slot of the window."""
+    agendas = Agenda.objects.select_related("site", "practitioner__specialty").in_bulk(
+        [c.agenda.pk for c in candidates]
+    )
+    motives = Motive.objects.in_bulk([c.motive.pk for c in candidates])
+    hits = []
+    for candidate in candidates:
+        agenda = agendas[candidate.agenda.pk]
+        agenda.version = candidate.agenda.version  # the state the candidate was sorted on
+        hits.append(
+            SearchHit(
+                agenda=agenda,
+                motive=motives[candidate.motive.pk],
+                site=agenda.site,
+                distance_km=candidate.distance_km,
+                practitioner=agenda.practitioner,
+                first=candidate.first,
+            )
+        )
+    _fill_slots(hits, now=now, days=days)
+    return hits
+
+
+@dataclass(slots=True)
+class AgendaRef:
+    """What availability needs of an agenda, read as a plain row."""
+
+    pk: int
+    practitioner_id: int
+    version: int
+    capacity: int
+    timezone: str
+    latitude: float
+    longitude: float
+    last_name: str
+    first_name: str
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(slots=True)
+class MotiveRef:
+    """What availability needs of a motive, read as a plain row."""
+
+    pk: int
+    agenda_id: int
+    duration_minutes: int
+    min_notice_minutes: int
+    max_advance_days: int
+
+    @property
+    def duration(self) -> timedelta:
+        return timedelta(minutes=self.duration_minutes)
+
+
+@dataclass(slots=True)
+class _Candidate:
+    agenda: AgendaRef
+    motive: MotiveRef
+    distance_km: float | None
+    first: datetime | None = None
+    first_known: bool = False
+
+
+def _fill_firsts(hits: list[_Candidate], *, now: datetime, days: int) -> None:
+    hits = [h for h in hits if not h.first_known]
     if not hits:
         return
     start = now.astimezone(hits[0].agenda.zone).date()
     firsts = first_for_many([(h.agenda, h.motive) for h in hits], start=start, days=days, now=now)
     for hit in hits:
-        hit.first = firsts[hit.agenda.pk]
+        hit.first, hit.first_known = firsts[hit.agenda.pk], True
 
 
 def _fill_slots(hits: list[SearchHit], *, now: datetime, days: int) -> None:
@@ -150,7 +215,7 @@ def _fill_slots(hits: list[SearchHit], *, now: datetime, days: int) -> None:
         hit.filled = True
 
 
-def _default_motives(agenda_ids: list[int], *, video: bool) -> dict[int, Motive]:
+def _default_motives(agenda_ids, *, video: bool) -> dict[int, "MotiveRef"]:
     """Per agenda, the motive a new patient would book first (video ones for a video search):
     one row per agenda, chosen by the database."""
     online = Motive.objects.filter(is_active=True, online=True)
@@ -162,5 +227,7 @@ def _default_motives(agenda_ids: list[int], *, video: bool) -> dict[int, Motive]
         .order_by("-open_to_new_patients", "position", "id")
         .values("pk")[:1]
     )
-    chosen = online.filter(agenda_id__in=agenda_ids, pk=Subquery(first))
-    return {motive.agenda_id: motive for motive in chosen}
+    chosen = online.filter(agenda_id__in=agenda_ids, pk=Subquery(first)).values_list(
+        "pk", "agenda_id", "duration_minutes", "min_notice_minutes", "max_advance_days"
+    )
+    return {row[1]: MotiveRef(*row) for row in chosen}

@@ -51,7 +51,7 @@ def load_inputs(
     exclude_ids: tuple[int, ...] = (),
 ) -> dict[int, AgendaInputs]:
     """Engine inputs per agenda id. ``agendas`` must come with ``site`` selected."""
-    inputs = {a.pk: AgendaInputs(zone=a.site.zone, capacity=a.capacity) for a in agendas}
+    inputs = {a.pk: AgendaInputs(zone=a.zone, capacity=a.capacity) for a in agendas}
     if not inputs:
         return inputs
     ids = list(inputs)
