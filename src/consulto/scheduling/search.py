@@ -9,7 +9,8 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import OuterRef, Subquery
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from consulto.directory.models import Practitioner, Site
@@ -218,16 +219,20 @@ def _fill_slots(hits: list[SearchHit], *, now: datetime, days: int) -> None:
 def _default_motives(agenda_ids, *, video: bool) -> dict[int, "MotiveRef"]:
     """Per agenda, the motive a new patient would book first (video ones for a video search):
     one row per agenda, chosen by the database."""
-    online = Motive.objects.filter(is_active=True, online=True)
+    online = Motive.objects.filter(agenda_id__in=agenda_ids, is_active=True, online=True)
     online = (
         online.filter(mode=Motive.Mode.VIDEO) if video else online.exclude(mode=Motive.Mode.VIDEO)
     )
-    first = (
-        online.filter(agenda_id=OuterRef("agenda_id"))
-        .order_by("-open_to_new_patients", "position", "id")
-        .values("pk")[:1]
+    rank = Window(
+        RowNumber(),
+        partition_by=[F("agenda_id")],
+        order_by=[F("open_to_new_patients").desc(), F("position").asc(), F("id").asc()],
     )
-    chosen = online.filter(agenda_id__in=agenda_ids, pk=Subquery(first)).values_list(
-        "pk", "agenda_id", "duration_minutes", "min_notice_minutes", "max_advance_days"
+    chosen = (
+        online.annotate(rank=rank)
+        .filter(rank=1)
+        .values_list(
+            "pk", "agenda_id", "duration_minutes", "min_notice_minutes", "max_advance_days"
+        )
     )
     return {row[1]: MotiveRef(*row) for row in chosen}
