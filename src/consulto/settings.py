@@ -12,6 +12,17 @@ demo). Variables:
 - DATABASE_URL            e.g. postgres://user@host:5432/consulto (default: SQLite in the data dir)
 - REDIS_URL               e.g. redis://127.0.0.1:6379/0: channel layer and cache
                           (default: in-process)
+- CONSULTO_CSRF_TRUSTED_ORIGINS  comma-separated origins behind a proxy
+- CONSULTO_EMAIL_BACKEND  a Django e-mail backend (default: SMTP; console when DEBUG)
+- CONSULTO_EMAIL_HOST, CONSULTO_EMAIL_PORT, CONSULTO_EMAIL_USER, CONSULTO_EMAIL_PASSWORD,
+  CONSULTO_EMAIL_TLS, CONSULTO_FROM_EMAIL   the SMTP server messages leave through
+- CONSULTO_SMS_BACKEND    dotted path of an SMS backend (default: console when DEBUG, else a
+                          file in the data dir; see notifications/sms.py)
+- CONSULTO_SITE_URL       the public address used in links sent by e-mail and SMS
+- CONSULTO_HOLD_MINUTES   how long a slot chosen on the booking pages stays held (default 7)
+- CONSULTO_WAITLIST_HOLD_MINUTES  how long a freed slot stays held for the first patient on
+                          the waiting list (default 30)
+- CONSULTO_LOG_LEVEL, CONSULTO_CONN_MAX_AGE
 """
 
 import os
