@@ -41,3 +41,10 @@ def test_slots_of_an_overseas_practice_show_in_its_own_local_time(client, world)
     assert 'class="slot" aria-label="lundi' in page or 'class="slot"' in page
     assert ">09:00</button>" in page
     assert ">06:00</button>" not in page
+
+
+def test_a_known_city_without_practitioners_says_so_not_unknown_place(client, world):
+    page = client.get("/", {"what": "Médecin généraliste", "where": "Brest"}).content.decode()
+    assert "Aucun praticien ne correspond" in page
+    assert "ne connaissons pas" not in page
+    assert "rayon de 25 km" in page

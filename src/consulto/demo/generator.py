@@ -1,9 +1,9 @@
 """Deterministic demo and benchmark data: a French healthcare directory with busy agendas.
 
 ``generate(practitioners=N, seed=S)`` fills an empty database with organisations of every kind,
-sites in real French cities (``data/cities.csv``), practitioners with valid RPPS numbers, their
-agendas, motives, weekly openings, absences, a pool of patients and about 40 % of the next two
-weeks booked (plus two weeks of history), and the demo logins listed in ``DEMO_LOGINS``.
+sites in real French cities (``directory/data/places.csv``), practitioners with valid RPPS
+numbers, their agendas, motives, weekly openings, absences, a pool of patients and about 40 % of
+the next two weeks booked (plus two weeks of history), and the demo logins in ``DEMO_LOGINS``.
 
 Two phases keep it fast and reproducible at any size (10,000 practitioners is about 2 million
 appointments):
@@ -21,7 +21,6 @@ A ``DemoDataset`` row marks the database: a second run finds it and adds nothing
 
 from __future__ import annotations
 
-import csv
 import random
 import sys
 import time as clock
@@ -32,7 +31,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
 from itertools import accumulate
-from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
@@ -45,6 +43,7 @@ from faker import Faker
 from tqdm import tqdm
 
 from consulto.directory.models import Membership, Organisation, Practitioner, Site, Specialty
+from consulto.directory.places import load_places
 from consulto.directory.rpps import luhn_check_digit
 from consulto.directory.specialties import SPECIALTIES
 from consulto.scheduling.models import (
@@ -110,14 +109,8 @@ class City:
 
 @cache
 def load_cities() -> tuple[City, ...]:
-    path = Path(__file__).resolve().parent / "data" / "cities.csv"
-    with path.open(encoding="utf-8", newline="") as handle:
-        return tuple(
-            City(
-                row["name"], row["postcode"], float(row["lat"]), float(row["lon"]), row["timezone"]
-            )
-            for row in csv.DictReader(handle)
-        )
+    """The real French places the demo puts its sites in (``directory/data/places.csv``)."""
+    return tuple(City(p.name, p.postcode, p.lat, p.lon, p.timezone) for p in load_places())
 
 
 # Professions whose members are not addressed as "Dr".

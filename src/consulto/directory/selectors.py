@@ -5,6 +5,7 @@ import math
 from django.db.models import Avg, Q, QuerySet
 
 from .models import Practitioner, Site, Specialty
+from .places import find_place
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -69,10 +70,14 @@ def specialties() -> QuerySet[Specialty]:
 
 
 def place_coordinates(place: str) -> tuple[float, float] | None:
-    """The centre of the sites in a city (by name) or a postcode (or its first digits)."""
+    """The centre of a city (by name) or a postcode (or its first digits): from the bundled
+    table of French places, else from the sites that are there."""
     place = place.strip()
     if not place:
         return None
+    known = find_place(place)
+    if known is not None:
+        return known
     sites = Site.objects.all()
     if place.isdigit():
         sites = sites.filter(postcode__startswith=place)

@@ -59,7 +59,12 @@ def _search(request, data) -> dict:
     near = place_coordinates(where) if where else None
     page_number = data["page"] or 1
     if where and near is None:
-        return {"searched": True, "hits": [], "problem": _("We do not know this place yet.")}
+        return {
+            "searched": True,
+            "hits": [],
+            "radius": RADIUS_KM,
+            "problem": _("We do not know this place yet."),
+        }
     sort = data["sort"] or "earliest"
     result = search_practitioners(
         specialty=data["specialty_code"],
