@@ -229,3 +229,14 @@ def test_the_api_docs_page_loads_nothing_from_another_site(client):
     page = client.get("/api/v1/docs").content.decode()
     assert "swagger-ui-bundle.js" in page
     assert "https://" not in page and "http://" not in page
+
+
+def test_an_api_booking_writes_its_confirmation_to_the_outbox(client, world, token):
+    from consulto.notifications.models import Message
+
+    body = booking_body(world, at(world.monday, 10))
+    response = post(client, "/api/v1/appointments", body, token, key="outbox-1")
+    assert response.status_code == 201
+    assert Message.objects.filter(
+        appointment_id=response.json()["id"], purpose="confirmation"
+    ).exists()

@@ -8,6 +8,7 @@ import logging
 from datetime import date, timedelta
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 from ninja import Header, NinjaAPI, Query, Status
@@ -15,6 +16,8 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from consulto.core.errors import DomainError, InvalidInput
 from consulto.directory.selectors import specialties
+from consulto.notifications import services as notify
+from consulto.patients import services as patient_services
 from consulto.scheduling import booking
 from consulto.scheduling.cache import slots_for_many
 from consulto.scheduling.models import Agenda, Appointment, Motive
@@ -193,15 +196,18 @@ def create_appointment(
     if not agenda.online_booking:
         raise InvalidInput("This agenda does not take bookings online.", field="agenda")
     patient = booking.PatientIdentity(**payload.patient.dict())
-    appointment = booking.book(
-        agenda=agenda,
-        motive=motive,
-        start=payload.start,
-        patient=patient,
-        booked_by=request.auth,
-        channel=Appointment.Channel.API,
-        idempotency_key=idempotency_key or None,
-    )
+    with transaction.atomic():
+        appointment = booking.book(
+            agenda=agenda,
+            motive=motive,
+            start=payload.start,
+            patient=patient,
+            booked_by=request.auth,
+            channel=Appointment.Channel.API,
+            idempotency_key=idempotency_key or None,
+        )
+        if not appointment.replayed:
+            notify.appointment_booked(appointment=appointment)
     status = 200 if appointment.replayed else 201
     return Status(status, appointment_out(appointment_of(request.auth, appointment.pk)))
 
@@ -220,7 +226,7 @@ def cancel_appointment(request, appointment_id: int, payload: CancelIn | None = 
     appointment = appointment_of(request.auth, appointment_id)
     if appointment is None:
         raise Http404
-    booking.cancel(
-        appointment=appointment, by=request.auth, reason=payload.reason if payload else ""
+    patient_services.cancel_appointment(
+        user=request.auth, appointment=appointment, reason=payload.reason if payload else ""
     )
     return appointment_out(appointment_of(request.auth, appointment_id))
