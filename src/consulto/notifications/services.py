@@ -23,7 +23,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from consulto.scheduling.models import Appointment, Motive
+from consulto.scheduling.models import Appointment, Motive, PatientProfile
 
 from . import sms
 from .ics import CANCEL, appointment_ics, location_text, my_appointments_url
@@ -487,7 +487,12 @@ def _context(appointment: Appointment, purpose: str) -> dict:
     return {
         "purpose": purpose,
         "intro": _intro(purpose) % {"old_when": when_text(old.start, zone) if old else ""},
-        "greeting_name": patient.first_name if patient else "",
+        # A parent booking for a child reads the mail: greet the child only in their own mail.
+        "greeting_name": (
+            patient.first_name
+            if patient and patient.relationship == PatientProfile.Relationship.SELF
+            else ""
+        ),
         "patient_name": str(patient) if patient else "",
         "practitioner": agenda.practitioner.display_name if agenda.practitioner else agenda.name,
         "organisation": agenda.organisation.name,
