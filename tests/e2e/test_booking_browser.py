@@ -49,9 +49,9 @@ def test_a_new_patient_books_for_her_child_then_cancels(request, device, world, 
 
     page.get_by_role("heading", name="Connectez-vous pour confirmer votre rendez-vous").wait_for()
     # The countdown ticks: "(6:59)".
-    page.wait_for_function(
-        "/\\(\\d+:\\d\\d\\)/.test(document.querySelector('.remaining').textContent)"
-    )
+    from playwright.sync_api import expect  # here: the module imports without Playwright
+
+    expect(page.locator(".countdown .remaining")).to_have_text(re.compile(r"\(\d+:\d\d\)"))
     check(page, "2-hold", phone)
     page.get_by_role("link", name="Créer un compte").click()
 
