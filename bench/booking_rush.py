@@ -24,7 +24,7 @@ The load generator (httpx.AsyncClient, one event loop) shares the machine's core
 server. Afterwards the bench's appointments and patient profiles are deleted (unless --keep).
 
 Usage: python bench/booking_rush.py [--workers 2] [--clients 64] [--duration 20]
-       [--requests 5000] [--scenarios random,hot] [--keep] [--conn-max-age SECONDS]
+       [--requests 5000] [--scenarios random,hot] [--keep]
 """
 
 import asyncio
@@ -133,12 +133,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(
-    workers: int, port: int, log_path: str, conn_max_age: str | None
-) -> subprocess.Popen:
+def start_server(workers: int, port: int, log_path: str) -> subprocess.Popen:
     env = dict(os.environ, CONSULTO_HTTPS="0", DJANGO_SETTINGS_MODULE="consulto.settings")
-    if conn_max_age is not None:
-        env["CONSULTO_CONN_MAX_AGE"] = conn_max_age
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
     command = [
         sys.executable,
@@ -400,11 +396,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=5000, help="random: requests at most")
     parser.add_argument("--scenarios", default="random,hot", help="random,hot (both)")
     parser.add_argument("--keep", action="store_true", help="keep the bench's bookings")
-    parser.add_argument(
-        "--conn-max-age",
-        help="CONSULTO_CONN_MAX_AGE for the server (PostgreSQL; default: the environment's, else"
-        " the settings' 60 s)",
-    )
     options = parser.parse_args(argv)
     scenarios = [s.strip() for s in options.scenarios.split(",") if s.strip()]
 
@@ -444,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
     # connections must not keep the checks below from running.
     marks = [last_appointment_id()]
     results = []
-    server = start_server(options.workers, port, log_path, options.conn_max_age)
+    server = start_server(options.workers, port, log_path)
     try:
         wait_ready(server, base, options.workers)
         if "random" in scenarios:

@@ -22,7 +22,8 @@ demo). Variables:
 - CONSULTO_HOLD_MINUTES   how long a slot chosen on the booking pages stays held (default 7)
 - CONSULTO_WAITLIST_HOLD_MINUTES  how long a freed slot stays held for the first patient on
                           the waiting list (default 30)
-- CONSULTO_LOG_LEVEL, CONSULTO_CONN_MAX_AGE
+- CONSULTO_DB_POOL_MIN, CONSULTO_DB_POOL_MAX  PostgreSQL connections per process (2, 20)
+- CONSULTO_LOG_LEVEL
 """
 
 import os
@@ -153,16 +154,22 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # Every transaction takes the write lock at BEGIN, so a re-check inside it cannot race.
         "transaction_mode": "IMMEDIATE",
-        "timeout": 30,
+        "timeout": 10,
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-            " PRAGMA busy_timeout=30000;"
+            " PRAGMA busy_timeout=10000;"
         ),
     }
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test_consulto.sqlite3")}
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = int(os.environ.get("CONSULTO_CONN_MAX_AGE", "60"))
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Under ASGI each request may run in a new thread: persistent per-thread connections would
+    # pile up to max_connections. A pool per process instead (psycopg_pool), as Django advises.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": int(os.environ.get("CONSULTO_DB_POOL_MIN", "2")),
+        "max_size": int(os.environ.get("CONSULTO_DB_POOL_MAX", "20")),
+        "timeout": 10,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache and real-time ---------------------------------------------------------------------------

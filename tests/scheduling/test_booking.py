@@ -241,3 +241,13 @@ def test_a_hold_schedules_its_own_expiry_on_the_task_queue(
     queued = DBTaskResult.objects.get()
     assert queued.task_path.endswith("expire_lapsed_holds")
     assert queued.run_after == held.hold_expires_at
+
+
+def test_a_write_lock_that_cannot_be_had_is_slot_taken_not_a_crash(world):
+    from django.db import OperationalError
+
+    def write():
+        raise OperationalError("database is locked")
+
+    with pytest.raises(booking.SlotTaken):
+        booking._run_reservation(write, agenda_ids=[world.agenda.pk])

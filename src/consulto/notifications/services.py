@@ -215,6 +215,9 @@ def send_message(*, message_id: int, now: datetime | None = None) -> str:
             if not message.recipient:
                 return _finish(message, Status.SKIPPED, error="no recipient")
             message.save(update_fields=["recipient", "subject", "body", "html_body", "ics"])
+        elif not message.body and message.appointment_id:
+            _compose(message, _load(message.appointment_id))
+            message.save(update_fields=["subject", "body", "html_body", "ics"])
         _transmit(message)
     except Exception as error:
         logger.warning("Message %s: attempt %s failed: %r", message.pk, message.attempts, error)
@@ -362,7 +365,13 @@ def _queue(
         expected_start=expected_start,
         next_attempt_at=due or timezone.now(),
     )
-    _compose(message, appointment)
+    # The text is composed when the message is sent, not here: the booking's transaction (and,
+    # on SQLite, the database's write lock) stays short.
+    if channel == Channel.SMS and recipient:
+        try:
+            message.recipient = sms.normalise_phone(recipient)
+        except sms.InvalidPhoneNumber:
+            message.recipient = ""
     if not message.recipient:
         message.status, message.last_error = Status.SKIPPED, "invalid or missing recipient"
     written = _insert(message)
@@ -372,8 +381,6 @@ def _queue(
 
 
 def _insert(message: Message) -> Message | None:
-    if Message.objects.filter(dedupe_key=message.dedupe_key).exists():
-        return None
     try:
         with transaction.atomic():
             message.save()

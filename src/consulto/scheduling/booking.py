@@ -324,9 +324,15 @@ def _run_reservation(write, *, agenda_ids: list[int]) -> Appointment:
     except IntegrityError as error:
         raise SlotTaken() from error
     except OperationalError as error:
-        if _sqlstate(error) in RETRYABLE_SQLSTATES:
+        if _sqlstate(error) in RETRYABLE_SQLSTATES or _sqlite_busy(error):
             raise SlotTaken() from error
         raise
+
+
+def _sqlite_busy(error: Exception) -> bool:
+    """SQLite gave up waiting for the write lock: as a serialization failure, the slot could
+    not be taken now."""
+    return "database is locked" in str(error) or "database table is locked" in str(error)
 
 
 def _sqlstate(error: Exception) -> str | None:
