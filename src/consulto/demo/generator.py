@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from faker import Faker
 from tqdm import tqdm
@@ -1576,6 +1576,12 @@ def generate(
     dataset.completed_at = timezone.now()
     dataset.counts = counts
     dataset.save(update_fields=["completed_at", "counts"])
+    if connection.vendor == "postgresql":
+        # A bulk load leaves the planner without statistics until autovacuum comes by (if it
+        # is on): without them it scans millions of appointments for one agenda's week.
+        say("Updating the planner's statistics (ANALYZE)…")
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
     return DemoSummary(
         seed=seed,
         practitioners=practitioners,

@@ -175,11 +175,10 @@ def book(
                 _same_request_or_raise(previous, agenda=agenda, motive=motive, start=start)
                 previous.replayed = True
                 return previous
-        profile = _resolve_patient(patient, owner=booked_by)
         held = _usable_hold(from_hold, booked_by=booked_by, agenda=agenda, start=start, now=now)
         if held is not None:
             held.status = Status.BOOKED
-            held.patient = profile
+            held.patient = _resolve_patient(patient, owner=booked_by)
             held.motive = motive
             held.channel = channel
             held.hold_expires_at = None
@@ -196,13 +195,14 @@ def book(
                 ]
             )
             return held
+        # The slot first: a refused request writes nothing (no patient profile either).
         _reserve_check(
             agenda=agenda, motive=motive, start=start, now=now, enforce_openings=enforce_openings
         )
         return Appointment.objects.create(
             agenda=agenda,
             motive=motive,
-            patient=profile,
+            patient=_resolve_patient(patient, owner=booked_by),
             start=start,
             end=start + motive.duration,
             status=Status.BOOKED,
