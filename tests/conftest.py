@@ -1,6 +1,7 @@
 """Shared fixtures: a small, real world of one practice with a GP agenda and a vaccination line."""
 
 from datetime import date, datetime, time, timedelta
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -114,10 +115,7 @@ def world(db):
         )
         opening.motives.set([flu])
 
-    class World:
-        pass
-
-    w = World()
+    w = SimpleNamespace()
     w.organisation, w.site, w.gp, w.agenda = organisation, site, gp, agenda
     w.first, w.follow_up, w.video = first, follow_up, video
     w.line, w.flu = line, flu

@@ -33,7 +33,7 @@ _OVERSEAS = {
 
 
 class InvalidPhoneNumber(ValueError):
-    pass
+    """Not a phone number an SMS can be sent to."""
 
 
 def normalise_phone(value: str) -> str:
