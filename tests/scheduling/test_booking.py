@@ -251,3 +251,10 @@ def test_a_write_lock_that_cannot_be_had_is_slot_taken_not_a_crash(world):
 
     with pytest.raises(booking.SlotTaken):
         booking._run_reservation(write, agenda_ids=[world.agenda.pk])
+
+
+def test_a_lock_refused_around_a_booking_and_its_messages_is_slot_taken(world):
+    from django.db import OperationalError
+
+    with pytest.raises(booking.SlotTaken), booking.reservation():
+        raise OperationalError("database is locked")

@@ -8,7 +8,6 @@ import logging
 from datetime import date, timedelta
 
 from django.core.exceptions import RequestDataTooBig
-from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
 from ninja import Header, NinjaAPI, Query, Status
@@ -196,7 +195,7 @@ def create_appointment(
     if not agenda.online_booking:
         raise InvalidInput("This agenda does not take bookings online.", field="agenda")
     patient = booking.PatientIdentity(**payload.patient.dict())
-    with transaction.atomic():
+    with booking.reservation():
         appointment = booking.book(
             agenda=agenda,
             motive=motive,

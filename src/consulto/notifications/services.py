@@ -12,7 +12,6 @@ import logging
 import re
 from datetime import datetime, timedelta
 from email.mime.text import MIMEText
-from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -23,6 +22,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from consulto.core.deferred import deferred
 from consulto.scheduling.models import Appointment, Motive, PatientProfile
 
 from . import sms
@@ -129,7 +129,7 @@ def schedule_reminders(*, appointment: Appointment, now: datetime | None = None)
             )
             if message is not None and message.status == Status.PENDING:
                 transaction.on_commit(
-                    partial(
+                    deferred(
                         _enqueue_reminder,
                         appointment.pk,
                         purpose,
@@ -173,7 +173,7 @@ def queue_message(
             )
         )
         if message is not None:
-            transaction.on_commit(partial(_enqueue_delivery, message.pk, send_after), robust=True)
+            transaction.on_commit(deferred(_enqueue_delivery, message.pk, send_after), robust=True)
     return message
 
 
@@ -225,7 +225,7 @@ def send_message(*, message_id: int, now: datetime | None = None) -> str:
             return _finish(message, Status.FAILED, error=repr(error))
         retry_at = now + timedelta(minutes=4 ** (message.attempts - 1))
         status = _finish(message, Status.PENDING, error=repr(error), next_attempt_at=retry_at)
-        transaction.on_commit(partial(_enqueue_delivery, message.pk, retry_at), robust=True)
+        transaction.on_commit(deferred(_enqueue_delivery, message.pk, retry_at), robust=True)
         return status
     return _finish(message, Status.SENT, sent_at=now)
 
@@ -376,7 +376,7 @@ def _queue(
         message.status, message.last_error = Status.SKIPPED, "invalid or missing recipient"
     written = _insert(message)
     if written is not None and written.status == Status.PENDING and due is None:
-        transaction.on_commit(partial(_enqueue_delivery, written.pk, None), robust=True)
+        transaction.on_commit(deferred(_enqueue_delivery, written.pk, None), robust=True)
     return written
 
 

@@ -82,7 +82,7 @@ def confirm_booking(
         raise booking.HoldExpired()
     if patient.owner_id != user.pk:
         raise NotFound()
-    with transaction.atomic():
+    with booking.reservation():
         appointment = booking.book(
             agenda=held.agenda,
             motive=held.motive,

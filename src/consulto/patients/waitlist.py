@@ -8,13 +8,13 @@ take it. If they let it lapse, ``lapse`` gives it to the next one.
 """
 
 from datetime import datetime
-from functools import partial
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from consulto.core.deferred import deferred
 from consulto.core.errors import InvalidInput, NotFound
 from consulto.notifications import services as notify
 from consulto.notifications.models import Message
@@ -64,7 +64,7 @@ def slot_freed(*, agenda_id: int, start: datetime) -> None:
     from .tasks import offer_freed_slot
 
     transaction.on_commit(
-        partial(offer_freed_slot.enqueue, agenda_id, start.isoformat()), robust=True
+        deferred(offer_freed_slot.enqueue, agenda_id, start.isoformat()), robust=True
     )
 
 
@@ -100,7 +100,7 @@ def offer(*, agenda_id: int, start: datetime, now: datetime | None = None) -> Wa
             made = WaitlistOffer.objects.create(entry=entry, hold=held, start=start)
             _tell(made)
             transaction.on_commit(
-                partial(_enqueue_lapse, made.pk, held.hold_expires_at), robust=True
+                deferred(_enqueue_lapse, made.pk, held.hold_expires_at), robust=True
             )
             return made
     return None

@@ -7,6 +7,7 @@ transaction (SQLite, where writers are serialised). Whatever the database says n
 constraint violation, a deadlock, a serialization failure) reaches callers as ``SlotTaken``.
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -329,6 +330,19 @@ def _run_reservation(write, *, agenda_ids: list[int]) -> Appointment:
         raise
 
 
+@contextmanager
+def reservation():
+    """A transaction around a booking and what must be written with it (its messages): the
+    database's refusals there answer "slot taken" too."""
+    try:
+        with transaction.atomic():
+            yield
+    except OperationalError as error:
+        if _sqlstate(error) in RETRYABLE_SQLSTATES or _sqlite_busy(error):
+            raise SlotTaken() from error
+        raise
+
+
 def _sqlite_busy(error: Exception) -> bool:
     """SQLite gave up waiting for the write lock: as a serialization failure, the slot could
     not be taken now."""
@@ -484,4 +498,5 @@ __all__ = [
     "hold",
     "release_hold",
     "reschedule",
+    "reservation",
 ]
