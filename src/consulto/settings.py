@@ -22,6 +22,9 @@ demo). Variables:
 - CONSULTO_HOLD_MINUTES   how long a slot chosen on the booking pages stays held (default 7)
 - CONSULTO_WAITLIST_HOLD_MINUTES  how long a freed slot stays held for the first patient on
                           the waiting list (default 30)
+- CONSULTO_ENCRYPTION_KEYS  Fernet keys for notes and documents, comma-separated, newest
+                          first (default: one generated in the data dir); see core/crypto.py
+- CONSULTO_STAFF_SESSION_MINUTES  a back-office session lapses after this quiet spell (30)
 - CONSULTO_DB_POOL_MIN, CONSULTO_DB_POOL_MAX  PostgreSQL connections per process (2, 20)
 - CONSULTO_LOG_LEVEL
 """
@@ -31,6 +34,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE
 from django.utils.translation import gettext_lazy as _
 
 
@@ -86,10 +90,12 @@ INSTALLED_APPS = [
     "ninja",  # serves the OpenAPI docs page from its own static files, no CDN
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "consulto.directory",
     "consulto.scheduling",
     "consulto.notifications",
     "consulto.patients",
+    "consulto.practice",
     "consulto.api",
     "consulto.demo",
 ]
@@ -114,7 +120,9 @@ CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
-        "style-src": ["'self'"],
+        # The nonce lets the agenda's calendar inject its own stylesheet (FullCalendar reads it
+        # from <meta name="csp-nonce">); it is only sent on pages that ask for it.
+        "style-src": ["'self'", NONCE],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],
@@ -142,6 +150,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
+                "consulto.practice.context.staff",
             ],
         },
     },
@@ -235,6 +244,12 @@ ACCOUNT_FORMS = {
 }
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 LOGIN_REDIRECT_URL = "/"
+# Staff log in with a second factor (TOTP; security keys optional). The back office refuses a
+# staff member until they have set one up, and their session lapses after a quiet spell.
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = "Consulto"
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+CONSULTO_STAFF_SESSION_MINUTES = int(os.environ.get("CONSULTO_STAFF_SESSION_MINUTES", "30"))
 
 # Internationalisation --------------------------------------------------------------------------
 LANGUAGE_CODE = "fr"

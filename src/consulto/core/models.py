@@ -44,3 +44,54 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.email
+
+
+class AuditEvent(models.Model):
+    """One read or write of health data: who, what, when, on whose behalf.
+
+    Never holds the data itself (no note text, no file name): only what was touched. Rows are
+    only ever inserted; the organisation admin browses them.
+    """
+
+    class Action(models.TextChoices):
+        READ = "read", _("Read")
+        CREATE = "create", _("Created")
+        UPDATE = "update", _("Changed")
+        DELETE = "delete", _("Deleted")
+        DOWNLOAD = "download", _("Downloaded")
+
+    at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        "core.User",
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        verbose_name=_("who"),
+    )
+    on_behalf_of = models.ForeignKey(
+        "core.User",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("on behalf of"),
+    )
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+    target_type = models.CharField(_("what"), max_length=32)
+    target_id = models.CharField(max_length=64)
+    # Plain ids, not foreign keys: core sits below the apps that own these rows.
+    organisation_id = models.BigIntegerField(null=True, db_index=True)
+    patient_file_id = models.BigIntegerField(null=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["organisation_id", "-at"], name="audit_organisation"),
+            models.Index(fields=["patient_file_id", "-at"], name="audit_file"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_id} {self.action} {self.target_type}"

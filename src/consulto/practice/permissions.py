@@ -1,0 +1,128 @@
+"""Who may do what in the back office: the one place the role rules live.
+
+Services and selectors call these checks; views never decide by themselves. An object of an
+organisation the user does not belong to is *not found* (404, its existence is not leaked); one
+of their organisation that their role does not allow is *forbidden* (403).
+
+| permission      | organisation admin | practitioner     | secretary        |
+|-----------------|--------------------|------------------|------------------|
+| agenda view/act | all agendas        | their own        | those assigned   |
+| agenda settings | all agendas        | their own        | —                |
+| calendar feed   | —                  | their own        | —                |
+| patient files   | yes                | yes              | yes              |
+| notes           | —                  | yes              | —                |
+| documents       | —                  | yes              | yes              |
+| audit trail     | yes                | —                | —                |
+| dashboard       | all agendas        | their own        | —                |
+
+Notes are medical: only practitioners read or write them. A person who is both admin and
+practitioner holds two memberships and gets the union.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from consulto.directory.models import Membership
+from consulto.scheduling.models import Agenda
+
+Role = Membership.Role
+STAFF_ROLES = (Role.ADMIN, Role.PRACTITIONER, Role.SECRETARY)
+
+
+class Perm(StrEnum):
+    AGENDA = "agenda"  # see it and act on its appointments: book, move, cancel, block, status
+    SETTINGS = "settings"
+    FEED = "feed"
+    FILES = "files"
+    NOTES = "notes"
+    DOCUMENTS = "documents"
+    AUDIT = "audit"
+    DASHBOARD = "dashboard"
+
+
+_ORG_PERMS = {
+    Perm.FILES: {Role.ADMIN, Role.PRACTITIONER, Role.SECRETARY},
+    Perm.NOTES: {Role.PRACTITIONER},
+    Perm.DOCUMENTS: {Role.PRACTITIONER, Role.SECRETARY},
+    Perm.AUDIT: {Role.ADMIN},
+    Perm.DASHBOARD: {Role.ADMIN, Role.PRACTITIONER},
+}
+
+
+def staff_roles(user) -> dict[int, set[str]]:
+    """{organisation id: roles} for the user's back-office memberships (cached on the user)."""
+    if not getattr(user, "is_authenticated", False):
+        return {}
+    cached = getattr(user, "_consulto_staff_roles", None)
+    if cached is None:
+        cached = {}
+        for org_id, role in Membership.objects.filter(user=user, role__in=STAFF_ROLES).values_list(
+            "organisation_id", "role"
+        ):
+            cached.setdefault(org_id, set()).add(role)
+        user._consulto_staff_roles = cached
+    return cached
+
+
+def is_staff_member(user) -> bool:
+    return bool(staff_roles(user))
+
+
+def organisations_with(user, perm: Perm) -> list[int]:
+    roles = staff_roles(user)
+    if perm in _ORG_PERMS:
+        return sorted(o for o, r in roles.items() if r & _ORG_PERMS[perm])
+    return sorted(roles)
+
+
+def check_organisation(user, organisation_id: int, perm: Perm) -> None:
+    roles = staff_roles(user).get(organisation_id)
+    if not roles:
+        raise Http404
+    if not roles & _ORG_PERMS[perm]:
+        raise PermissionDenied
+
+
+def agenda_ids(user, perm: Perm = Perm.AGENDA) -> set[int]:
+    """Ids of every agenda the user may use with ``perm`` (AGENDA, SETTINGS, FEED, DASHBOARD)."""
+    roles = staff_roles(user)
+    admin_orgs = [o for o, r in roles.items() if Role.ADMIN in r]
+    practitioner_orgs = [o for o, r in roles.items() if Role.PRACTITIONER in r]
+    secretary_orgs = [o for o, r in roles.items() if Role.SECRETARY in r]
+    ids: set[int] = set()
+    if admin_orgs and perm in (Perm.AGENDA, Perm.SETTINGS, Perm.DASHBOARD):
+        ids |= set(
+            Agenda.objects.filter(organisation_id__in=admin_orgs).values_list("pk", flat=True)
+        )
+    if practitioner_orgs:
+        ids |= set(
+            Agenda.objects.filter(
+                organisation_id__in=practitioner_orgs, practitioner__user=user
+            ).values_list("pk", flat=True)
+        )
+    if secretary_orgs and perm == Perm.AGENDA:
+        ids |= set(
+            Agenda.objects.filter(
+                organisation_id__in=secretary_orgs, assignments__user=user
+            ).values_list("pk", flat=True)
+        )
+    return ids
+
+
+def check_agenda(user, agenda: Agenda | int, perm: Perm = Perm.AGENDA) -> None:
+    """Raise 404 for an agenda outside the user's organisations, 403 for one inside them that
+    their role does not open to them."""
+    organisation_id = (
+        agenda.organisation_id
+        if isinstance(agenda, Agenda)
+        else Agenda.objects.filter(pk=agenda).values_list("organisation_id", flat=True).first()
+    )
+    agenda_id = agenda.pk if isinstance(agenda, Agenda) else agenda
+    if organisation_id is None or organisation_id not in staff_roles(user):
+        raise Http404
+    if agenda_id not in agenda_ids(user, perm):
+        raise PermissionDenied
