@@ -177,6 +177,20 @@ def queue_message(
     return message
 
 
+def set_reminder_settings(
+    *, practitioner, email_7d: bool, email_1d: bool, sms_1d: bool
+) -> ReminderSettings:
+    """Which reminders the practitioner's patients get. A reminder turned off is also skipped
+    when already scheduled (it is checked again before it goes out); one turned on applies to
+    appointments booked from now on."""
+    with transaction.atomic():
+        found, _created = ReminderSettings.objects.update_or_create(
+            practitioner=practitioner,
+            defaults={"email_7d": email_7d, "email_1d": email_1d, "sms_1d": sms_1d},
+        )
+    return found
+
+
 def reminder_time(appointment: Appointment, purpose: str) -> datetime:
     """When a reminder is due: the same wall-clock time at the site, 7 days or 1 day before,
     whatever DST change lies between."""

@@ -1,1 +1,388 @@
-urlpatterns: list = []
+"""Settings of the practice space: each agenda's motives, openings, absences and reminders, the
+preview of what patients are offered, and the organisation's policy.
+
+Views parse, call one selector or service of ``agenda_settings`` and render; the permission is
+checked when the agenda is loaded, before any form is even read.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from consulto.core.errors import InvalidInput
+
+from .. import agenda_settings as services
+from .. import settings_selectors as selectors
+from ..access import staff_view
+from ..settings_forms import AbsenceForm, MotiveForm, OpeningForm, PolicyForm, ReminderForm
+
+GET_POST = require_http_methods(["GET", "HEAD", "POST"])
+
+
+def _render(request, template: str, context: dict, status: int = 200):
+    return render(
+        request, f"practice/settings/{template}", {"section": "settings", **context}, status=status
+    )
+
+
+def _agenda_url(agenda, anchor: str = "") -> str:
+    url = reverse("practice:settings_agenda", args=[agenda.pk])
+    return f"{url}#{anchor}" if anchor else url
+
+
+def _apply_error(form, error: InvalidInput) -> None:
+    field = error.field if error.field in form.fields else None
+    form.add_error(field, str(error.message))
+
+
+# The list of agendas and the policy -------------------------------------------------------------
+
+
+@staff_view
+@require_GET
+def home(request):
+    agendas = selectors.configurable_agendas(request.user)
+    policies = selectors.admin_policies(request.user)
+    if not agendas and not policies:
+        raise PermissionDenied
+    for item in policies:
+        item.form = PolicyForm(instance=item.policy, prefix=f"org{item.organisation.pk}")
+    return _render(
+        request,
+        "home.html",
+        {
+            "agendas": agendas,
+            "policies": policies,
+            "several_organisations": len({a.organisation_id for a in agendas}) > 1,
+        },
+    )
+
+
+@staff_view
+@require_POST
+def policy(request, organisation_id: int):
+    services.check_admin(request.user, organisation_id)
+    found = next(
+        p for p in selectors.admin_policies(request.user) if p.organisation.pk == organisation_id
+    )
+    form = PolicyForm(request.POST, instance=found.policy, prefix=f"org{organisation_id}")
+    if form.is_valid():
+        services.set_no_show_limit(
+            user=request.user,
+            organisation_id=organisation_id,
+            limit=form.cleaned_data["no_show_limit"],
+        )
+        messages.success(request, _("Practice policy saved."))
+        return redirect(reverse("practice:settings_home") + "#policy")
+    found.form = form
+    return _render(
+        request,
+        "home.html",
+        {"agendas": selectors.configurable_agendas(request.user), "policies": [found]},
+    )
+
+
+# One agenda -------------------------------------------------------------------------------------
+
+
+@staff_view
+@require_GET
+def agenda(request, agenda_id: int):
+    found = selectors.agenda_for_settings(request.user, agenda_id)
+    return _render(request, "agenda.html", _agenda_context(found))
+
+
+def _agenda_context(agenda, *, reminder_form=None) -> dict:
+    now = timezone.now()
+    today = now.astimezone(agenda.zone).date()
+    coming, past = selectors.absences(agenda, now=now)
+    reminders = selectors.reminder_settings(agenda)
+    if reminder_form is None and reminders is not None:
+        reminder_form = ReminderForm(instance=reminders)
+    return {
+        "agenda": agenda,
+        "motives": selectors.motives(agenda),
+        "weekdays": selectors.openings_by_weekday(agenda, today=today),
+        "absences": coming,
+        "past_absences": past,
+        "reminder_form": reminder_form,
+        "preview": selectors.preview(agenda=agenda, now=now),
+    }
+
+
+@staff_view
+@require_POST
+def reminders(request, agenda_id: int):
+    found = selectors.agenda_for_settings(request.user, agenda_id)
+    current = selectors.reminder_settings(found)
+    if current is None:
+        raise PermissionDenied
+    form = ReminderForm(request.POST, instance=current)
+    if form.is_valid():
+        services.set_reminders(user=request.user, agenda=found, **form.cleaned_data)
+        messages.success(request, _("Reminders saved."))
+        return redirect(_agenda_url(found, "reminders"))
+    return _render(request, "agenda.html", _agenda_context(found, reminder_form=form))
+
+
+@staff_view
+@require_GET
+def preview(request, agenda_id: int):
+    found = selectors.agenda_for_settings(request.user, agenda_id)
+    start = parse_date(request.GET.get("du", "") or "") if request.GET.get("du") else None
+    context = {"agenda": found, "preview": selectors.preview(agenda=found, start=start)}
+    if request.headers.get("HX-Request"):
+        return _render(request, "_preview.html", context)
+    return _render(request, "preview.html", context)
+
+
+# Motives ----------------------------------------------------------------------------------------
+
+
+@staff_view
+@GET_POST
+def motive_new(request, agenda_id: int):
+    found = selectors.agenda_for_settings(request.user, agenda_id)
+    position = max((m.position for m in selectors.motives(found)), default=-1) + 1
+    form = MotiveForm(request.POST or None, initial={"position": position})
+    if request.method == "POST" and form.is_valid():
+        try:
+            motive = services.create_motive(
+                user=request.user, agenda=found, fields=form.cleaned_data
+            )
+        except InvalidInput as error:
+            _apply_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("Motive “%(label)s” created. The preview shows what patients are now offered.")
+                % {"label": motive.label},
+            )
+            return redirect(_agenda_url(found, "preview"))
+    return _render(request, "motive_form.html", {"agenda": found, "form": form, "motive": None})
+
+
+@staff_view
+@GET_POST
+def motive_edit(request, agenda_id: int, pk: int):
+    found = selectors.agenda_for_settings(request.user, agenda_id)
+    motive = selectors.motive_of(found, pk)
+    title = motive.label  # the form changes the instance as it validates
+    form = MotiveForm(request.POST or None, instance=motive)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_motive(user=request.user, motive=motive, fields=form.cleaned_data)
+        except InvalidInput as error:
+            _apply_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("Motive “%(label)s” saved. The preview shows what patients are now offered.")
+                % {"label": motive.label},
+            )
+            return redirect(_agenda_url(found, "preview"))
+    coming, ever = selectors.appointments_of_motive(motive)
+    return _render(
+        request,
+        "motive_form.html",
+        {
+            "agenda": found,
+            "form": form,
+            "motive": motive,
+            "title": title,
+            "coming": coming,
+            "ever": ever,
+        },
+    )
+
+
+@staff_view
+@GET_POST
+def motive_delete(request, agenda_id: int, pk: int):
+    found = selectors.agenda_for_settings(request.user, agenda_id)
+    motive = selectors.motive_of(found, pk)
+    if request.method == "POST":
+        label = motive.label
+        outcome = services.remove_motive(user=request.user, motive=motive)
+        if outcome == "deleted":
+            messages.success(request, _("Motive “%(label)s” deleted.") % {"label": label})
+        else:
+            messages.success(
+                request,
+                _(
+                    "Motive “%(label)s” deactivated: appointments were booked with it, so it is "
+                    "kept for them. Patients no longer see it."
+                )
+                % {"label": label},
+            )
+        return redirect(_agenda_url(found, "motives"))
+    coming, ever = selectors.appointments_of_motive(motive)
+    return _render(
+        request,
+        "confirm_delete.html",
+        {"agenda": found, "kind": "motive", "object": motive, "coming": coming, "ever": ever},
+    )
+
+
+# Openings ---------------------------------------------------------------------------------------
+
+
+@staff_view
+@GET_POST
+def opening_new(request, agenda_id: int):
+    found = selectors.agenda_for_settings(request.user, agenda_id)
+    initial = {}
+    if request.method == "GET" and request.GET.get("jour", "").isdigit():
+        initial["weekday"] = int(request.GET["jour"])
+    form = OpeningForm(request.POST or None, agenda=found, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        motives = list(data.pop("motives"))
+        try:
+            opening = services.create_opening(
+                user=request.user, agenda=found, fields=data, motives=motives
+            )
+        except InvalidInput as error:
+            _apply_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("Opening %(opening)s created. The preview shows what patients are now offered.")
+                % {"opening": opening},
+            )
+            return redirect(_agenda_url(found, "preview"))
+    return _render(request, "opening_form.html", {"agenda": found, "form": form, "opening": None})
+
+
+@staff_view
+@GET_POST
+def opening_edit(request, agenda_id: int, pk: int):
+    found = selectors.agenda_for_settings(request.user, agenda_id)
+    opening = selectors.opening_of(found, pk)
+    title = str(opening)  # the form changes the instance as it validates
+    form = OpeningForm(request.POST or None, agenda=found, instance=opening)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        motives = list(data.pop("motives"))
+        try:
+            services.update_opening(
+                user=request.user, opening=opening, fields=data, motives=motives
+            )
+        except InvalidInput as error:
+            _apply_error(form, error)
+        else:
+            messages.success(
+                request,
+                _("Opening %(opening)s saved. The preview shows what patients are now offered.")
+                % {"opening": opening},
+            )
+            return redirect(_agenda_url(found, "preview"))
+    return _render(
+        request,
+        "opening_form.html",
+        {"agenda": found, "form": form, "opening": opening, "title": title},
+    )
+
+
+@staff_view
+@GET_POST
+def opening_delete(request, agenda_id: int, pk: int):
+    found = selectors.agenda_for_settings(request.user, agenda_id)
+    opening = selectors.opening_of(found, pk)
+    coming = selectors.future_appointments_in(opening)
+    if request.method == "POST":
+        label = str(opening)
+        services.delete_opening(user=request.user, opening=opening)
+        text = _("Opening %(opening)s deleted.") % {"opening": label}
+        if coming:
+            text += " " + ngettext(
+                "The appointment already booked in it stays booked.",
+                "The %(count)d appointments already booked in it stay booked.",
+                coming,
+            ) % {"count": coming}
+        messages.success(request, text)
+        return redirect(_agenda_url(found, "openings"))
+    return _render(
+        request,
+        "confirm_delete.html",
+        {"agenda": found, "kind": "opening", "object": opening, "coming": coming},
+    )
+
+
+# Absences ---------------------------------------------------------------------------------------
+
+
+@staff_view
+@GET_POST
+def absence_new(request, agenda_id: int):
+    found = selectors.agenda_for_settings(request.user, agenda_id)
+    form = AbsenceForm(request.POST or None, zone=found.zone)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            result = services.create_absence(
+                user=request.user,
+                agenda=found,
+                start=data["start"],
+                end=data["end"],
+                reason=data["reason"],
+            )
+        except InvalidInput as error:
+            _apply_error(form, error)
+        else:
+            messages.success(request, _("Absence saved: no slot is offered during it."))
+            if result.booked_during:
+                messages.warning(
+                    request,
+                    ngettext(
+                        "%(count)d appointment is already booked during this absence: it stays "
+                        "booked until you move or cancel it in the agenda.",
+                        "%(count)d appointments are already booked during this absence: they "
+                        "stay booked until you move or cancel them in the agenda.",
+                        result.booked_during,
+                    )
+                    % {"count": result.booked_during},
+                )
+            return redirect(_agenda_url(found, "absences"))
+    return _render(request, "absence_form.html", {"agenda": found, "form": form})
+
+
+@staff_view
+@GET_POST
+def absence_delete(request, agenda_id: int, pk: int):
+    found = selectors.agenda_for_settings(request.user, agenda_id)
+    absence = selectors.absence_of(found, pk)
+    if request.method == "POST":
+        services.delete_absence(user=request.user, absence=absence)
+        messages.success(request, _("Absence deleted: its slots are offered again."))
+        return redirect(_agenda_url(found, "absences"))
+    return _render(
+        request, "confirm_delete.html", {"agenda": found, "kind": "absence", "object": absence}
+    )
+
+
+_AGENDA = "reglages/agenda/<int:agenda_id>/"
+
+urlpatterns: list = [
+    path("reglages/", home, name="settings_home"),
+    path("reglages/politique/<int:organisation_id>/", policy, name="settings_policy"),
+    path(_AGENDA, agenda, name="settings_agenda"),
+    path(_AGENDA + "rappels/", reminders, name="settings_reminders"),
+    path(_AGENDA + "apercu/", preview, name="settings_preview"),
+    path(_AGENDA + "motifs/nouveau/", motive_new, name="settings_motive_new"),
+    path(_AGENDA + "motifs/<int:pk>/", motive_edit, name="settings_motive"),
+    path(_AGENDA + "motifs/<int:pk>/supprimer/", motive_delete, name="settings_motive_delete"),
+    path(_AGENDA + "plages/nouveau/", opening_new, name="settings_opening_new"),
+    path(_AGENDA + "plages/<int:pk>/", opening_edit, name="settings_opening"),
+    path(_AGENDA + "plages/<int:pk>/supprimer/", opening_delete, name="settings_opening_delete"),
+    path(_AGENDA + "absences/nouveau/", absence_new, name="settings_absence_new"),
+    path(_AGENDA + "absences/<int:pk>/supprimer/", absence_delete, name="settings_absence_delete"),
+]
