@@ -11,8 +11,13 @@ from django.core.asgi import get_asgi_application
 django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
+from django.urls import path  # noqa: E402
 
-websocket_urlpatterns: list = []
+from consulto.practice.consumers import AgendaConsumer  # noqa: E402
+
+websocket_urlpatterns: list = [
+    path("ws/pro/agendas/", AgendaConsumer.as_asgi()),
+]
 
 application = ProtocolTypeRouter(
     {

@@ -17,6 +17,7 @@ from consulto.core.errors import DomainError, InvalidInput
 from consulto.directory.selectors import specialties
 from consulto.notifications import services as notify
 from consulto.patients import services as patient_services
+from consulto.practice import files as practice_files
 from consulto.scheduling import booking
 from consulto.scheduling.cache import slots_for_many
 from consulto.scheduling.models import Agenda, Appointment, Motive
@@ -206,6 +207,11 @@ def create_appointment(
             idempotency_key=idempotency_key or None,
         )
         if not appointment.replayed:
+            # Rolled back with the booking when the practice stopped online booking for them.
+            if not practice_files.online_booking_allowed(
+                profile_id=appointment.patient_id, organisation_id=agenda.organisation_id
+            ):
+                raise patient_services.OnlineBookingClosed()
             notify.appointment_booked(appointment=appointment)
     status = 200 if appointment.replayed else 201
     return Status(status, appointment_out(appointment_of(request.auth, appointment.pk)))

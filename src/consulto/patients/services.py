@@ -10,13 +10,22 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from consulto.core.errors import InvalidInput, NotFound
+from consulto.core.errors import DomainError, InvalidInput, NotFound
 from consulto.notifications import services as notify
+from consulto.practice import files as practice_files
 from consulto.scheduling import booking
 from consulto.scheduling.models import Appointment, Motive, PatientProfile
 
 from . import selectors, waitlist
 from .models import WaitlistEntry
+
+
+class OnlineBookingClosed(DomainError):
+    code = "online_booking_closed"
+    status = 403
+    default_message = _(
+        "This practice no longer takes online bookings for this patient: please call them."
+    )
 
 
 def hold_slot(*, motive: Motive, start: datetime, user, replacing: int | None) -> Appointment:
@@ -82,6 +91,10 @@ def confirm_booking(
         raise booking.HoldExpired()
     if patient.owner_id != user.pk:
         raise NotFound()
+    if not practice_files.online_booking_allowed(
+        profile_id=patient.pk, organisation_id=held.agenda.organisation_id
+    ):
+        raise OnlineBookingClosed()
     with booking.reservation():
         appointment = booking.book(
             agenda=held.agenda,

@@ -21,6 +21,7 @@ from consulto.core.errors import DomainError, PermissionDenied
 from consulto.core.time import require_aware
 
 from . import availability as engine
+from . import events, live
 from .models import Agenda, Appointment, Motive, PatientProfile
 from .selectors import compute, load_inputs
 
@@ -195,12 +196,13 @@ def book(
                     "updated_at",
                 ]
             )
+            events.appointment_booked.send(sender=Appointment, appointment=held)
             return held
         # The slot first: a refused request writes nothing (no patient profile either).
         _reserve_check(
             agenda=agenda, motive=motive, start=start, now=now, enforce_openings=enforce_openings
         )
-        return Appointment.objects.create(
+        created = Appointment.objects.create(
             agenda=agenda,
             motive=motive,
             patient=_resolve_patient(patient, owner=booked_by),
@@ -212,6 +214,8 @@ def book(
             idempotency_key=idempotency_key,
             exclusive=agenda.capacity == 1,
         )
+        events.appointment_booked.send(sender=Appointment, appointment=created)
+        return created
 
     try:
         appointment = _run_reservation(write, agenda_ids=[agenda.pk])
@@ -223,6 +227,8 @@ def book(
         _same_request_or_raise(previous, agenda=agenda, motive=motive, start=start)
         appointment, appointment.replayed = previous, True
     appointment.replayed = getattr(appointment, "replayed", False)
+    if not appointment.replayed:
+        live.announce([appointment.agenda_id], kind="booked")
     return appointment
 
 
@@ -252,6 +258,7 @@ def cancel(
         current.save(
             update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason", "updated_at"]
         )
+        live.announce([current.agenda_id], kind="cancelled")
         return current
 
 
@@ -301,7 +308,43 @@ def reschedule(
             rescheduled_from=old,
         )
 
-    return _run_reservation(write, agenda_ids=[appointment.agenda_id, agenda.pk])
+    moved = _run_reservation(write, agenda_ids=[appointment.agenda_id, agenda.pk])
+    live.announce([appointment.agenda_id, agenda.pk], kind="moved")
+    return moved
+
+
+# The practice's day: booked -> arrived (waiting room) -> in progress -> seen; or no-show. A step
+# taken by mistake can be undone back to the one before.
+STATUS_STEPS = {
+    Status.BOOKED: {Status.ARRIVED, Status.IN_PROGRESS, Status.SEEN, Status.NO_SHOW},
+    Status.ARRIVED: {Status.IN_PROGRESS, Status.SEEN, Status.NO_SHOW, Status.BOOKED},
+    Status.IN_PROGRESS: {Status.SEEN, Status.ARRIVED},
+    Status.SEEN: {Status.IN_PROGRESS, Status.ARRIVED},
+    Status.NO_SHOW: {Status.BOOKED},
+}
+
+
+class StatusNotAllowed(DomainError):
+    code = "status_not_allowed"
+    status = 409
+    default_message = _("This appointment cannot take that status now.")
+
+
+def set_status(*, appointment: Appointment, status: str, by, now: datetime | None = None):
+    """Mark an appointment arrived, in progress, seen or no-show (or undo the last step)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        current = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        if current.status == status:
+            return current
+        if status not in STATUS_STEPS.get(current.status, set()):
+            raise StatusNotAllowed()
+        if status == Status.NO_SHOW and current.start > now:
+            raise StatusNotAllowed(_("A patient can only be marked absent once the time has come."))
+        current.status = status
+        current.save(update_fields=["status", "updated_at"])
+        live.announce([current.agenda_id], kind="status")
+        return current
 
 
 def expire_holds(*, now: datetime | None = None) -> int:
@@ -490,6 +533,7 @@ __all__ = [
     "NotActive",
     "PatientIdentity",
     "SlotTaken",
+    "StatusNotAllowed",
     "book",
     "cancel",
     "claim_hold",
@@ -499,4 +543,5 @@ __all__ = [
     "release_hold",
     "reschedule",
     "reservation",
+    "set_status",
 ]

@@ -1,0 +1,194 @@
+"""Reads of the back office: the agendas a user may open, and what an agenda shows over a period.
+
+The calendar speaks *wall-clock* time: each agenda's times are sent as the site's local time
+written with a "Z" and the calendar runs in UTC mode, so a 09:00 appointment shows at 09:00
+whatever the zone of the browser; times coming back are read as the site's local time.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from consulto.core.errors import InvalidInput
+from consulto.scheduling.models import Absence, Agenda, Appointment, Opening
+
+from .permissions import Perm, agenda_ids, check_agenda
+
+Status = Appointment.Status
+SHOWN = (Status.BOOKED, Status.ARRIVED, Status.IN_PROGRESS, Status.SEEN, Status.NO_SHOW)
+
+
+def visible_agendas(user, perm: Perm = Perm.AGENDA) -> list[Agenda]:
+    return list(
+        Agenda.objects.select_related("site", "organisation", "practitioner")
+        .filter(pk__in=agenda_ids(user, perm), is_active=True)
+        .order_by("organisation__name", "name", "pk")
+    )
+
+
+def chosen_agendas(user, requested: list[int]) -> list[Agenda]:
+    """The requested agendas, each checked (404 elsewhere, 403 not yours); all yours if none."""
+    agendas = visible_agendas(user)
+    if not requested:
+        return agendas[:1] if len(agendas) > 6 else agendas
+    by_id = {a.pk: a for a in agendas}
+    chosen = []
+    for agenda_id in dict.fromkeys(requested):
+        if agenda_id not in by_id:
+            check_agenda(user, agenda_id)  # raises 404 or 403
+            raise PermissionDenied
+        chosen.append(by_id[agenda_id])
+    return chosen
+
+
+def wall(value: datetime, zone: ZoneInfo) -> str:
+    return value.astimezone(zone).replace(tzinfo=None).isoformat(timespec="minutes") + ":00Z"
+
+
+def from_wall(text: str, zone: ZoneInfo) -> datetime:
+    """A calendar time (local wall clock written as UTC) back to an aware instant; a time that
+    does not exist that day (the hour skipped in spring) is refused."""
+    try:
+        naive = datetime.fromisoformat(text.strip().replace("Z", "+00:00")).replace(tzinfo=None)
+    except ValueError as error:
+        raise InvalidInput(_("This date and time is not valid."), field="start") from error
+    local = naive.replace(tzinfo=zone)
+    if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
+        raise InvalidInput(_("This time does not exist on that day (clock change)."), field="start")
+    return local
+
+
+def text_colour(background: str) -> str:
+    """Black or white, whichever reads better on ``background`` (WCAG relative luminance)."""
+    try:
+        r, g, b = (int(background[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    except (ValueError, IndexError):
+        return "#ffffff"
+
+    def channel(c: float) -> float:
+        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+    luminance = 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+    return "#111111" if (luminance + 0.05) / 0.05 > 1.05 / (luminance + 0.05) else "#ffffff"
+
+
+def agenda_events(*, agendas: list[Agenda], start: date, end: date) -> dict:
+    """{agenda id: {"events": [...], "businessHours": [...]}} for [start, end) in each agenda's
+    zone: appointments (not cancelled), blocked periods, and the openings as business hours."""
+    if end <= start or (end - start).days > 42:
+        raise InvalidInput(_("Ask for at most six weeks at a time."), field="end")
+    zones = {a.pk: a.site.zone for a in agendas}
+    spans = {
+        a.pk: (
+            datetime.combine(start, time(), tzinfo=zones[a.pk]),
+            datetime.combine(end, time(), tzinfo=zones[a.pk]),
+        )
+        for a in agendas
+    }
+    low = min(s for s, _e in spans.values())
+    high = max(e for _s, e in spans.values())
+    result = {str(a.pk): {"events": [], "businessHours": []} for a in agendas}
+    rows = (
+        Appointment.objects.filter(
+            agenda_id__in=list(zones), status__in=SHOWN, start__lt=high, end__gt=low
+        )
+        .select_related("motive", "patient")
+        .only(
+            "id", "agenda_id", "start", "end", "status", "channel",
+            "motive__label", "motive__colour",
+            "patient__first_name", "patient__last_name",
+        )
+        .order_by("start")
+    )  # fmt: skip
+    labels = dict(Status.choices)
+    detail = reverse("practice:appointment", args=[0])[:-2]
+    for row in rows:
+        zone = zones[row.agenda_id]
+        patient = f"{row.patient.first_name} {row.patient.last_name}" if row.patient else ""
+        parts = [patient or _("Patient"), row.motive.label]
+        if row.status != Status.BOOKED:
+            parts.append(str(labels[row.status]))
+        colour = row.motive.colour or "#2e6fd8"
+        result[str(row.agenda_id)]["events"].append(
+            {
+                "id": str(row.pk),
+                "title": " · ".join(parts),
+                "start": wall(row.start, zone),
+                "end": wall(row.end, zone),
+                "url": f"{detail}{row.pk}/",
+                "backgroundColor": colour,
+                "borderColor": colour,
+                "textColor": text_colour(colour),
+                "classNames": [f"status-{row.status}"],
+                "editable": row.status == Status.BOOKED,
+                "extendedProps": {"status": row.status},
+            }
+        )
+    for absence in Absence.objects.filter(
+        agenda_id__in=list(zones), start__lt=high, end__gt=low
+    ).order_by("start"):
+        zone = zones[absence.agenda_id]
+        result[str(absence.agenda_id)]["events"].append(
+            {
+                "id": f"absence-{absence.pk}",
+                "title": absence.reason or _("Blocked"),
+                "start": wall(absence.start, zone),
+                "end": wall(absence.end, zone),
+                "display": "background",
+                "classNames": ["absence"],
+            }
+        )
+    for opening in Opening.objects.filter(agenda_id__in=list(zones), valid_from__lt=end).exclude(
+        valid_until__lt=start
+    ):
+        result[str(opening.agenda_id)]["businessHours"].append(
+            {
+                # FullCalendar counts Sunday as 0; Opening counts Monday as 0.
+                "daysOfWeek": [(opening.weekday + 1) % 7],
+                "startTime": opening.start_time.strftime("%H:%M"),
+                "endTime": opening.end_time.strftime("%H:%M"),
+            }
+        )
+    return result
+
+
+def day_appointments(*, agendas: list[Agenda], day: date) -> list[tuple[Agenda, list]]:
+    """The day's appointments of each agenda, for the list under the calendar (and without JS)."""
+    out = []
+    ids = [a.pk for a in agendas]
+    rows = {a: [] for a in ids}
+    lows = {a.pk: datetime.combine(day, time(), tzinfo=a.site.zone) for a in agendas}
+    low = min(lows.values(), default=None)
+    if low is None:
+        return out
+    high = max(lows.values()) + timedelta(days=1)
+    for row in (
+        Appointment.objects.filter(agenda_id__in=ids, status__in=SHOWN, start__lt=high, end__gt=low)
+        .select_related("motive", "patient")
+        .order_by("start")
+    ):
+        if lows[row.agenda_id] <= row.start < lows[row.agenda_id] + timedelta(days=1):
+            rows[row.agenda_id].append(row)
+    return [(a, rows[a.pk]) for a in agendas]
+
+
+def appointment_for_staff(*, user, appointment_id: int) -> Appointment:
+
+    appointment = (
+        Appointment.objects.select_related(
+            "agenda__site", "agenda__organisation", "motive", "patient", "booked_by"
+        )
+        .filter(pk=appointment_id)
+        .exclude(status__in=[Status.HELD, Status.EXPIRED])
+        .first()
+    )
+    if appointment is None:
+        raise Http404
+    check_agenda(user, appointment.agenda, Perm.AGENDA)
+    return appointment

@@ -1,0 +1,169 @@
+"""What staff do to an agenda: book for a patient, move, cancel with a reason, block a period,
+mark arrived / seen / no-show. Each action checks the role first, runs in one transaction with
+the patient's message, and the agenda pages hear about it at once (scheduling/live.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db import transaction
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+
+from consulto.core.errors import InvalidInput
+from consulto.core.time import require_aware
+from consulto.notifications import services as notify
+from consulto.patients import waitlist
+from consulto.scheduling import booking, live
+from consulto.scheduling.models import Absence, Agenda, Appointment, Motive
+
+from . import files
+from .permissions import Perm, check_agenda
+
+Status = Appointment.Status
+
+
+def _agenda(user, agenda_id: int) -> Agenda:
+    agenda = Agenda.objects.select_related("site", "practitioner").filter(pk=agenda_id).first()
+    if agenda is None:
+        raise Http404
+    check_agenda(user, agenda, Perm.AGENDA)
+    return agenda
+
+
+def _appointment(user, appointment_id: int) -> Appointment:
+    appointment = (
+        Appointment.objects.select_related("agenda__site", "agenda__practitioner", "motive")
+        .filter(pk=appointment_id)
+        .first()
+    )
+    if appointment is None or appointment.status in (Status.HELD, Status.EXPIRED):
+        raise Http404
+    check_agenda(user, appointment.agenda, Perm.AGENDA)
+    return appointment
+
+
+def _channel(user, agenda: Agenda) -> str:
+    if agenda.practitioner_id and agenda.practitioner.user_id == user.pk:
+        return Appointment.Channel.PRACTITIONER
+    return Appointment.Channel.SECRETARY
+
+
+def book_for_patient(
+    *,
+    user,
+    agenda_id: int,
+    motive_id: int,
+    start: datetime,
+    file_id: int | None = None,
+    new_patient: dict | None = None,
+    ip: str | None = None,
+) -> Appointment:
+    """Book a known patient (their file) or a new one (a file is made) by phone or at the desk.
+
+    Staff may book outside the openings; never over another appointment (the database says no).
+    """
+    require_aware(start, "start")
+    agenda = _agenda(user, agenda_id)
+    motive = Motive.objects.filter(pk=motive_id, agenda=agenda, is_active=True).first()
+    if motive is None:
+        raise InvalidInput(_("Choose a motive of this agenda."), field="motive")
+    with booking.reservation():
+        if file_id is not None:
+            file = files.get_file(user=user, file_id=file_id)
+            if file.organisation_id != agenda.organisation_id:
+                raise Http404
+        elif new_patient:
+            file = files.create_file(
+                user=user, organisation_id=agenda.organisation_id, identity=new_patient, ip=ip
+            )
+        else:
+            raise InvalidInput(_("Choose the patient or enter a new one."), field="patient")
+        appointment = booking.book(
+            agenda=agenda,
+            motive=motive,
+            start=start,
+            patient=file.profile,
+            booked_by=user,
+            channel=_channel(user, agenda),
+            enforce_openings=False,
+        )
+        notify.appointment_booked(appointment=appointment)
+    return appointment
+
+
+def move(*, user, appointment_id: int, new_start: datetime) -> Appointment:
+    """Move within the same agenda (drag and drop): the new time is booked and the old one freed
+    together, or nothing changes."""
+    require_aware(new_start, "new_start")
+    appointment = _appointment(user, appointment_id)
+    with transaction.atomic():
+        moved = booking.reschedule(
+            appointment=appointment, new_start=new_start, by=user, as_staff=True
+        )
+        notify.appointment_rescheduled(old=appointment, new=moved)
+        waitlist.slot_freed(agenda_id=appointment.agenda_id, start=appointment.start)
+    return moved
+
+
+def cancel(*, user, appointment_id: int, reason: str) -> Appointment:
+    """Cancel with a reason; the patient is told, the freed slot goes to the waiting list."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput(_("Say why the appointment is cancelled."), field="reason")
+    appointment = _appointment(user, appointment_id)
+    with transaction.atomic():
+        cancelled = booking.cancel(appointment=appointment, by=user, reason=reason, as_staff=True)
+        notify.appointment_cancelled(appointment=cancelled)
+        waitlist.slot_freed(agenda_id=cancelled.agenda_id, start=cancelled.start)
+    return cancelled
+
+
+def set_status(*, user, appointment_id: int, status: str) -> Appointment:
+    if status not in {
+        Status.BOOKED,
+        Status.ARRIVED,
+        Status.IN_PROGRESS,
+        Status.SEEN,
+        Status.NO_SHOW,
+    }:
+        raise InvalidInput(_("Unknown status."), field="status")
+    appointment = _appointment(user, appointment_id)
+    with transaction.atomic():
+        changed = booking.set_status(appointment=appointment, status=status, by=user)
+        if status == Status.NO_SHOW and changed.patient_id:
+            files.apply_no_show_policy(
+                organisation_id=appointment.agenda.organisation_id, profile_id=changed.patient_id
+            )
+    return changed
+
+
+def block_period(
+    *, user, agenda_id: int, start: datetime, end: datetime, reason: str = ""
+) -> tuple[Absence, int]:
+    """Take a period out of online booking; returns it with the number of appointments already
+    in it (they stay: the practice decides whether to move them)."""
+    require_aware(start, "start")
+    require_aware(end, "end")
+    if end <= start:
+        raise InvalidInput(_("The end must be after the start."), field="end")
+    agenda = _agenda(user, agenda_id)
+    with transaction.atomic():
+        absence = Absence.objects.create(
+            agenda=agenda, start=start, end=end, reason=(reason or "").strip()[:200]
+        )
+        overlapping = (
+            Appointment.objects.active().filter(agenda=agenda).overlapping(start, end).count()
+        )
+        live.announce([agenda.pk], kind="blocked")
+    return absence, overlapping
+
+
+def unblock(*, user, absence_id: int) -> None:
+    absence = Absence.objects.filter(pk=absence_id).first()
+    if absence is None:
+        raise Http404
+    _agenda(user, absence.agenda_id)
+    with transaction.atomic():
+        absence.delete()
+        live.announce([absence.agenda_id], kind="unblocked")

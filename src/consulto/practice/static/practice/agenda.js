@@ -1,0 +1,159 @@
+// The agenda page: one FullCalendar per agenda side by side, fed by one request per period,
+// drag and drop to move, a click on an empty time to book, and live updates over a WebSocket.
+// Times are the site's wall clock (the server writes them with "Z"; the calendar runs in UTC).
+(function () {
+  "use strict";
+  var configEl = document.getElementById("agenda-config");
+  if (!configEl || !window.FullCalendar) return;
+  var cfg = JSON.parse(configEl.textContent);
+  var liveStatus = document.querySelector("[data-live-status]");
+  var alertBox = document.querySelector("[data-alert]");
+  var container = document.querySelector("[data-calendars]");
+  var tokenInput = document.querySelector("input[name=csrfmiddlewaretoken]");
+  var csrf = tokenInput ? tokenInput.value : "";
+  var ids = cfg.agendas.map(function (a) { return a.id; }).join(",");
+  var pending = {};
+  var calendars = [];
+
+  function say(text) {
+    if (!liveStatus) return;
+    liveStatus.textContent = "";
+    window.setTimeout(function () { liveStatus.textContent = text; }, 50);
+  }
+
+  function warn(text) {
+    if (!alertBox) return;
+    alertBox.textContent = text;
+    alertBox.hidden = false;
+  }
+
+  function load(start, end) {
+    var key = start + "/" + end;
+    if (!pending[key]) {
+      var query = new URLSearchParams({ agendas: ids, start: start, end: end });
+      pending[key] = fetch(cfg.eventsUrl + "?" + query, {
+        credentials: "same-origin",
+        headers: { Accept: "application/json" },
+      }).then(function (response) {
+        if (!response.ok) throw new Error("events " + response.status);
+        return response.json();
+      });
+      pending[key].catch(function () { delete pending[key]; });
+    }
+    return pending[key];
+  }
+
+  var refreshTimer = null;
+  function refresh() {
+    window.clearTimeout(refreshTimer);
+    refreshTimer = window.setTimeout(function () {
+      pending = {};
+      calendars.forEach(function (calendar) { calendar.refetchEvents(); });
+      var list = document.querySelector("[data-day-list]");
+      if (list && cfg.listUrl) {
+        var query = new URLSearchParams({ agendas: ids, date: cfg.date });
+        fetch(cfg.listUrl + "?" + query, { credentials: "same-origin" })
+          .then(function (response) { return response.ok ? response.text() : null; })
+          .then(function (html) { if (html !== null) list.innerHTML = html; });
+      }
+    }, 150);
+  }
+
+  function move(info) {
+    if (alertBox) alertBox.hidden = true;
+    var body = new URLSearchParams({ start: info.event.startStr });
+    fetch(cfg.moveUrl + info.event.id + "/deplacer/", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "X-CSRFToken": csrf, Accept: "application/json" },
+      body: body,
+    })
+      .then(function (response) {
+        return response.json().then(function (data) { return { ok: response.ok, data: data }; });
+      })
+      .then(function (result) {
+        if (!result.ok) {
+          info.revert();
+          warn(cfg.texts.refused + " " + (result.data.message || ""));
+          return;
+        }
+        say(cfg.texts.moved);
+        refresh();
+      })
+      .catch(function () {
+        info.revert();
+        warn(cfg.texts.refused);
+      });
+  }
+
+  document.querySelectorAll("[data-agenda]").forEach(function (element) {
+    var agendaId = element.getAttribute("data-agenda");
+    var hours = "";
+    var calendar = new FullCalendar.Calendar(element, {
+      timeZone: "UTC",
+      locale: cfg.locale,
+      initialView: cfg.view === "week" ? "timeGridWeek" : "timeGridDay",
+      initialDate: cfg.date,
+      headerToolbar: false,
+      allDaySlot: false,
+      firstDay: 1,
+      slotMinTime: "07:00:00",
+      slotMaxTime: "21:00:00",
+      slotDuration: "00:15:00",
+      slotLabelInterval: "01:00",
+      height: "auto",
+      nowIndicator: true,
+      now: cfg.now || undefined,
+      editable: true,
+      eventDurationEditable: false,
+      selectable: true,
+      selectMirror: true,
+      events: function (info, success, failure) {
+        load(info.startStr.slice(0, 10), info.endStr.slice(0, 10)).then(function (data) {
+          var mine = data.agendas[agendaId] || { events: [], businessHours: [] };
+          var next = JSON.stringify(mine.businessHours);
+          if (next !== hours) {
+            hours = next;
+            calendar.setOption("businessHours", mine.businessHours.length ? mine.businessHours : false);
+          }
+          success(mine.events);
+        }, failure);
+      },
+      eventDrop: move,
+      select: function (info) {
+        var query = new URLSearchParams({ agenda: agendaId, start: info.startStr });
+        window.location.assign(cfg.newUrl + "?" + query);
+      },
+      eventDidMount: function (info) {
+        info.el.setAttribute("title", info.event.title);
+      },
+    });
+    calendar.render();
+    calendars.push(calendar);
+  });
+
+  var retry = 1000;
+  function connect() {
+    var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
+    var socket = new WebSocket(scheme + window.location.host + cfg.wsPath + "?agendas=" + ids);
+    socket.onopen = function () {
+      retry = 1000;
+      if (container) container.setAttribute("data-live", "on");
+    };
+    socket.onmessage = function (event) {
+      var message = JSON.parse(event.data);
+      if (message.type === "agenda.changed") {
+        refresh();
+        say(cfg.texts.updated);
+      }
+    };
+    socket.onclose = function (event) {
+      if (container) container.setAttribute("data-live", "off");
+      if (event.code === 4401 || event.code === 4403) return;
+      say(cfg.texts.offline);
+      window.setTimeout(connect, retry);
+      retry = Math.min(retry * 2, 30000);
+    };
+  }
+  if (calendars.length) connect();
+})();
