@@ -3,10 +3,12 @@ from django.contrib import admin
 from django.urls import include, path
 
 from consulto.api.api import api
+from consulto.practice.views.feed import agenda_feed
 
 urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("calendrier/<str:token>.ics", agenda_feed, name="agenda_feed"),
 ]
 urlpatterns += i18n_patterns(
     path("", include("consulto.patients.urls")),
