@@ -480,3 +480,11 @@ def test_the_practitioner_turns_a_reminder_off(practice, as_user):
     assert response.status_code == 302
     found = ReminderSettings.objects.get(practitioner=practice.gp)
     assert (found.email_7d, found.email_1d, found.sms_1d) == (True, True, False)
+
+
+def test_an_admin_configures_any_agenda_of_the_organisation(practice, as_user):
+    client = as_user(practice.admin)
+    data = {"start_date": str(practice.monday), "end_date": str(practice.monday)}
+    response = client.post(url("settings_absence_new", practice.agenda2.pk), data)
+    assert response.status_code == 302
+    assert Absence.objects.filter(agenda=practice.agenda2).count() == 1

@@ -24,7 +24,7 @@ COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 
 MIN_NOTICE = (0, 15, 30, 60, 120, 180, 240, 360, 720, 1440, 2880, 4320, 10080)
-MAX_ADVANCE = (7, 14, 21, 28, 42, 56, 91, 119, 182, 364)
+MAX_ADVANCE = (7, 14, 21, 30, 60, 90, 120, 180, 365)
 CANCELLATION = (0, 1, 2, 4, 12, 24, 48, 72)
 
 
@@ -111,6 +111,7 @@ class MotiveForm(forms.ModelForm):
             ),
         )
         self.fields["label"].widget.attrs["maxlength"] = 200
+        self.fields["duration_minutes"].widget.attrs.update({"min": 5, "max": 480})
 
     def groups(self) -> list[tuple[str, list]]:
         """The fields in the order a practitioner thinks of them, one fieldset each."""
@@ -185,7 +186,11 @@ class OpeningForm(forms.ModelForm):
             "site",
             "motives",
         ]
-        labels = {"valid_until": _("Valid until (optional)")}
+        labels = {
+            "start_time": _("Start"),
+            "end_time": _("End"),
+            "valid_until": _("Valid until (optional)"),
+        }
         help_texts = {
             "every_weeks": _(
                 "Every second week counts from the week of “valid from”: the opening falls on "
@@ -209,6 +214,7 @@ class OpeningForm(forms.ModelForm):
             organisation_id=agenda.organisation_id
         ).order_by("name")
         self.fields["site"].empty_label = None
+        self.fields["weekday"].choices = Opening.Weekday.choices
         motives = Motive.objects.filter(agenda=agenda).order_by("-is_active", "position", "id")
         self.fields["motives"].queryset = motives
         self.fields["motives"].label_from_instance = _motive_choice_label

@@ -137,6 +137,11 @@ def notice_label(minutes: int) -> str:
 
 
 def advance_label(days: int) -> str:
+    if days == 365:
+        return str(_("1 year"))
+    if days % 30 == 0:
+        months = days // 30
+        return ngettext("%(n)d month", "%(n)d months", months) % {"n": months}
     if days % 7 == 0:
         weeks = days // 7
         return ngettext("%(n)d week", "%(n)d weeks", weeks) % {"n": weeks}
