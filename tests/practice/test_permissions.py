@@ -153,5 +153,3 @@ def test_staff_sessions_lapse_after_a_quiet_spell(practice, as_user, settings):
     client = as_user(practice.secretary)
     client.get(reverse("practice:agenda"))
     assert client.session.get_expiry_age() == settings.CONSULTO_STAFF_SESSION_MINUTES * 60
-
-

@@ -68,8 +68,9 @@ def appointment_booked(*, appointment: Appointment) -> list[Message]:
     return [m for m in written if m is not None]
 
 
-def appointment_cancelled(*, appointment: Appointment) -> list[Message]:
-    """Tell the patient by e-mail (with a CANCEL .ics); the appointment's reminders are skipped."""
+def appointment_cancelled(*, appointment: Appointment, by_practice: bool = False) -> list[Message]:
+    """Tell the patient by e-mail (with a CANCEL .ics), and by SMS too when the practice
+    cancelled (the patient did not see it coming); the appointment's reminders are skipped."""
     with transaction.atomic():
         appointment = _load(appointment.pk)
         _skip_reminders(appointment, reason="appointment cancelled")
@@ -77,12 +78,17 @@ def appointment_cancelled(*, appointment: Appointment) -> list[Message]:
         # A hold has no patient yet; a move is told by appointment_rescheduled.
         if appointment.status != Appointment.Status.CANCELLED or moved or not appointment.patient:
             return []
-        email = _email_of(appointment)
-        message = email and _queue(appointment, Purpose.CANCELLATION, Channel.EMAIL, email)
-    return [message] if message else []
+        written = [
+            _queue(appointment, Purpose.CANCELLATION, channel, recipient)
+            for channel, recipient in _recipients(appointment)
+            if by_practice or channel == Channel.EMAIL
+        ]
+    return [m for m in written if m]
 
 
-def appointment_rescheduled(*, old: Appointment, new: Appointment) -> list[Message]:
+def appointment_rescheduled(
+    *, old: Appointment, new: Appointment, by_practice: bool = False
+) -> list[Message]:
     """Tell the new time by e-mail, skip the old appointment's reminders, schedule the new ones.
 
     The .ics keeps the UID of the first appointment of the chain with a higher SEQUENCE, so the
@@ -93,8 +99,11 @@ def appointment_rescheduled(*, old: Appointment, new: Appointment) -> list[Messa
         _skip_reminders(old, reason="appointment moved")
         if new.status != Appointment.Status.BOOKED:
             return []
-        email = _email_of(new)
-        written = [email and _queue(new, Purpose.RESCHEDULED, Channel.EMAIL, email)]
+        written = [
+            _queue(new, Purpose.RESCHEDULED, channel, recipient)
+            for channel, recipient in _recipients(new)
+            if by_practice or channel == Channel.EMAIL
+        ]
         written += schedule_reminders(appointment=new)
     return [m for m in written if m]
 
@@ -530,6 +539,14 @@ def _context(appointment: Appointment, purpose: str) -> dict:
         "motive": motive.label,
         "instructions": motive.instructions.strip(),
         "is_cancelled": purpose == Purpose.CANCELLATION,
+        # The practice's reason, when it cancelled (a patient's own cancellation says nothing).
+        "cancel_reason": (
+            appointment.cancel_reason
+            if purpose == Purpose.CANCELLATION
+            and appointment.cancelled_by_id not in (None, appointment.booked_by_id)
+            and appointment.cancel_reason not in ("", "patient", "rescheduled")
+            else ""
+        ),
         "deadline": when_text(deadline, zone) if deadline > timezone.now() else "",
         "url": my_appointments_url(),
         "site_url": settings.CONSULTO_SITE_URL.rstrip("/") + "/",

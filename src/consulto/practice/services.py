@@ -101,7 +101,7 @@ def move(*, user, appointment_id: int, new_start: datetime) -> Appointment:
         moved = booking.reschedule(
             appointment=appointment, new_start=new_start, by=user, as_staff=True
         )
-        notify.appointment_rescheduled(old=appointment, new=moved)
+        notify.appointment_rescheduled(old=appointment, new=moved, by_practice=True)
         waitlist.slot_freed(agenda_id=appointment.agenda_id, start=appointment.start)
     return moved
 
@@ -114,7 +114,7 @@ def cancel(*, user, appointment_id: int, reason: str) -> Appointment:
     appointment = _appointment(user, appointment_id)
     with transaction.atomic():
         cancelled = booking.cancel(appointment=appointment, by=user, reason=reason, as_staff=True)
-        notify.appointment_cancelled(appointment=cancelled)
+        notify.appointment_cancelled(appointment=cancelled, by_practice=True)
         waitlist.slot_freed(agenda_id=cancelled.agenda_id, start=cancelled.start)
     return cancelled
 
