@@ -28,7 +28,7 @@ def test_a_note_is_stored_encrypted_and_read_back_by_practitioners(practice, as_
     w = practice
     client = as_user(w.gp_user)
     client.post(reverse("practice:note_add", args=[w.file.pk]), {"text": NOTE})
-    [(stored,)] = _raw(f"SELECT body FROM {FileNote._meta.db_table}", [])
+    [(stored,)] = _raw("SELECT body FROM practice_filenote", [])
     assert "pénicilline" not in stored and stored.startswith("gAAAA")
     page = client.get(reverse("practice:file", args=[w.file.pk])).content.decode()
     assert "Allergie à la pénicilline" in page or "Allergie &agrave; la p&eacute;nicilline" in page
@@ -43,7 +43,7 @@ def test_a_document_is_encrypted_on_disk_and_given_back_whole(practice, as_user)
                                   content=PDF)  # fmt: skip
     on_disk = (files.documents_dir() / f"{document.storage_key}.bin").read_bytes()
     assert b"%PDF" not in on_disk and b"consultation" not in on_disk
-    [(name,)] = _raw(f"SELECT name FROM {FileDocument._meta.db_table}", [])
+    [(name,)] = _raw("SELECT name FROM practice_filedocument", [])
     assert "ordonnance" not in name
     response = as_user(w.secretary).get(reverse("practice:document", args=[document.pk]))
     assert response.status_code == 200

@@ -58,7 +58,7 @@ def file_list(request):
 
 @staff_view
 def file_new(request):
-    organisation, organisations = _organisation(request)
+    organisation, _all = _organisation(request)
     form = IdentityForm(request.POST or None)
     if form.is_bound and form.is_valid():
         try:
