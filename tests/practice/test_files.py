@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from consulto.core.models import AuditEvent
 from consulto.practice import files
-from consulto.practice.models import FileDocument, FileNote, PatientFile
+from consulto.practice.models import FileDocument, PatientFile
 from consulto.scheduling import booking
 from tests.conftest import at
 
