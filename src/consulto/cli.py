@@ -2,6 +2,7 @@
 
 consulto run [--port 8000] [--practitioners 60]   migrate, demo data, server + task worker
 consulto demo [--practitioners N] [--seed S]       load deterministic demo data (idempotent)
+consulto demo-code                                 the demo staff's current authenticator code
 consulto token create EMAIL [--name NAME]          print a new API token for that user
 consulto bench NAME [args...]                      run bench/NAME.py (see bench/README.md)
 consulto manage ARGS...                            any Django management command
@@ -82,6 +83,12 @@ def cmd_demo(options: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo_code(options: argparse.Namespace) -> int:
+    _django()
+    _manage("democode")
+    return 0
+
+
 def cmd_token(options: argparse.Namespace) -> int:
     _django()
     _manage("token", options.action, options.email, "--name", options.name)
@@ -122,6 +129,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, default=2026)
     demo.add_argument("--no-progress", action="store_true")
     demo.set_defaults(func=cmd_demo)
+
+    code = sub.add_parser("demo-code", help="the demo staff's current authenticator code")
+    code.set_defaults(func=cmd_demo_code)
 
     token = sub.add_parser("token", help="API tokens")
     token.add_argument("action", choices=["create"])

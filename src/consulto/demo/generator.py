@@ -35,6 +35,8 @@ from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.utils import encrypt
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import connection, transaction
@@ -46,6 +48,7 @@ from consulto.directory.models import Membership, Organisation, Practitioner, Si
 from consulto.directory.places import load_places
 from consulto.directory.rpps import luhn_check_digit
 from consulto.directory.specialties import SPECIALTIES
+from consulto.practice.models import AgendaAssignment, PatientFile, PracticePolicy
 from consulto.scheduling.models import (
     Absence,
     Agenda,
@@ -405,6 +408,9 @@ class DemoLogin:
 
 
 DEMO_SELF, DEMO_CHILD, DEMO_PARENT = -1, -2, -3
+# Staff log in with a second factor: the demo staff share this authenticator secret (base32).
+# Add it to an authenticator app, or print the current code with `consulto demo-code`.
+DEMO_TOTP_SECRET = "CONSULTODEMOSTAFFSECRETTOTPAB234"  # noqa: S105 (demo data, printed on purpose)
 DEMO_LOGINS: tuple[DemoLogin, ...] = (
     DemoLogin("patient@consulto.local", DEMO_PASSWORD, "patient, with a child and a parent"),
     DemoLogin("praticien@consulto.local", DEMO_PASSWORD, "general practitioner"),
@@ -1339,6 +1345,42 @@ def _insert_logins(
     return {DEMO_SELF: profiles[0].pk, DEMO_CHILD: profiles[1].pk, DEMO_PARENT: profiles[2].pk}
 
 
+def _insert_practice(ids: _Ids) -> int:
+    """Staff get the demo authenticator; the secretary works on the centre's agendas; every
+    patient booked somewhere has their file there. Returns the number of files."""
+    user_model = get_user_model()
+    staff = user_model.objects.filter(email__in=[login.email for login in DEMO_LOGINS[1:4]])
+    Authenticator.objects.bulk_create(
+        [
+            Authenticator(
+                user=user, type=Authenticator.Type.TOTP, data={"secret": encrypt(DEMO_TOTP_SECRET)}
+            )
+            for user in staff
+        ]
+    )
+    secretary = user_model.objects.get(email=DEMO_LOGINS[2].email)
+    organisation_id = Membership.objects.get(user=secretary).organisation_id
+    AgendaAssignment.objects.bulk_create(
+        [
+            AgendaAssignment(user=secretary, agenda_id=agenda_id)
+            for agenda_id in Agenda.objects.filter(organisation_id=organisation_id).values_list(
+                "pk", flat=True
+            )
+        ]
+    )
+    PracticePolicy.objects.create(organisation_id=organisation_id, no_show_limit=3)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO practice_patientfile"
+            " (organisation_id, profile_id, online_booking_blocked, created_at)"
+            " SELECT DISTINCT g.organisation_id, a.patient_id, %s, %s"
+            " FROM scheduling_appointment a JOIN scheduling_agenda g"
+            " ON g.id = a.agenda_id WHERE a.patient_id IS NOT NULL",
+            [False, timezone.now()],
+        )
+    return PatientFile.objects.count()
+
+
 def _insert_batch(
     batch: list[tuple[int, AgendaContent]], ids: _Ids, plan: DirectoryPlan, counts: dict[str, int]
 ) -> None:
@@ -1573,6 +1615,9 @@ def generate(
             bar.update(len(batch))
             bar.set_postfix(appointments=counts.get("appointments", 0), refresh=False)
 
+    say("Practice space: patient files, staff second factor, assignments…")
+    with transaction.atomic():
+        counts["patient_files"] = _insert_practice(ids)
     dataset.completed_at = timezone.now()
     dataset.counts = counts
     dataset.save(update_fields=["completed_at", "counts"])

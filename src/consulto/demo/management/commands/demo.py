@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from consulto.demo.generator import DemoError, generate
+from consulto.demo.generator import DEMO_TOTP_SECRET, DemoError, generate
 
 
 class Command(BaseCommand):
@@ -49,3 +49,7 @@ class Command(BaseCommand):
         self.stdout.write("Demo logins (password for all: " + summary.logins[0].password + "):")
         for login in summary.logins:
             self.stdout.write(f"  {login.email:<28} {login.role}")
+        self.stdout.write(
+            "Staff (praticien, secretariat, admin) also give an authenticator code: add the secret "
+            f"{DEMO_TOTP_SECRET} to an authenticator app, or run `consulto demo-code`."
+        )
