@@ -208,3 +208,21 @@ def test_an_outsider_gets_not_found(practice, as_user):
     client = as_user(practice.outsider)
     assert client.get(page_url(practice.agenda)).status_code == 404
     assert client.post(page_url(practice.agenda), {"action": "create"}).status_code == 404
+
+
+def test_long_and_special_text_survives_the_round_trip(practice, client, as_user):
+    w = practice
+    w.follow_up.label = "Suivi; bilan, résultats \\ ordonnance — " + "é" * 60
+    w.follow_up.save()
+    w.profile.first_name = "Zoé-Ève"
+    w.profile.save()
+    soon = book(w.agenda, w.follow_up, timezone.now() + timedelta(days=1), patient=w.profile)
+    gp = as_user(w.gp_user)
+    url = make_feed(gp, w.agenda, names=True)
+    client.logout()
+
+    response = fetch(client, url)
+
+    assert all(len(line) <= 75 for line in response.content.split(b"\r\n"))
+    summary = str(events(response)[f"appointment-{soon.pk}@127.0.0.1"]["summary"])
+    assert summary == f"Zoé-Ève Petit — {w.follow_up.label}"
