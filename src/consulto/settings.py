@@ -124,7 +124,7 @@ CONTENT_SECURITY_POLICY = {
         # from <meta name="csp-nonce">); it is only sent on pages that ask for it.
         "style-src": ["'self'", NONCE],
         "img-src": ["'self'", "data:"],
-        "font-src": ["'self'"],
+        "font-src": ["'self'", "data:"],  # the calendar's icon font is embedded
         "connect-src": ["'self'"],
         "media-src": ["'self'", "blob:"],
         "frame-ancestors": ["'none'"],

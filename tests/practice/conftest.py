@@ -4,6 +4,7 @@ whose staff must never see the first one's agendas or files. Every staff account
 from datetime import date
 
 import pytest
+from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 
 from consulto.directory.models import Membership, Organisation, Practitioner, Site, Specialty
@@ -27,6 +28,7 @@ def practice(world, django_user_model):
     ``patient_user`` (no staff role), a patient ``file`` in the centre and one in ``other_org``."""
     w = world
     make = django_user_model.objects.create_user
+    w.totp = {}
     w.admin = make(email="admin@centre.test", password="x" * 12, first_name="Ada")
     w.gp_user = make(email="martin@centre.test", password="x" * 12, first_name="Claire")
     w.gp2_user = make(email="bernard@centre.test", password="x" * 12, first_name="Paul")
@@ -54,7 +56,8 @@ def practice(world, django_user_model):
         (w.secretary, Role.SECRETARY),
     ):
         Membership.objects.create(user=user, organisation=w.organisation, role=role)
-        with_totp(user)
+        w.totp[user.pk] = with_totp(user)
+        EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
     AgendaAssignment.objects.create(user=w.secretary, agenda=w.agenda)
 
     w.other_org = Organisation.objects.create(name="Cabinet d'ailleurs")

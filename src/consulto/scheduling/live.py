@@ -8,6 +8,7 @@ layer serves one process (``make run``); Redis carries it across workers in prod
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from asgiref.sync import async_to_sync
@@ -29,12 +30,19 @@ def announce(agenda_ids, *, kind: str) -> None:
         layer = get_channel_layer()
         if layer is None:
             return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            loop = None
         for agenda_id in ids:
+            message = {"type": "agenda.changed", "agenda": agenda_id, "kind": kind}
             try:
-                async_to_sync(layer.group_send)(
-                    group_name(agenda_id),
-                    {"type": "agenda.changed", "agenda": agenda_id, "kind": kind},
-                )
+                if loop is not None:
+                    # Called from async code (a consumer, a test driving a browser): no
+                    # blocking bridge is allowed there, the loop sends it.
+                    loop.create_task(layer.group_send(group_name(agenda_id), message))
+                else:
+                    async_to_sync(layer.group_send)(group_name(agenda_id), message)
             except Exception:  # a page missing one update must never fail a booking
                 logger.warning("could not announce a change of agenda %s", agenda_id, exc_info=True)
 
