@@ -9,6 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
+from consulto.core.errors import InvalidInput
 from consulto.notifications.models import Message
 from consulto.practice.models import PatientFile, PracticePolicy
 from consulto.practice.selectors import from_wall, text_colour, wall
@@ -85,8 +86,9 @@ def test_wall_clock_times_survive_both_clock_changes():
         for hour in (1, 9, 23):
             instant = at(day, hour)
             assert from_wall(wall(instant, PARIS), PARIS) == instant
-    with pytest.raises(Exception, match="does not exist"):
-        from_wall("2027-03-28T02:30:00Z", PARIS)
+    with pytest.raises(InvalidInput) as refused:
+        from_wall("2027-03-28T02:30:00Z", PARIS)  # the hour skipped in spring
+    assert refused.value.field == "start"
 
 
 def test_motive_colours_keep_text_readable():

@@ -7,7 +7,9 @@ import pytest
 from cryptography.fernet import Fernet
 from django.db import connection
 from django.urls import reverse
+from django.utils import translation
 
+from consulto.core.errors import InvalidInput
 from consulto.core.models import AuditEvent
 from consulto.practice import files
 from consulto.practice.models import FileDocument, PatientFile
@@ -67,7 +69,7 @@ def test_a_document_of_the_wrong_type_or_size_is_refused_and_nothing_is_kept(
 ):
     w = practice
     before = set(files.documents_dir().iterdir())
-    with pytest.raises(Exception, match=why):
+    with translation.override("en"), pytest.raises(InvalidInput, match=why):
         files.add_document(user=w.gp_user, file_id=w.file.pk, name=name, content=content)
     assert not FileDocument.objects.exists()
     assert set(files.documents_dir().iterdir()) == before

@@ -24,10 +24,13 @@ from __future__ import annotations
 from enum import StrEnum
 
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.http import Http404
 
 from consulto.directory.models import Membership
 from consulto.scheduling.models import Agenda
+
+from .models import AgendaAssignment
 
 Role = Membership.Role
 STAFF_ROLES = (Role.ADMIN, Role.PRACTITIONER, Role.SECRETARY)
@@ -93,23 +96,23 @@ def agenda_ids(user, perm: Perm = Perm.AGENDA) -> set[int]:
     admin_orgs = [o for o, r in roles.items() if Role.ADMIN in r]
     practitioner_orgs = [o for o, r in roles.items() if Role.PRACTITIONER in r]
     secretary_orgs = [o for o, r in roles.items() if Role.SECRETARY in r]
-    ids: set[int] = set()
+    condition = Q(pk__in=[])
     if admin_orgs and perm in (Perm.AGENDA, Perm.SETTINGS, Perm.DASHBOARD):
-        ids |= set(
-            Agenda.objects.filter(organisation_id__in=admin_orgs).values_list("pk", flat=True)
-        )
+        condition |= Q(organisation_id__in=admin_orgs)
     if practitioner_orgs:
-        ids |= set(
-            Agenda.objects.filter(
-                organisation_id__in=practitioner_orgs, practitioner__user=user
-            ).values_list("pk", flat=True)
-        )
+        condition |= Q(organisation_id__in=practitioner_orgs, practitioner__user=user)
     if secretary_orgs and perm == Perm.AGENDA:
-        ids |= set(
-            Agenda.objects.filter(
-                organisation_id__in=secretary_orgs, assignments__user=user
-            ).values_list("pk", flat=True)
+        condition |= Q(
+            organisation_id__in=secretary_orgs,
+            pk__in=AgendaAssignment.objects.filter(user=user).values("agenda_id"),
         )
+    if not roles:
+        return set()
+    cache = user.__dict__.setdefault("_consulto_agenda_ids", {})
+    if perm not in cache:
+        # One query, whatever the roles; kept for the rest of the request.
+        cache[perm] = frozenset(Agenda.objects.filter(condition).values_list("pk", flat=True))
+    return set(cache[perm])
     return ids
 
 

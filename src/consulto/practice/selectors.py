@@ -7,6 +7,7 @@ whatever the zone of the browser; times coming back are read as the site's local
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -34,17 +35,19 @@ def visible_agendas(user, perm: Perm = Perm.AGENDA) -> list[Agenda]:
 
 def chosen_agendas(user, requested: list[int]) -> list[Agenda]:
     """The requested agendas, each checked (404 elsewhere, 403 not yours); all yours if none."""
-    agendas = visible_agendas(user)
     if not requested:
+        agendas = visible_agendas(user)
         return agendas[:1] if len(agendas) > 6 else agendas
-    by_id = {a.pk: a for a in agendas}
-    chosen = []
-    for agenda_id in dict.fromkeys(requested):
-        if agenda_id not in by_id:
+    allowed = agenda_ids(user)
+    wanted = list(dict.fromkeys(requested))
+    for agenda_id in wanted:
+        if agenda_id not in allowed:
             check_agenda(user, agenda_id)  # raises 404 or 403
             raise PermissionDenied
-        chosen.append(by_id[agenda_id])
-    return chosen
+    by_id = Agenda.objects.select_related("site").filter(is_active=True).in_bulk(wanted)
+    if len(by_id) != len(wanted):
+        raise Http404
+    return [by_id[a] for a in wanted]
 
 
 def wall(value: datetime, zone: ZoneInfo) -> str:
@@ -94,40 +97,42 @@ def agenda_events(*, agendas: list[Agenda], start: date, end: date) -> dict:
     low = min(s for s, _e in spans.values())
     high = max(e for _s, e in spans.values())
     result = {str(a.pk): {"events": [], "businessHours": []} for a in agendas}
+    # Plain rows, not models: a busy week is hundreds of appointments and this runs on every
+    # navigation and live update.
     rows = (
         Appointment.objects.filter(
             agenda_id__in=list(zones), status__in=SHOWN, start__lt=high, end__gt=low
         )
-        .select_related("motive", "patient")
-        .only(
-            "id", "agenda_id", "start", "end", "status", "channel",
-            "motive__label", "motive__colour",
+        .order_by("start")
+        .values_list(
+            "id", "agenda_id", "start", "end", "status", "motive__label", "motive__colour",
             "patient__first_name", "patient__last_name",
         )
-        .order_by("start")
     )  # fmt: skip
-    labels = dict(Status.choices)
+    labels = {value: str(label) for value, label in Status.choices}
     detail = reverse("practice:appointment", args=[0])[:-2]
-    for row in rows:
-        zone = zones[row.agenda_id]
-        patient = f"{row.patient.first_name} {row.patient.last_name}" if row.patient else ""
-        parts = [patient or _("Patient"), row.motive.label]
-        if row.status != Status.BOOKED:
-            parts.append(str(labels[row.status]))
-        colour = row.motive.colour or "#2e6fd8"
-        result[str(row.agenda_id)]["events"].append(
+    someone = _("Patient")
+    colours: dict[str, tuple[str, str]] = {}
+    for pk, agenda_id, begin, finish, status, motive, colour, first, last in rows:
+        zone = zones[agenda_id]
+        parts = [f"{first} {last}" if last else someone, motive]
+        if status != Status.BOOKED:
+            parts.append(labels[status])
+        colour = colour or "#2e6fd8"
+        if colour not in colours:
+            colours[colour] = (colour, text_colour(colour))
+        result[str(agenda_id)]["events"].append(
             {
-                "id": str(row.pk),
+                "id": str(pk),
                 "title": " · ".join(parts),
-                "start": wall(row.start, zone),
-                "end": wall(row.end, zone),
-                "url": f"{detail}{row.pk}/",
+                "start": wall(begin, zone),
+                "end": wall(finish, zone),
+                "url": f"{detail}{pk}/",
                 "backgroundColor": colour,
                 "borderColor": colour,
-                "textColor": text_colour(colour),
-                "classNames": [f"status-{row.status}"],
-                "editable": row.status == Status.BOOKED,
-                "extendedProps": {"status": row.status},
+                "textColor": colours[colour][1],
+                "classNames": [f"status-{status}"],
+                "editable": status == Status.BOOKED,
             }
         )
     for absence in Absence.objects.filter(
@@ -158,23 +163,53 @@ def agenda_events(*, agendas: list[Agenda], start: date, end: date) -> dict:
     return result
 
 
-def day_appointments(*, agendas: list[Agenda], day: date) -> list[tuple[Agenda, list]]:
-    """The day's appointments of each agenda, for the list under the calendar (and without JS)."""
-    out = []
-    ids = [a.pk for a in agendas]
-    rows = {a: [] for a in ids}
-    lows = {a.pk: datetime.combine(day, time(), tzinfo=a.site.zone) for a in agendas}
-    low = min(lows.values(), default=None)
-    if low is None:
-        return out
-    high = max(lows.values()) + timedelta(days=1)
-    for row in (
-        Appointment.objects.filter(agenda_id__in=ids, status__in=SHOWN, start__lt=high, end__gt=low)
-        .select_related("motive", "patient")
+@dataclass(frozen=True, slots=True)
+class DayRow:
+    times: str
+    url: str
+    patient: str
+    motive: str
+    status: str
+    status_label: str
+
+
+def day_appointments(*, agendas: list[Agenda], day: date) -> list[tuple[Agenda, list[DayRow]]]:
+    """The day's appointments of each agenda, for the list under the calendar (and without JS):
+    plain rows, ready to print, in each agenda's own zone."""
+    if not agendas:
+        return []
+    zones = {a.pk: a.site.zone for a in agendas}
+    lows = {a.pk: datetime.combine(day, time(), tzinfo=zones[a.pk]) for a in agendas}
+    rows: dict[int, list[DayRow]] = {a.pk: [] for a in agendas}
+    labels = {value: str(label) for value, label in Status.choices}
+    detail = reverse("practice:appointment", args=[0])[:-2]
+    someone = _("Patient")
+    for pk, agenda_id, begin, finish, status, motive, first, last in (
+        Appointment.objects.filter(
+            agenda_id__in=list(zones),
+            status__in=SHOWN,
+            start__lt=max(lows.values()) + timedelta(days=1),
+            end__gt=min(lows.values()),
+        )
         .order_by("start")
-    ):
-        if lows[row.agenda_id] <= row.start < lows[row.agenda_id] + timedelta(days=1):
-            rows[row.agenda_id].append(row)
+        .values_list(
+            "id", "agenda_id", "start", "end", "status", "motive__label",
+            "patient__first_name", "patient__last_name",
+        )
+    ):  # fmt: skip
+        if not lows[agenda_id] <= begin < lows[agenda_id] + timedelta(days=1):
+            continue
+        zone = zones[agenda_id]
+        rows[agenda_id].append(
+            DayRow(
+                times=f"{begin.astimezone(zone):%H:%M}–{finish.astimezone(zone):%H:%M}",
+                url=f"{detail}{pk}/",
+                patient=f"{first} {last}" if last else someone,
+                motive=motive,
+                status=status,
+                status_label=labels[status],
+            )
+        )
     return [(a, rows[a.pk]) for a in agendas]
 
 
