@@ -30,7 +30,7 @@ from urllib.parse import urlsplit, urlunsplit
 from _common import base_parser, log
 
 BENCH_DIR = Path(__file__).resolve().parent
-SCRIPTS = ("availability", "search", "patient_pages", "booking_rush")
+SCRIPTS = ("availability", "search", "patient_pages", "practice_agenda", "booking_rush")
 
 
 def create_database(url: str) -> None:

@@ -113,7 +113,6 @@ def agenda_ids(user, perm: Perm = Perm.AGENDA) -> set[int]:
         # One query, whatever the roles; kept for the rest of the request.
         cache[perm] = frozenset(Agenda.objects.filter(condition).values_list("pk", flat=True))
     return set(cache[perm])
-    return ids
 
 
 def check_agenda(user, agenda: Agenda | int, perm: Perm = Perm.AGENDA) -> None:
