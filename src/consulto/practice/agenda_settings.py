@@ -12,21 +12,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from consulto.core import audit
 from consulto.core.errors import InvalidInput
-from consulto.directory.models import Membership, Site
+from consulto.directory.models import Site
 from consulto.notifications import services as notifications
 from consulto.notifications.models import ReminderSettings
 from consulto.scheduling.models import Absence, Agenda, Appointment, Motive, Opening
 
 from .models import PracticePolicy
-from .permissions import Perm, check_agenda, staff_roles
+from .permissions import Perm, check_agenda, check_organisation
 
 MOTIVE_FIELDS = (
     "label",
@@ -302,11 +300,7 @@ def set_no_show_limit(*, user, organisation_id: int, limit: int | None) -> Pract
 
 
 def check_admin(user, organisation_id: int) -> None:
-    roles = staff_roles(user).get(organisation_id)
-    if not roles:
-        raise Http404
-    if Membership.Role.ADMIN not in roles:
-        raise PermissionDenied
+    check_organisation(user, organisation_id, Perm.POLICY)
 
 
 # Helpers ----------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ of their organisation that their role does not allow is *forbidden* (403).
 | notes           | —                  | yes              | —                |
 | documents       | —                  | yes              | yes              |
 | audit trail     | yes                | —                | —                |
+| practice policy | yes                | —                | —                |
 | dashboard       | all agendas        | their own        | —                |
 
 Notes are medical: only practitioners read or write them. A person who is both admin and
@@ -44,6 +45,7 @@ class Perm(StrEnum):
     NOTES = "notes"
     DOCUMENTS = "documents"
     AUDIT = "audit"
+    POLICY = "policy"  # the practice's own rules (no-show limit)
     DASHBOARD = "dashboard"
 
 
@@ -52,6 +54,7 @@ _ORG_PERMS = {
     Perm.NOTES: {Role.PRACTITIONER},
     Perm.DOCUMENTS: {Role.PRACTITIONER, Role.SECRETARY},
     Perm.AUDIT: {Role.ADMIN},
+    Perm.POLICY: {Role.ADMIN},
     Perm.DASHBOARD: {Role.ADMIN, Role.PRACTITIONER},
 }
 

@@ -23,6 +23,7 @@ from consulto.scheduling.models import Appointment, Motive
 
 from .. import files, selectors, services
 from ..access import staff_view
+from ..permissions import Perm, agenda_ids
 from ..forms import BlockForm, CancelForm, MoveForm, NewAppointmentForm
 
 Status = Appointment.Status
@@ -81,6 +82,8 @@ def agenda_page(request):
             "next": day + timedelta(days=7 if view == "week" else 1),
             "config": config,
             "day_lists": selectors.day_appointments(agendas=agendas, day=day),
+            "settings_ids": agenda_ids(request.user, Perm.SETTINGS),
+            "feed_ids": agenda_ids(request.user, Perm.FEED),
         },
     )
 
