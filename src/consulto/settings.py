@@ -248,6 +248,7 @@ LOGIN_REDIRECT_URL = "/"
 # staff member until they have set one up, and their session lapses after a quiet spell.
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = "Consulto"
+MFA_TOTP_TOLERANCE = 1  # one 30-second step of clock drift either way (RFC 6238, section 5.2)
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 CONSULTO_STAFF_SESSION_MINUTES = int(os.environ.get("CONSULTO_STAFF_SESSION_MINUTES", "30"))
 
