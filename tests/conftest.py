@@ -37,6 +37,17 @@ def _empty_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language: a request to /en/ by the test client leaves
+    English active in the thread it ran in."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def user(django_user_model):
     return django_user_model.objects.create_user(email="alice@example.org", password="x" * 12)

@@ -168,7 +168,12 @@ def test_a_practitioner_marks_arrived_then_seen_on_a_phone(practice, pocket):  #
     )  # fmt: skip
     assert_fits_width(page)
     assert_accessible(page)
-    page.click("text=Marquer arrivé")
+    try:
+        page.click("text=Marquer arrivé")
+    except Exception:
+        shoot(page, "debug-phone")
+        print("DEBUG URL", page.url)
+        raise
     page.wait_for_selector("text=Statut : En salle d'attente")
     page.click("text=Marquer vu")
     page.wait_for_selector("text=Statut : Vu")
@@ -250,3 +255,31 @@ def test_drag_and_drop_moves_and_a_refused_drop_goes_back(practice, desk):  # no
     moved.refresh_from_db()
     assert moved.status == Status.BOOKED and moved.start == at(w.monday, 14)
     shoot(page, "practice-agenda-refused-drop")
+
+
+def test_a_practitioner_keeps_a_note_and_a_document_in_the_patient_file(practice, desk, tmp_path):  # noqa: F811
+    w = practice
+    page = desk
+    staff_log_in(page, w.gp_user, "x" * 12, w.totp[w.gp_user.pk], next_url="/pro/patients/")
+    page.fill("input[name=q]", "petit")
+    page.click("main form button[type=submit]")
+    page.click("text=PETIT Jeanne")
+    assert_accessible(page)
+    page.fill("textarea[name=text]", "Allergie à la pénicilline.")
+    page.click("text=Enregistrer la note")
+    page.wait_for_selector("text=Allergie à la pénicilline.")
+    scan = tmp_path / "ordonnance.pdf"
+    scan.write_bytes(b"%PDF-1.4\n% ordonnance\n" + b"0" * 100)
+    page.set_input_files("input[name=document]", str(scan))
+    page.click("text=Ajouter le document")
+    page.wait_for_selector("a:has-text('ordonnance.pdf')")
+    with page.expect_download() as download:
+        page.click("a:has-text('ordonnance.pdf')")
+    assert download.value.suggested_filename == "ordonnance.pdf"
+    assert_accessible(page)
+    shoot(page, "practice-patient-file")
+    from consulto.core.models import AuditEvent
+
+    assert set(
+        AuditEvent.objects.filter(patient_file_id=w.file.pk).values_list("action", flat=True)
+    ) == {"read", "create", "download"}

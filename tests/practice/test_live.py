@@ -1,8 +1,11 @@
 """Open agenda pages hear about bookings and cancellations at once, over the WebSocket; nobody
 hears about an agenda they may not see."""
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
-from asgiref.sync import async_to_sync, sync_to_async
+from asgiref.sync import sync_to_async
 from channels.testing.websocket import WebsocketCommunicator
 
 from consulto.practice.consumers import AgendaConsumer
@@ -10,6 +13,13 @@ from consulto.scheduling import booking
 from tests.conftest import at
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def run(scenario) -> None:
+    """Run a scenario on an event loop of its own thread: the browser tests' sync Playwright
+    keeps a loop in the main thread, where no other loop may run."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, scenario()).result()
 
 
 async def _connect(user, agenda_ids):
@@ -39,7 +49,7 @@ def test_an_online_booking_reaches_the_open_agenda_then_its_cancellation(practic
         assert message["kind"] == "cancelled"
         await communicator.disconnect()
 
-    async_to_sync(scenario)()
+    run(scenario)
 
 
 def test_another_agenda_is_not_heard(practice, patient):
@@ -55,7 +65,7 @@ def test_another_agenda_is_not_heard(practice, patient):
         assert await communicator.receive_nothing(timeout=0.5)
         await communicator.disconnect()
 
-    async_to_sync(scenario)()
+    run(scenario)
 
 
 @pytest.mark.parametrize("who", ["outsider", "gp2_user", "patient_user"])
@@ -67,7 +77,7 @@ def test_a_socket_for_an_agenda_one_may_not_see_is_refused(practice, who):
         assert not connected
         assert code == 4403
 
-    async_to_sync(scenario)()
+    run(scenario)
 
 
 def test_an_anonymous_socket_is_refused(practice):
@@ -77,4 +87,4 @@ def test_an_anonymous_socket_is_refused(practice):
         _communicator, connected, code = await _connect(AnonymousUser(), [practice.agenda.pk])
         assert not connected and code == 4401
 
-    async_to_sync(scenario)()
+    run(scenario)
