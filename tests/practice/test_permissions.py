@@ -78,6 +78,10 @@ CASES = [
      (403, 200, 200, 200, 404, 403)),
     ("online booking", "post", lambda w: reverse("practice:file_online_booking", args=[w.file.pk]),
      lambda w: {"allowed": "0"}, (302, 302, 302, 302, 404, 403)),
+    ("team", "get", lambda w: reverse("practice:team"), None, (200, 403, 403, 403, "other", 403)),
+    ("assign", "post", lambda w: reverse("practice:team"),
+     lambda w: {"secretary": w.secretary.pk, "agendas": [w.agenda.pk, w.agenda2.pk]},
+     (302, 403, 403, 403, 404, 403)),
 ]  # fmt: skip
 
 
@@ -96,9 +100,10 @@ def test_every_role_gets_what_the_matrix_says(practice, as_user, role, case):
         payload = {"document": SimpleUploadedFile("scan.png", PNG, content_type="image/png")}
     response = getattr(client, method)(url(w), payload)
     if want == "other":
-        # The outsider sees their own organisation's files, never the centre's.
+        # The outsider sees their own organisation's page, never the centre's people.
         assert response.status_code == 200
-        assert "Petit" not in response.content.decode()
+        page = response.content.decode()
+        assert "Petit" not in page and "secretariat@centre.test" not in page
     else:
         assert response.status_code == want, (name, role, response.status_code)
     if want in (403, 404) and name == "note":
@@ -153,3 +158,20 @@ def test_staff_sessions_lapse_after_a_quiet_spell(practice, as_user, settings):
     client = as_user(practice.secretary)
     client.get(reverse("practice:agenda"))
     assert client.session.get_expiry_age() == settings.CONSULTO_STAFF_SESSION_MINUTES * 60
+
+
+def test_an_admin_assigns_a_secretary_to_another_agenda_and_she_sees_it(practice, as_user):
+    w = practice
+    events = reverse("practice:events") + (
+        f"?agendas={w.agenda2.pk}&start={w.monday}&end={w.monday + timedelta(days=1)}"
+    )
+    assert as_user(w.secretary).get(events).status_code == 403
+    as_user(w.admin).post(
+        reverse("practice:team"), {"secretary": w.secretary.pk, "agendas": [w.agenda2.pk]}
+    )
+    w.secretary.refresh_from_db()
+    client = as_user(w.secretary)
+    assert client.get(events).status_code == 200
+    # Unticked, the first agenda is no longer hers.
+    first = reverse("practice:agenda") + f"?agendas={w.agenda.pk}"
+    assert client.get(first).status_code == 403

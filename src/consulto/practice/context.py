@@ -21,4 +21,5 @@ def nav(request) -> dict:
         "dashboard": bool(organisations_with(user, Perm.DASHBOARD)),
         "settings": bool(agenda_ids(user, Perm.SETTINGS)),
         "audit": bool(organisations_with(user, Perm.AUDIT)),
+        "team": bool(organisations_with(user, Perm.POLICY)),
     }

@@ -1,6 +1,6 @@
 """The practice space (back office), under /pro/ (/en/pro/ in English)."""
 
-from .views import agenda, audit, dashboard, feed, files, settings
+from .views import agenda, audit, dashboard, feed, files, settings, team
 
 app_name = "practice"
 
@@ -11,4 +11,5 @@ urlpatterns = (
     + dashboard.urlpatterns
     + audit.urlpatterns
     + feed.urlpatterns
+    + team.urlpatterns
 )

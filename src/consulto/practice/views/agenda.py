@@ -23,8 +23,8 @@ from consulto.scheduling.models import Appointment, Motive
 
 from .. import files, selectors, services
 from ..access import staff_view
-from ..permissions import Perm, agenda_ids
 from ..forms import BlockForm, CancelForm, MoveForm, NewAppointmentForm
+from ..permissions import Perm, agenda_ids
 
 Status = Appointment.Status
 
