@@ -11,6 +11,7 @@ from django.utils import translation
 
 from consulto.core.errors import InvalidInput
 from consulto.notifications.models import Message
+from consulto.practice import services
 from consulto.practice.models import PatientFile, PracticePolicy
 from consulto.practice.selectors import from_wall, text_colour, wall
 from consulto.scheduling import booking
@@ -148,7 +149,7 @@ def test_a_booking_over_another_is_refused_in_the_form_and_writes_nothing(practi
     )  # fmt: skip
     assert response.status_code == 200
     with translation.override("fr"):
-        expected = str(booking.SlotTaken.default_message)
+        expected = str(services.TAKEN)
     assert expected in html.unescape(response.content.decode())
     assert PatientProfile.objects.count() == profiles
     assert not PatientFile.objects.filter(profile__last_name="Chevauchement").exists()

@@ -21,6 +21,8 @@ from . import files
 from .permissions import Perm, check_agenda
 
 Status = Appointment.Status
+# Staff see the agenda: they need to hear why, not to "choose another slot" as a patient does.
+TAKEN = _("Another appointment already takes this time.")
 
 
 def _agenda(user, agenda_id: int) -> Agenda:
@@ -79,15 +81,18 @@ def book_for_patient(
             )
         else:
             raise InvalidInput(_("Choose the patient or enter a new one."), field="patient")
-        appointment = booking.book(
-            agenda=agenda,
-            motive=motive,
-            start=start,
-            patient=file.profile,
-            booked_by=user,
-            channel=_channel(user, agenda),
-            enforce_openings=False,
-        )
+        try:
+            appointment = booking.book(
+                agenda=agenda,
+                motive=motive,
+                start=start,
+                patient=file.profile,
+                booked_by=user,
+                channel=_channel(user, agenda),
+                enforce_openings=False,
+            )
+        except booking.SlotTaken as taken:
+            raise booking.SlotTaken(TAKEN) from taken
         notify.appointment_booked(appointment=appointment)
     return appointment
 
@@ -98,9 +103,12 @@ def move(*, user, appointment_id: int, new_start: datetime) -> Appointment:
     require_aware(new_start, "new_start")
     appointment = _appointment(user, appointment_id)
     with transaction.atomic():
-        moved = booking.reschedule(
-            appointment=appointment, new_start=new_start, by=user, as_staff=True
-        )
+        try:
+            moved = booking.reschedule(
+                appointment=appointment, new_start=new_start, by=user, as_staff=True
+            )
+        except booking.SlotTaken as taken:
+            raise booking.SlotTaken(TAKEN) from taken
         notify.appointment_rescheduled(old=appointment, new=moved, by_practice=True)
         waitlist.slot_freed(agenda_id=appointment.agenda_id, start=appointment.start)
     return moved
