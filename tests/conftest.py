@@ -37,20 +37,6 @@ def _empty_cache():
     cache.clear()
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _close_connection_pools(django_db_setup, django_db_blocker):
-    """At the end, give back the PostgreSQL pool's idle connections (the browser tests' server
-    threads use it too): the test database can then be dropped."""
-    yield
-    from django.db import connections
-
-    with django_db_blocker.unblock():
-        for connection in connections.all():
-            connection.close()
-            if getattr(connection, "pool", None) is not None:
-                connection.close_pool()
-
-
 @pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts in the default language: a request to /en/ by the test client leaves

@@ -97,6 +97,7 @@ def shoot(page, name: str) -> Path:
 def axe_violations(page, impacts=("serious", "critical")) -> list[dict]:
     """Run axe-core (WCAG 2.0/2.1 A and AA rules) and return the violations of those impacts."""
     # Evaluated through the DevTools protocol: our Content-Security-Policy forbids injected tags.
+    page.wait_for_load_state()
     if not page.evaluate("typeof axe !== 'undefined'"):
         page.evaluate(_axe_source())
     result = page.evaluate(
@@ -122,6 +123,7 @@ def assert_accessible(page):
 
 
 def assert_fits_width(page):
+    page.wait_for_load_state()  # not in the middle of a navigation
     overflow = page.evaluate(
         "document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )

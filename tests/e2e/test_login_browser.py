@@ -20,6 +20,7 @@ def verified(django_user_model):
 def test_a_patient_logs_in_from_the_header_on_a_phone(phone, verified):
     phone.goto("/")
     phone.get_by_role("link", name="Se connecter").click()
+    phone.wait_for_url("**/accounts/login/**")
     assert_fits_width(phone)
     assert_accessible(phone)
     shoot(phone, "login-phone")
