@@ -283,3 +283,24 @@ def test_a_practitioner_keeps_a_note_and_a_document_in_the_patient_file(practice
     assert set(
         AuditEvent.objects.filter(patient_file_id=w.file.pk).values_list("action", flat=True)
     ) == {"read", "create", "download"}
+
+
+def test_a_practitioner_changes_a_motive_and_sees_what_patients_are_offered(practice, pocket):  # noqa: F811
+    w = practice
+    page = pocket
+    staff_log_in(page, w.gp_user, "x" * 12, w.totp[w.gp_user.pk], next_url="/pro/reglages/")
+    assert_fits_width(page)
+    assert_accessible(page)
+    page.get_by_role("link", name="Dr Martin").first.click()
+    page.wait_for_selector("#preview")
+    assert_fits_width(page)
+    assert_accessible(page)
+    page.get_by_role("link", name="Consultation de suivi").first.click()
+    page.fill("input[name=duration_minutes]", "20")
+    assert_accessible(page)
+    page.click("text=Enregistrer le motif")
+    page.wait_for_url("**#preview")
+    w.follow_up.refresh_from_db()
+    assert w.follow_up.duration_minutes == 20
+    assert_fits_width(page)
+    shoot(page, "practice-settings-phone")

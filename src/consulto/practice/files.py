@@ -27,7 +27,7 @@ from consulto.directory.models import Organisation
 from consulto.scheduling.models import Appointment, PatientProfile
 
 from .models import FileDocument, FileNote, PatientFile, PracticePolicy
-from .permissions import Perm, check_organisation, organisations_with, staff_roles
+from .permissions import Perm, allows, check_organisation, organisations_with, staff_roles
 
 Action = audit.Action
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
@@ -92,9 +92,7 @@ class FileView:
 def open_file(*, user, file_id: int, ip: str | None = None) -> FileView:
     """Everything the user may see of a file; each part read leaves its audit event."""
     file = get_file(user=user, file_id=file_id)
-    roles = staff_roles(user)[file.organisation_id]
-    event = {"actor": user, "organisation_id": file.organisation_id, "patient_file_id": file.pk}
-    audit.record(action=Action.READ, target_type="patient_file", target_id=file.pk, ip=ip, **event)
+    _audit(user, Action.READ, "patient_file", file.pk, file, ip)
     appointments = list(
         Appointment.objects.select_related("motive", "agenda")
         .filter(patient_id=file.profile_id, agenda__organisation_id=file.organisation_id)
@@ -103,14 +101,14 @@ def open_file(*, user, file_id: int, ip: str | None = None) -> FileView:
     )
     no_shows = sum(1 for a in appointments if a.status == Appointment.Status.NO_SHOW)
     notes = documents = None
-    if roles & {"practitioner"}:
+    if allows(user, file.organisation_id, Perm.NOTES):
         notes = [
             (note, crypto.decrypt_text(note.body))
             for note in file.notes.select_related("author").all()
         ]
         if notes:
-            audit.record(action=Action.READ, target_type="notes", target_id=file.pk, ip=ip, **event)
-    if roles & {"practitioner", "secretary"}:
+            _audit(user, Action.READ, "notes", file.pk, file, ip)
+    if allows(user, file.organisation_id, Perm.DOCUMENTS):
         documents = [
             (document, crypto.decrypt_text(document.name))
             for document in file.documents.select_related("uploaded_by").all()

@@ -85,6 +85,11 @@ def organisations_with(user, perm: Perm) -> list[int]:
     return sorted(roles)
 
 
+def allows(user, organisation_id: int, perm: Perm) -> bool:
+    """Whether the user's roles in that organisation open ``perm`` (no exception)."""
+    return bool(staff_roles(user).get(organisation_id, set()) & _ORG_PERMS[perm])
+
+
 def check_organisation(user, organisation_id: int, perm: Perm) -> None:
     roles = staff_roles(user).get(organisation_id)
     if not roles:

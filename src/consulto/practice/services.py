@@ -17,7 +17,7 @@ from consulto.patients import waitlist
 from consulto.scheduling import booking, live
 from consulto.scheduling.models import Absence, Agenda, Appointment, Motive
 
-from . import files
+from . import files, selectors
 from .permissions import Perm, check_agenda
 
 Status = Appointment.Status
@@ -34,15 +34,7 @@ def _agenda(user, agenda_id: int) -> Agenda:
 
 
 def _appointment(user, appointment_id: int) -> Appointment:
-    appointment = (
-        Appointment.objects.select_related("agenda__site", "agenda__practitioner", "motive")
-        .filter(pk=appointment_id)
-        .first()
-    )
-    if appointment is None or appointment.status in (Status.HELD, Status.EXPIRED):
-        raise Http404
-    check_agenda(user, appointment.agenda, Perm.AGENDA)
-    return appointment
+    return selectors.appointment_for_staff(user=user, appointment_id=appointment_id)
 
 
 def _channel(user, agenda: Agenda) -> str:

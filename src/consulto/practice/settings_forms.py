@@ -16,7 +16,7 @@ from consulto.directory.models import Site
 from consulto.notifications.models import ReminderSettings
 from consulto.scheduling.models import Agenda, Motive, Opening
 
-from .agenda_settings import local_bounds
+from .agenda_settings import MOTIVE_FIELDS, local_bounds
 from .models import PracticePolicy
 from .settings_selectors import advance_label, cancellation_label, notice_label
 
@@ -37,20 +37,7 @@ def _choices(values, current, label) -> list[tuple[int, str]]:
 class MotiveForm(forms.ModelForm):
     class Meta:
         model = Motive
-        fields = [
-            "label",
-            "duration_minutes",
-            "mode",
-            "online",
-            "open_to_new_patients",
-            "instructions",
-            "min_notice_minutes",
-            "max_advance_days",
-            "cancellation_deadline_hours",
-            "colour",
-            "position",
-            "is_active",
-        ]
+        fields = list(MOTIVE_FIELDS)
         labels = {
             "online": _("Bookable online by patients"),
             "open_to_new_patients": _("Open to new patients"),

@@ -4,6 +4,7 @@ appointment: book, move, cancel, block a period, mark arrived / seen / no-show."
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import date, datetime, time, timedelta
 
 from django.contrib import messages
@@ -19,11 +20,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from consulto.core.audit import client_ip
 from consulto.core.errors import DomainError
+from consulto.scheduling.booking import STATUS_STEPS
 from consulto.scheduling.models import Appointment, Motive
 
 from .. import files, selectors, services
 from ..access import staff_view
 from ..forms import BlockForm, CancelForm, MoveForm, NewAppointmentForm
+from ..models import PatientFile
 from ..permissions import Perm, agenda_ids
 
 Status = Appointment.Status
@@ -124,11 +127,14 @@ def appointment_detail(request, pk: int):
     appointment = selectors.appointment_for_staff(user=request.user, appointment_id=pk)
     zone = appointment.agenda.site.zone
     local = appointment.start.astimezone(zone)
-    file = None
-    if appointment.patient_id:
-        file = files.ensure_file(
+    # Opened with the booking (practice/receivers.py): looked up here, never written on a GET.
+    file = (
+        PatientFile.objects.filter(
             organisation_id=appointment.agenda.organisation_id, profile_id=appointment.patient_id
-        )
+        ).first()
+        if appointment.patient_id
+        else None
+    )
     return render(
         request,
         "practice/appointment.html",
@@ -147,8 +153,6 @@ def appointment_detail(request, pk: int):
 
 
 def _steps(appointment: Appointment) -> list[tuple[str, str]]:
-    from consulto.scheduling.booking import STATUS_STEPS
-
     allowed = STATUS_STEPS.get(appointment.status, set())
     order = [Status.ARRIVED, Status.IN_PROGRESS, Status.SEEN, Status.NO_SHOW, Status.BOOKED]
     labels = {
@@ -258,11 +262,10 @@ def appointment_new(request):
         initial["agenda"] = agenda_id
         agenda = next((a for a in allowed if str(a.pk) == agenda_id), None)
         if agenda and start:
-            try:
+            # A time that cannot be read only leaves the fields empty.
+            with suppress(DomainError):
                 local = selectors.from_wall(start, agenda.site.zone)
                 initial.update(date=local.date(), time=local.time())
-            except DomainError:
-                pass
     searching = request.method == "POST" and "search" in request.POST
     form = NewAppointmentForm(
         request.POST or None, agendas=allowed, motives=motives, initial=initial
