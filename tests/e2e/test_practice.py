@@ -233,10 +233,21 @@ def test_drag_and_drop_moves_and_a_refused_drop_goes_back(practice, desk):  # no
     )  # fmt: skip
     wait_live(page)
 
+    def settled() -> None:
+        # A move is followed by a refresh and a live update, each re-rendering the events: wait
+        # until no refresh is pending or loading, and still none a moment later.
+        for _ in range(3):
+            page.wait_for_selector("[data-calendars][aria-busy=false]", state="attached")
+            page.wait_for_timeout(250)
+        page.wait_for_selector("[data-calendars][aria-busy=false]", state="attached")
+
     def drag(event_text: str, to_time: str) -> None:
+        settled()
         event = page.locator(f".fc-timegrid-event:has-text('{event_text}')").first
+        event.wait_for(state="visible")
         box = event.bounding_box()
         slot = page.locator(f"td.fc-timegrid-slot-lane[data-time='{to_time}']").first.bounding_box()
+        assert box is not None and slot is not None, "the event or the slot is not on screen"
         x, y = box["x"] + box["width"] / 2, box["y"] + 4
         page.mouse.move(x, y)
         page.mouse.down()

@@ -43,10 +43,18 @@
     return pending[key];
   }
 
+  // aria-busy on the calendars while a refresh is pending or loading, so assistive technology
+  // (and the browser tests) know the events are being replaced.
   var refreshTimer = null;
+  var loadingCount = 0;
+  function settle() {
+    if (container) container.setAttribute("aria-busy", refreshTimer || loadingCount ? "true" : "false");
+  }
+
   function refresh() {
     window.clearTimeout(refreshTimer);
     refreshTimer = window.setTimeout(function () {
+      refreshTimer = null;
       pending = {};
       calendars.forEach(function (calendar) { calendar.refetchEvents(); });
       var list = document.querySelector("[data-day-list]");
@@ -56,7 +64,9 @@
           .then(function (response) { return response.ok ? response.text() : null; })
           .then(function (html) { if (html !== null) list.innerHTML = html; });
       }
+      settle();
     }, 150);
+    settle();
   }
 
   function move(info) {
@@ -120,6 +130,10 @@
         }, failure);
       },
       eventDrop: move,
+      loading: function (isLoading) {
+        loadingCount = Math.max(0, loadingCount + (isLoading ? 1 : -1));
+        settle();
+      },
       select: function (info) {
         var query = new URLSearchParams({ agenda: agendaId, start: info.startStr });
         window.location.assign(cfg.newUrl + "?" + query);
