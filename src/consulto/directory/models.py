@@ -118,7 +118,7 @@ class Practitioner(models.Model):
         _("RPPS number"), max_length=11, unique=True, validators=[validate_rpps]
     )
     rpps_status = models.CharField(
-        _("RPPS status"), max_length=16, choices=RppsStatus.choices, default=RppsStatus.TO_VERIFY
+        _("RPPS status"), max_length=16, choices=RppsStatus.choices, default=RppsStatus.VALID
     )
     specialty = models.ForeignKey(
         Specialty,
@@ -147,11 +147,10 @@ class Practitioner(models.Model):
 
     def save(self, *args, **kwargs):
         self.rpps = normalise_rpps(self.rpps)
-        if self.rpps_status != self.RppsStatus.VERIFIED:
-            # A failing check digit is not refused: support confirms the number instead.
-            self.rpps_status = (
-                self.RppsStatus.VALID if luhn_ok(self.rpps) else self.RppsStatus.TO_VERIFY
-            )
+        if self.rpps_status == self.RppsStatus.VALID and not luhn_ok(self.rpps):
+            # A failing check digit is not refused: support confirms the number instead. A number
+            # may also be set "to verify" for another reason (not in the directory).
+            self.rpps_status = self.RppsStatus.TO_VERIFY
         super().save(*args, **kwargs)
 
     def clean(self) -> None:
@@ -192,3 +191,64 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} — {self.organisation}"
+
+
+class DirectoryRecord(models.Model):
+    """One activity of a health professional in the public directory (Annuaire Santé).
+
+    A person appears once per place of practice, so a row is keyed by (RPPS, structure). The
+    table is a read-only copy refreshed by ``directory_import``: self-onboarding looks a
+    practitioner up here by RPPS to pre-fill their profile, never the other way round.
+    """
+
+    rpps = models.CharField(_("RPPS number"), max_length=11)
+    structure_id = models.CharField(
+        _("structure identifier"),
+        max_length=64,
+        help_text=_(
+            "The directory's technical identifier of the structure, or a key derived from the "
+            "site's name and address when the directory gives none."
+        ),
+    )
+    civility = models.CharField(_("civility"), max_length=40, blank=True)
+    first_name = models.CharField(_("first name"), max_length=150, blank=True)
+    last_name = models.CharField(_("last name"), max_length=150)
+    profession_code = models.CharField(_("profession code"), max_length=10, blank=True)
+    profession_label = models.CharField(_("profession"), max_length=120, blank=True)
+    skill_code = models.CharField(_("skill code"), max_length=16, blank=True)
+    skill_label = models.CharField(
+        _("skill"), max_length=200, blank=True, help_text=_("The directory's “savoir-faire”.")
+    )
+    specialty_code = models.CharField(
+        _("specialty"),
+        max_length=64,
+        blank=True,
+        help_text=_("Consulto's specialty code, blank when the directory's labels do not say."),
+    )
+    mode = models.CharField(_("practice mode"), max_length=120, blank=True)
+    site_name = models.CharField(_("site name"), max_length=255, blank=True)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=10, blank=True)
+    city = models.CharField(_("city"), max_length=120, blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    email = models.CharField(_("e-mail"), max_length=254, blank=True)
+    finess = models.CharField(_("FINESS number"), max_length=9, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    import_run = models.PositiveIntegerField(
+        _("import run"),
+        default=0,
+        help_text=_("The last import that found this activity in the directory file."),
+    )
+
+    class Meta:
+        verbose_name = _("directory record")
+        verbose_name_plural = _("directory records")
+        constraints = [
+            # Also the index of lookups by RPPS: it starts with the RPPS column.
+            models.UniqueConstraint(
+                fields=["rpps", "structure_id"], name="directoryrecord_unique_activity"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rpps} {self.first_name} {self.last_name} — {self.site_name or self.city}"

@@ -2,10 +2,11 @@
 
 import math
 
-from django.db.models import Avg, Q, QuerySet
+from django.db.models import Avg, Case, Q, QuerySet, Value, When
 
-from .models import Practitioner, Site, Specialty
+from .models import DirectoryRecord, Practitioner, Site, Specialty
 from .places import find_place
+from .rpps import normalise_rpps
 
 EARTH_RADIUS_KM = 6371.0088
 
@@ -87,3 +88,22 @@ def place_coordinates(place: str) -> tuple[float, float] | None:
     if centre["lat"] is None:
         return None
     return centre["lat"], centre["lon"]
+
+
+def directory_activities(rpps: str) -> list[DirectoryRecord]:
+    """A professional's activities in the imported public directory, the likeliest place of
+    a practice first: libéral before salaried, then those with an address, then by city.
+
+    An RPPS number that is not 11 digits (once spaces are removed) finds nothing.
+    """
+    rpps = normalise_rpps(rpps)
+    if len(rpps) != 11 or not rpps.isdigit():
+        return []
+    return list(
+        DirectoryRecord.objects.filter(rpps=rpps)
+        .annotate(
+            mode_rank=Case(When(mode__istartswith="lib", then=Value(0)), default=Value(1)),
+            no_address=Case(When(postcode="", then=Value(1)), default=Value(0)),
+        )
+        .order_by("mode_rank", "no_address", "city", "site_name", "pk")
+    )
