@@ -4,6 +4,7 @@ consulto run [--port 8000] [--practitioners 60]   migrate, demo data, server + t
 consulto demo [--practitioners N] [--seed S]       load deterministic demo data (idempotent)
 consulto demo-code                                 the demo staff's current authenticator code
 consulto token create EMAIL [--name NAME]          print a new API token for that user
+consulto directory import FILE [--report FILE]     import the Annuaire Santé extract
 consulto bench NAME [args...]                      run bench/NAME.py (see bench/README.md)
 consulto manage ARGS...                            any Django management command
 """
@@ -95,6 +96,23 @@ def cmd_token(options: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_directory_import(options: argparse.Namespace) -> int:
+    _django()
+    from django.core.management.base import CommandError
+
+    args = ["directory_import", options.file]
+    if options.report:
+        args += ["--report", options.report]
+    if options.no_progress:
+        args.append("--no-progress")
+    try:
+        _manage(*args)
+    except CommandError as error:  # a fatal error (no file, not an extract): no traceback
+        print(f"Error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def cmd_bench(options: argparse.Namespace) -> int:
     root = Path(options.bench_dir)
     script = root / f"{options.name}.py"
@@ -138,6 +156,19 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("email")
     token.add_argument("--name", default="cli")
     token.set_defaults(func=cmd_token)
+
+    directory = sub.add_parser("directory", help="the public health-professional directory")
+    directory_actions = directory.add_subparsers(dest="action", required=True)
+    directory_import = directory_actions.add_parser(
+        "import",
+        help="import an Annuaire Santé personne-activité extract (idempotent)",
+        description="Malformed lines are reported, not fatal; the exit status is non-zero "
+        "only when the file is missing or is not an extract.",
+    )
+    directory_import.add_argument("file")
+    directory_import.add_argument("--report", help="write every malformed line to this file")
+    directory_import.add_argument("--no-progress", action="store_true")
+    directory_import.set_defaults(func=cmd_directory_import)
 
     bench = sub.add_parser("bench", help="run a benchmark script from bench/")
     bench.add_argument("name")
