@@ -18,6 +18,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -216,3 +217,62 @@ def bookable_pairs(specialty: str | None = GP, *, person_only: bool = True) -> l
     for motive in candidates:
         motives.setdefault(motive.agenda_id, motive)
     return [(a, motives[a.pk]) for a in agendas if a.pk in motives]
+
+
+# A live server and a browser, for the scripts that drive real pages -----------------------------
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def uvicorn_server(env: dict, log_path: Path, *, ready_path: str = "/api/v1/openapi.json"):
+    """``uvicorn consulto.asgi:application`` on a free loopback port, as ``make run`` serves
+    the platform; yields its base URL once it answers, and stops it on the way out."""
+    import signal
+    import subprocess
+
+    import httpx
+
+    port = free_port()
+    with open(log_path, "wb") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "consulto.asgi:application", "--host",
+             "127.0.0.1", "--port", str(port), "--no-access-log", "--log-level", "warning"],
+            env=env, cwd=ROOT, stdout=output, stderr=output,
+        )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+
+    def answers() -> bool:
+        try:
+            return httpx.get(base + ready_path, timeout=2).status_code == 200
+        except httpx.TransportError:
+            return False  # not listening yet
+
+    try:
+        deadline = time.monotonic() + 60
+        while not answers():
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise SystemExit(f"The server did not answer (see {log_path})")
+            time.sleep(0.2)
+        yield base
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+def chromium(playwright):
+    """Debian's Chromium with the browser tests' flags (fake camera and microphone included)."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -30,7 +30,16 @@ from urllib.parse import urlsplit, urlunsplit
 from _common import base_parser, log
 
 BENCH_DIR = Path(__file__).resolve().parent
-SCRIPTS = ("availability", "search", "patient_pages", "practice_agenda", "booking_rush")
+SCRIPTS = (
+    "availability",
+    "search",
+    "patient_pages",
+    "practice_agenda",
+    "booking_rush",
+    "directory_import",
+    "onboarding_journey",
+    "visio_join",
+)
 
 
 def create_database(url: str) -> None:

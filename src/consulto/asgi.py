@@ -14,9 +14,11 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from django.urls import path  # noqa: E402
 
 from consulto.practice.consumers import AgendaConsumer  # noqa: E402
+from consulto.teleconsultation.consumers import RoomConsumer  # noqa: E402
 
 websocket_urlpatterns: list = [
     path("ws/pro/agendas/", AgendaConsumer.as_asgi()),
+    path("ws/visio/<int:room_id>/", RoomConsumer.as_asgi()),
 ]
 
 application = ProtocolTypeRouter(

@@ -96,6 +96,8 @@ INSTALLED_APPS = [
     "consulto.notifications",
     "consulto.patients",
     "consulto.practice",
+    "consulto.onboarding",
+    "consulto.teleconsultation",
     "consulto.api",
     "consulto.demo",
 ]
@@ -243,6 +245,8 @@ ACCOUNT_FORMS = {
     "reset_password_from_key": "consulto.core.forms.ConsultoResetPasswordKeyForm",
 }
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+# A practitioner who has not finished signing up is taken back to their wizard after login.
+ACCOUNT_ADAPTER = "consulto.onboarding.adapter.AccountAdapter"
 LOGIN_REDIRECT_URL = "/"
 # Staff log in with a second factor (TOTP; security keys optional). The back office refuses a
 # staff member until they have set one up, and their session lapses after a quiet spell.
@@ -251,6 +255,15 @@ MFA_TOTP_ISSUER = "Consulto"
 MFA_TOTP_TOLERANCE = 1  # one 30-second step of clock drift either way (RFC 6238, section 5.2)
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 CONSULTO_STAFF_SESSION_MINUTES = int(os.environ.get("CONSULTO_STAFF_SESSION_MINUTES", "30"))
+
+# Video consultations ----------------------------------------------------------------------------
+# ICE servers given to browsers. None by default (loopback and local networks connect without);
+# in production a coturn server with "use-auth-secret" and "static-auth-secret" equal to
+# CONSULTO_TURN_SECRET: each browser gets credentials that expire after CONSULTO_TURN_TTL seconds.
+CONSULTO_STUN_URLS = [u for u in os.environ.get("CONSULTO_STUN_URLS", "").split(",") if u]
+CONSULTO_TURN_URLS = [u for u in os.environ.get("CONSULTO_TURN_URLS", "").split(",") if u]
+CONSULTO_TURN_SECRET = os.environ.get("CONSULTO_TURN_SECRET", "")
+CONSULTO_TURN_TTL = int(os.environ.get("CONSULTO_TURN_TTL", "3600"))
 
 # Internationalisation --------------------------------------------------------------------------
 LANGUAGE_CODE = "fr"

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from consulto.api.api import api
 from consulto.practice.views.feed import agenda_feed
+from consulto.teleconsultation.views import patient_urlpatterns, practice_urlpatterns
 
 urlpatterns = [
     path("api/v1/", api.urls),
@@ -12,6 +13,9 @@ urlpatterns = [
 ]
 urlpatterns += i18n_patterns(
     path("", include("consulto.patients.urls")),
+    path("", include(patient_urlpatterns)),
+    path("pro/", include(practice_urlpatterns)),
+    path("pro/", include("consulto.onboarding.urls")),
     path("pro/", include("consulto.practice.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

@@ -156,3 +156,12 @@ def test_history_has_seen_no_show_and_cancelled_appointments(demo):
     assert {Appointment.Status.SEEN, Appointment.Status.NO_SHOW} <= statuses
     assert Appointment.objects.filter(status=Appointment.Status.CANCELLED).exists()
     assert not past.filter(status=Appointment.Status.BOOKED).exists()
+
+
+def test_every_demo_video_appointment_has_its_room(demo):
+    from consulto.scheduling.models import Appointment
+    from consulto.teleconsultation.models import VideoRoom
+
+    video = Appointment.objects.filter(motive__mode="video")
+    assert video.exists()
+    assert VideoRoom.objects.count() == video.count()

@@ -162,3 +162,21 @@ def test_the_ics_download_of_a_video_appointment_has_no_address(world, book):
     assert "rue des Lilas" not in str(event["LOCATION"])
     assert "ORGANIZER" not in event
     assert calendar.timezones[0].tz_name == "Europe/Paris"
+
+
+def test_a_video_appointment_message_carries_the_link_to_its_room(
+    world, patient, book, run_tasks, sms_outbox
+):
+    from consulto.teleconsultation import rooms
+
+    patient.phone = "06 12 34 56 78"
+    patient.save()
+    appointment = book(at(world.monday, 9), motive=world.video)
+    run_tasks()
+    [email] = [m for m in mail.outbox if "Rendez-vous" in m.subject]
+    link = next(w for w in email.body.split() if "/visio/lien/" in w)
+    token = link.rstrip("/").rsplit("/", 1)[1]
+    check = rooms.check_link(token, now=appointment.start)
+    assert check.room.appointment == appointment and not check.reason
+    [sms_message] = sms_outbox
+    assert "/visio/lien/" in sms_message["text"]

@@ -44,6 +44,7 @@ from django.utils import timezone
 from faker import Faker
 from tqdm import tqdm
 
+from consulto.directory.directory_import import import_sample_if_empty
 from consulto.directory.models import Membership, Organisation, Practitioner, Site, Specialty
 from consulto.directory.places import load_places
 from consulto.directory.rpps import luhn_check_digit
@@ -1378,6 +1379,13 @@ def _insert_practice(ids: _Ids) -> int:
             " ON g.id = a.agenda_id WHERE a.patient_id IS NOT NULL",
             [False, timezone.now()],
         )
+        # Video appointments get their room as a booking would (teleconsultation/receivers.py).
+        cursor.execute(
+            "INSERT INTO teleconsultation_videoroom (appointment_id, created_at)"
+            " SELECT a.id, %s FROM scheduling_appointment a JOIN scheduling_motive m"
+            " ON m.id = a.motive_id WHERE m.mode = %s",
+            [timezone.now(), Motive.Mode.VIDEO],
+        )
     return PatientFile.objects.count()
 
 
@@ -1557,6 +1565,7 @@ def generate(
         raise DemoError("At least one practitioner is needed.")
     today = today or timezone.localdate()
     started = clock.perf_counter()
+    import_sample_if_empty()  # the public-directory sample that self-onboarding looks up
 
     existing = DemoDataset.objects.order_by("pk").first()
     if existing is not None:

@@ -18,6 +18,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -495,6 +496,8 @@ def _compose(message: Message, appointment: Appointment) -> None:
         if message.channel == Channel.SMS:
             message.subject = ""
             message.body = _sms_text(message.purpose) % context
+            if context["visio_url"]:
+                message.body += " " + _("Video: %(visio_url)s") % context
             return
         message.subject = _subject(message.purpose) % context
         message.body = re.sub(
@@ -549,9 +552,22 @@ def _context(appointment: Appointment, purpose: str) -> dict:
         ),
         "deadline": when_text(deadline, zone) if deadline > timezone.now() else "",
         "url": my_appointments_url(),
+        "visio_url": _visio_url(appointment) if purpose != Purpose.CANCELLATION else "",
         "site_url": settings.CONSULTO_SITE_URL.rstrip("/") + "/",
         "language": translation.get_language(),
     }
+
+
+def _visio_url(appointment: Appointment) -> str:
+    """For a video appointment, the signed link that opens the patient's room (no account
+    needed, valid only around the appointment and only for this patient)."""
+    from consulto.teleconsultation import rooms
+
+    if appointment.motive.mode != Motive.Mode.VIDEO:
+        return ""
+    room = rooms.ensure_room(appointment)
+    path = reverse("visio_link", args=[rooms.join_link_token(room)])
+    return settings.CONSULTO_SITE_URL.rstrip("/") + path
 
 
 def when_text(moment: datetime, zone) -> str:

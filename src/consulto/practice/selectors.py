@@ -171,6 +171,8 @@ class DayRow:
     motive: str
     status: str
     status_label: str
+    room_url: str = ""  # a video appointment's call page
+    waiting_since: str = ""  # "14:52": in the virtual waiting room since then, not yet let in
 
 
 def day_appointments(*, agendas: list[Agenda], day: date) -> list[tuple[Agenda, list[DayRow]]]:
@@ -184,7 +186,8 @@ def day_appointments(*, agendas: list[Agenda], day: date) -> list[tuple[Agenda, 
     labels = {value: str(label) for value, label in Status.choices}
     detail = reverse("practice:appointment", args=[0])[:-2]
     someone = _("Patient")
-    for pk, agenda_id, begin, finish, status, motive, first, last in (
+    room = reverse("visio_practitioner", args=[0])[:-2]
+    for pk, agenda_id, begin, finish, status, motive, first, last, room_id, waiting, admitted in (
         Appointment.objects.filter(
             agenda_id__in=list(zones),
             status__in=SHOWN,
@@ -195,6 +198,7 @@ def day_appointments(*, agendas: list[Agenda], day: date) -> list[tuple[Agenda, 
         .values_list(
             "id", "agenda_id", "start", "end", "status", "motive__label",
             "patient__first_name", "patient__last_name",
+            "video_room__id", "video_room__waiting_since", "video_room__admitted_at",
         )
     ):  # fmt: skip
         if not lows[agenda_id] <= begin < lows[agenda_id] + timedelta(days=1):
@@ -208,6 +212,10 @@ def day_appointments(*, agendas: list[Agenda], day: date) -> list[tuple[Agenda, 
                 motive=motive,
                 status=status,
                 status_label=labels[status],
+                room_url=f"{room}{room_id}/" if room_id else "",
+                waiting_since=(
+                    f"{waiting.astimezone(zone):%H:%M}" if waiting and not admitted else ""
+                ),
             )
         )
     return [(a, rows[a.pk]) for a in agendas]

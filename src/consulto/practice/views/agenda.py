@@ -14,12 +14,12 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.http import urlencode
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from consulto.core.audit import client_ip
 from consulto.core.errors import DomainError
+from consulto.core.language import current_language
 from consulto.scheduling.booking import STATUS_STEPS
 from consulto.scheduling.models import Appointment, Motive
 
@@ -58,7 +58,7 @@ def agenda_page(request):
         "moveUrl": reverse("practice:appointment_move", args=[0])[: -len("0/deplacer/")],
         "newUrl": reverse("practice:appointment_new"),
         "wsPath": "/ws/pro/agendas/",
-        "locale": "en" if (get_language() or "fr").startswith("en") else "fr",
+        "locale": current_language(),
         "date": day.isoformat(),
         "view": view,
         "agendas": [{"id": a.pk, "name": a.name} for a in agendas],

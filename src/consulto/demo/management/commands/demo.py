@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from consulto.demo.generator import DEMO_TOTP_SECRET, DemoError, generate
+from consulto.directory.sample import SAMPLE_GP_RPPS
 
 
 class Command(BaseCommand):
@@ -52,4 +53,7 @@ class Command(BaseCommand):
         self.stdout.write(
             "Staff (praticien, secretariat, admin) also give an authenticator code: add the secret "
             f"{DEMO_TOTP_SECRET} to an authenticator app, or run `consulto demo-code`."
+        )
+        self.stdout.write(
+            f"Try self-onboarding with RPPS {SAMPLE_GP_RPPS} (a GP of the sample directory)."
         )

@@ -1,0 +1,159 @@
+"""Video consultation: from the patient opening the call page to the first decoded frame.
+
+Goal (issue 6): join -> first decoded frame over 20 calls on loopback, p95 <= 1 s. Each call is a
+real one: two Chromium contexts with fake cameras against the platform served by uvicorn, the
+practitioner already on the call page, letting the patient in as soon as they are present (as
+a practitioner watching the waiting room does). Timed from the patient's page request until
+their page reports a decoded video frame (getStats framesDecoded > 0), and the same on the
+practitioner's side.
+
+    python bench/visio_join.py [--calls 20]
+
+It works in a throwaway data directory (SQLite) of its own.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _common as common
+
+ROOT = common.ROOT
+BENCH = "visio_join"
+FRAMES = """async () => {
+  const pc = window.visio && window.visio.pc;
+  if (!pc) return 0;
+  let frames = 0;
+  (await pc.getStats()).forEach((s) => {
+    if (s.type === 'inbound-rtp' && s.kind === 'video') frames = s.framesDecoded || 0;
+  });
+  return frames;
+}"""
+
+
+def build(calls: int):
+    """A practitioner with one agenda per call, a patient, and one video appointment each,
+    starting in five minutes (the rooms are open)."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+    from django.contrib.auth import get_user_model
+    from django.utils import timezone
+
+    from consulto.directory.models import Membership, Organisation, Practitioner, Site, Specialty
+    from consulto.directory.rpps import luhn_check_digit
+    from consulto.scheduling.models import Agenda, Appointment, Motive, PatientProfile
+    from consulto.teleconsultation import rooms
+
+    users = get_user_model().objects
+    doctor = users.create_user(email="visio-doctor@bench.local")
+    TOTP.activate(doctor, generate_totp_secret())
+    patient_user = users.create_user(email="visio-patient@bench.local")
+    organisation = Organisation.objects.create(name="Cabinet visio")
+    Membership.objects.create(user=doctor, organisation=organisation, role="practitioner")
+    site = Site.objects.create(
+        organisation=organisation, name="Cabinet visio", address="1 rue du Banc",
+        postcode="75011", city="Paris", latitude=48.86, longitude=2.38,
+    )  # fmt: skip
+    first_ten = "1999999999"
+    practitioner = Practitioner.objects.create(
+        first_name="Vi", last_name="Sio", rpps=first_ten + luhn_check_digit(first_ten),
+        specialty=Specialty.objects.get(code=common.GP), user=doctor,
+    )  # fmt: skip
+    profile = PatientProfile.objects.create(
+        owner=patient_user, first_name="Pa", last_name="Tient", birth_date="1980-01-01"
+    )
+    start = timezone.now() + timedelta(minutes=5)
+    room_ids = []
+    for index in range(calls):
+        agenda = Agenda.objects.create(
+            organisation=organisation, practitioner=practitioner, site=site, name=f"Visio {index}"
+        )
+        motive = Motive.objects.create(
+            agenda=agenda, label="Téléconsultation", duration_minutes=15, mode="video"
+        )
+        appointment = Appointment.objects.create(
+            agenda=agenda, motive=motive, patient=profile, start=start,
+            end=start + timedelta(minutes=15), booked_by=patient_user,
+        )  # fmt: skip
+        room_ids.append(rooms.ensure_room(appointment).pk)
+    return doctor, patient_user, room_ids
+
+
+def cookie_of(user) -> tuple[str, str]:
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return settings.SESSION_COOKIE_NAME, client.cookies[settings.SESSION_COOKIE_NAME].value
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--calls", type=int, default=20, help="calls to time (20)")
+    options, _rest = parser.parse_known_args(argv)
+
+    from playwright.sync_api import sync_playwright
+
+    data_dir = tempfile.mkdtemp(prefix="consulto-visio-")
+    os.environ.pop("DATABASE_URL", None)
+    os.environ.pop("REDIS_URL", None)
+    os.environ["CONSULTO_DATA_DIR"] = data_dir
+    env = dict(os.environ, CONSULTO_DEBUG="1", CONSULTO_HTTPS="0")
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
+    subprocess.run(
+        [sys.executable, "-m", "consulto.cli", "manage", "migrate", "--no-input", "-v", "0"],
+        env=env, cwd=ROOT, check=True,
+    )  # fmt: skip
+    common.django_setup()
+    doctor, patient, room_ids = build(options.calls)
+    doctor_cookie, patient_cookie = cookie_of(doctor), cookie_of(patient)
+
+    patient_times, doctor_times = [], []
+    with (
+        common.uvicorn_server(env, Path(data_dir) / "server.log") as base,
+        sync_playwright() as playwright,
+    ):
+        browser = common.chromium(playwright)
+        for index, room_id in enumerate(room_ids):
+            sides = []
+            for (name, value), path in (
+                (doctor_cookie, f"/pro/visio/{room_id}/"),
+                (patient_cookie, f"/visio/{room_id}/"),
+            ):
+                context = browser.new_context(base_url=base, locale="fr-FR")
+                context.add_cookies([{"name": name, "value": value, "url": base}])
+                context.set_default_timeout(15_000)
+                sides.append((context, context.new_page(), path))
+            (doctor_context, doctor_page, doctor_path), (patient_context, page, path) = sides
+            doctor_page.goto(doctor_path)
+            doctor_page.wait_for_function("() => window.visio && window.visio.iceServers")
+            started = time.perf_counter()
+            page.goto(path)
+            doctor_page.locator("#visio-admit:enabled").click()
+            page.wait_for_function(f"async () => (await ({FRAMES})()) > 0", polling=20)
+            patient_times.append(time.perf_counter() - started)
+            doctor_page.wait_for_function(f"async () => (await ({FRAMES})()) > 0", polling=20)
+            doctor_times.append(time.perf_counter() - started)
+            common.log(
+                f"  call {index + 1}: patient {patient_times[-1] * 1000:.0f} ms, "
+                f"practitioner {doctor_times[-1] * 1000:.0f} ms"
+            )
+            doctor_context.close()
+            patient_context.close()
+        browser.close()
+
+    size = f"{len(room_ids)} calls, loopback, Chromium headless, SQLite"
+    common.report(BENCH, "join_to_first_frame_patient", patient_times, size, goal_ms=1000)
+    common.report(BENCH, "join_to_first_frame_practitioner", doctor_times, size, goal_ms=1000)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

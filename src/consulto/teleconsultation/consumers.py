@@ -1,0 +1,170 @@
+"""The signaling WebSocket of a video room: ``ws/visio/<room id>/``.
+
+Only the appointment's patient (logged in, or holding the signed link sent for the appointment,
+as ``?t=<token>``) and its practitioner (or a substitute within a delegation) get in, and only
+while the room is open. Every frame is checked by ``protocol.parse`` before use.
+Offers, answers and ICE candidates are relayed to the other side through the room's group,
+which the Redis channel layer spans across server processes.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils import timezone
+
+from consulto.scheduling.live import announce
+
+from . import protocol, rooms
+
+NOT_LOGGED_IN = 4401
+FORBIDDEN = 4403
+CLOSED = 4410
+TOO_LARGE = 1009
+RELAYED = frozenset({"offer", "answer", "candidate"})
+ANNOUNCED = frozenset({"presence"})
+
+
+def group_of(room_id: int) -> str:
+    return f"room-{room_id}"
+
+
+@database_sync_to_async
+def _enter(user, room_id: int, token: str):
+    """The room, the side this connection takes in it, and whether the room is open now. The
+    patient may come by the signed link sent for the appointment, logged in or not."""
+    room = rooms.load_room(room_id)
+    if room is None:
+        return None, None, False
+    side = rooms.side_of(user, room) if user is not None else None
+    if side is None and token:
+        check = rooms.check_link(token)
+        if check.room is not None and check.room.pk == room.pk and not check.reason:
+            side = rooms.PATIENT
+    return room, side, rooms.is_open(room.appointment) and room.ended_at is None
+
+
+class RoomConsumer(AsyncJsonWebsocketConsumer):
+    # ``receive`` is overridden: frames are checked (size first) by ``protocol.parse``, not
+    # decoded blindly; ``send_json`` comes from the base class.
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is not None and not user.is_authenticated:
+            user = None
+        token = parse_qs(self.scope.get("query_string", b"").decode()).get("t", [""])[0]
+        if user is None and not token:
+            await self.close(code=NOT_LOGGED_IN)
+            return
+        room_id = int(self.scope["url_route"]["kwargs"]["room_id"])
+        room, side, open_now = await _enter(user, room_id, token)
+        if room is None or side is None:
+            await self.close(code=FORBIDDEN)
+            return
+        if not open_now:
+            await self.close(code=CLOSED)
+            return
+        self.room, self.side, self.user = room, side, user
+        self.group = group_of(room.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        if side == rooms.PATIENT:
+            await database_sync_to_async(self._wait)()
+        await self.send_json(
+            {
+                "type": "hello",
+                "side": side,
+                "iceServers": rooms.ice_servers(f"u{user.pk}" if user else f"r{room.pk}"),
+                "admitted": self.room.admitted_at is not None,
+                "chat": await database_sync_to_async(rooms.chat_history)(self.room),
+            }
+        )
+        await self._broadcast({"type": "joined", "side": side})
+
+    def _wait(self) -> None:
+        self.room = rooms.patient_waiting(self.room)
+        announce([self.room.appointment.agenda_id], kind="waiting")
+
+    async def disconnect(self, code) -> None:
+        group = getattr(self, "group", None)
+        if group is None:
+            return
+        await self._broadcast({"type": "left", "side": self.side})
+        await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None) -> None:
+        try:
+            message = protocol.parse(text_data, practitioner=self.side == rooms.PRACTITIONER)
+        except protocol.Invalid as error:
+            if error.code == "too_large":
+                await self.close(code=TOO_LARGE)
+                return
+            await self.send_json({"type": "error", "code": error.code})
+            return
+        handler = getattr(self, f"_on_{message.type}", None)
+        if message.type in RELAYED:
+            await self._relay(message)
+        elif message.type in ANNOUNCED:
+            await self._broadcast({"type": message.type, "side": self.side})
+        elif handler is not None:
+            await handler(message.data)
+
+    async def _relay(self, message: protocol.Message) -> None:
+        await self.channel_layer.group_send(
+            self.group,
+            {
+                "type": "room.relay",
+                "sender": self.channel_name,
+                "message": {"type": message.type, **message.data},
+            },
+        )
+
+    async def _on_chat(self, data: dict) -> None:
+        saved = await database_sync_to_async(rooms.post_chat)(
+            self.room, author=self.user, text=data["text"]
+        )
+        await self._broadcast(
+            {
+                "type": "chat",
+                "side": self.side,
+                "text": data["text"],
+                "at": saved.created_at.isoformat(),
+            },
+            include_self=True,
+        )
+
+    async def _on_stats(self, data: dict) -> None:
+        await database_sync_to_async(rooms.record_stats)(
+            self.room, user=self.user, side=self.side, stats=data
+        )
+        await self._broadcast(
+            {"type": "quality", "side": self.side, "flagged": protocol.flagged(data), **data},
+            include_self=True,
+        )
+
+    async def _on_admit(self, data: dict) -> None:
+        self.room = await database_sync_to_async(rooms.admit)(self.room, by=self.user)
+        await self._broadcast({"type": "admitted"}, include_self=True)
+
+    async def _on_end(self, data: dict) -> None:
+        self.room = await database_sync_to_async(rooms.end_call)(self.room, by=self.user)
+        await self._broadcast({"type": "ended"}, include_self=True)
+
+    async def _on_ping(self, data: dict) -> None:
+        await self.send_json({"type": "pong", "at": timezone.now().isoformat()})
+
+    async def _broadcast(self, message: dict, *, include_self: bool = False) -> None:
+        await self.channel_layer.group_send(
+            self.group,
+            {
+                "type": "room.relay",
+                "sender": "" if include_self else self.channel_name,
+                "message": message,
+            },
+        )
+
+    async def room_relay(self, event) -> None:
+        if event["sender"] != self.channel_name:
+            await self.send_json(event["message"])

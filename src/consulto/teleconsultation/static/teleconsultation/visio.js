@@ -1,0 +1,286 @@
+// A video consultation in the browser: WebRTC peer to peer, signaling over the room's WebSocket.
+//
+// The practitioner makes the offer once the patient is admitted and present; the patient
+// answers. Candidates trickle both ways (queued until the remote description is set). A page
+// reload on either side starts a fresh connection (the other side hears "joined" and answers
+// with "presence"); a lost connection or a network change restarts ICE. Every 5 seconds each
+// side sends a summary of getStats; the practitioner sees a quality indicator.
+(function () {
+  "use strict";
+  const config = JSON.parse(document.getElementById("visio-config").textContent);
+  const texts = config.texts;
+  const practitioner = config.side === "practitioner";
+  const status = document.getElementById("visio-status");
+  const localVideo = document.getElementById("visio-local");
+  const remoteVideo = document.getElementById("visio-remote");
+  const messages = document.getElementById("visio-messages");
+  const admitButton = document.getElementById("visio-admit");
+  const quality = document.getElementById("visio-quality");
+  const state = { admitted: false, peerPresent: false, ended: false, iceServers: [], pending: [] };
+  let socket = null;
+  let pc = null;
+  let localStream = null;
+  let lastBytes = null;
+  window.visio = state; // read by the browser tests (state.pc.getStats())
+
+  function say(text) {
+    status.textContent = text;
+  }
+
+  function send(message) {
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+  }
+
+  let opening = null;
+  function media() {
+    // One request for the camera, shared by whoever needs it first.
+    opening =
+      opening ||
+      navigator.mediaDevices
+        .getUserMedia({ video: true, audio: true })
+        .catch(() => new MediaStream()) // join anyway: hear and see the other side
+        .then((stream) => {
+          localStream = stream;
+          localVideo.srcObject = stream;
+          return stream;
+        });
+    return opening;
+  }
+
+  function closePeer() {
+    if (pc) {
+      pc.onicecandidate = pc.ontrack = pc.onconnectionstatechange = null;
+      pc.close();
+    }
+    pc = null;
+    state.pc = null;
+    state.pending = [];
+  }
+
+  async function peer() {
+    closePeer();
+    pc = new RTCPeerConnection({ iceServers: state.iceServers });
+    state.pc = pc;
+    (await media()).getTracks().forEach((track) => pc.addTrack(track, localStream));
+    pc.onicecandidate = (event) => {
+      const c = event.candidate;
+      send({
+        type: "candidate",
+        candidate: c ? c.candidate : "",
+        sdpMid: c ? c.sdpMid : null,
+        sdpMLineIndex: c ? c.sdpMLineIndex : null,
+      });
+    };
+    pc.ontrack = (event) => {
+      if (remoteVideo.srcObject !== event.streams[0]) remoteVideo.srcObject = event.streams[0];
+    };
+    pc.onconnectionstatechange = () => {
+      const s = pc && pc.connectionState;
+      if (s === "connected") {
+        say(texts.connected);
+        const check = document.getElementById("device-check-panel");
+        if (check) check.open = false; // the call is on: the test gives way
+      }
+      if (s === "disconnected" || s === "failed") {
+        say(texts.reconnecting);
+        if (practitioner) restart();
+      }
+    };
+    return pc;
+  }
+
+  async function call() {
+    // The practitioner's side: a fresh offer to the present, admitted patient.
+    if (!practitioner || !state.admitted || !state.peerPresent || state.ended) return;
+    const connection = await peer();
+    await connection.setLocalDescription(await connection.createOffer());
+    send({ type: "offer", sdp: connection.localDescription.sdp });
+  }
+
+  async function restart() {
+    if (!pc || state.ended) return;
+    const offer = await pc.createOffer({ iceRestart: true });
+    await pc.setLocalDescription(offer);
+    send({ type: "offer", sdp: pc.localDescription.sdp, restart: true });
+  }
+
+  async function onOffer(message) {
+    const connection = message.restart && pc ? pc : await peer();
+    await connection.setRemoteDescription({ type: "offer", sdp: message.sdp });
+    await connection.setLocalDescription(await connection.createAnswer());
+    send({ type: "answer", sdp: connection.localDescription.sdp });
+    flush();
+  }
+
+  async function onAnswer(message) {
+    if (!pc) return;
+    await pc.setRemoteDescription({ type: "answer", sdp: message.sdp });
+    flush();
+  }
+
+  function flush() {
+    const queued = state.pending;
+    state.pending = [];
+    queued.forEach(addCandidate);
+  }
+
+  function addCandidate(message) {
+    if (!pc || !pc.remoteDescription) {
+      state.pending.push(message);
+      return;
+    }
+    const candidate = message.candidate
+      ? { candidate: message.candidate, sdpMid: message.sdpMid, sdpMLineIndex: message.sdpMLineIndex }
+      : null;
+    pc.addIceCandidate(candidate).catch(() => {});
+  }
+
+  function chatLine(side, text) {
+    const item = document.createElement("li");
+    const who = document.createElement("strong");
+    who.textContent = (side === config.side ? texts.me : texts.them) + " : ";
+    item.append(who, document.createTextNode(text));
+    messages.append(item);
+    messages.scrollTop = messages.scrollHeight;
+  }
+
+  function showWaiting() {
+    if (practitioner) {
+      say(state.peerPresent ? texts.patientWaiting : texts.patientAbsent);
+      if (admitButton) {
+        admitButton.disabled = !state.peerPresent || state.admitted;
+        admitButton.hidden = state.admitted;
+      }
+    } else if (!state.admitted) {
+      say(texts.waiting);
+    }
+  }
+
+  async function stats() {
+    if (!pc || pc.connectionState !== "connected") return;
+    const report = await pc.getStats();
+    const figures = {};
+    let bytes = 0;
+    report.forEach((entry) => {
+      if (entry.type === "inbound-rtp" && entry.kind === "video") {
+        figures.frames_decoded = entry.framesDecoded || 0;
+        figures.freeze_count = entry.freezeCount || 0;
+        figures.freeze_seconds = entry.totalFreezesDuration || 0;
+        if (entry.jitter !== undefined) figures.jitter_ms = entry.jitter * 1000;
+        const lost = entry.packetsLost || 0;
+        const received = entry.packetsReceived || 0;
+        figures.loss_percent = received + lost > 0 ? (100 * Math.max(lost, 0)) / (received + lost) : 0;
+      }
+      if (entry.type === "inbound-rtp") bytes += entry.bytesReceived || 0;
+      if (entry.type === "candidate-pair" && entry.nominated && entry.currentRoundTripTime !== undefined) {
+        figures.rtt_ms = entry.currentRoundTripTime * 1000;
+      }
+    });
+    if (lastBytes !== null) figures.bitrate_kbps = Math.max(0, (bytes - lastBytes) * 8) / 5000;
+    lastBytes = bytes;
+    send({ type: "stats", ...figures });
+  }
+
+  async function onMessage(event) {
+    const message = JSON.parse(event.data);
+    switch (message.type) {
+      case "hello":
+        state.iceServers = message.iceServers;
+        state.admitted = message.admitted;
+        (message.chat || []).forEach((m) => chatLine(m.side || "", m.text));
+        send({ type: "presence" }); // at once: the camera is being opened meanwhile
+        showWaiting();
+        break;
+      case "joined":
+      case "presence":
+        if (message.side !== config.side) {
+          state.peerPresent = true;
+          if (message.type === "joined") send({ type: "presence" });
+          showWaiting();
+          if (practitioner && state.admitted && !pc) await call();
+        }
+        break;
+      case "admitted":
+        state.admitted = true;
+        showWaiting();
+        if (!pc) await call();
+        break;
+      case "offer":
+        await onOffer(message);
+        break;
+      case "answer":
+        await onAnswer(message);
+        break;
+      case "candidate":
+        addCandidate(message);
+        break;
+      case "chat":
+        chatLine(message.side, message.text);
+        break;
+      case "quality":
+        if (quality && message.side !== config.side) {
+          quality.textContent = message.flagged ? texts.qualityPoor : texts.qualityGood;
+          quality.classList.toggle("poor", message.flagged);
+        }
+        break;
+      case "left":
+        if (message.side !== config.side) {
+          state.peerPresent = false;
+          closePeer();
+          say(texts.left);
+          showWaiting();
+        }
+        break;
+      case "ended":
+        state.ended = true;
+        closePeer();
+        if (localStream) localStream.getTracks().forEach((track) => track.stop());
+        say(texts.ended);
+        document.querySelectorAll(".visio-controls button").forEach((b) => (b.disabled = true));
+        break;
+      default:
+        break;
+    }
+  }
+
+  function connect() {
+    socket = new WebSocket(config.wsUrl);
+    socket.onmessage = (event) => onMessage(event).catch(() => {});
+    socket.onclose = (event) => {
+      if (state.ended) return;
+      if (event.code === 4403 || event.code === 4410 || event.code === 4401) {
+        say(texts.refused);
+        return;
+      }
+      say(texts.reconnecting);
+      setTimeout(connect, 1500);
+    };
+  }
+
+  document.getElementById("visio-chat-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const input = document.getElementById("visio-chat-text");
+    const text = input.value.trim();
+    if (text) send({ type: "chat", text });
+    input.value = "";
+  });
+  function toggle(buttonId, kind, onText, offText) {
+    const button = document.getElementById(buttonId);
+    button.addEventListener("click", () => {
+      const tracks = localStream ? localStream.getTracks().filter((t) => t.kind === kind) : [];
+      const enabled = !(tracks[0] && tracks[0].enabled);
+      tracks.forEach((t) => (t.enabled = enabled));
+      button.setAttribute("aria-pressed", String(!enabled));
+      button.textContent = enabled ? onText : offText;
+    });
+  }
+  toggle("visio-mic", "audio", texts.micOn, texts.micOff);
+  toggle("visio-cam", "video", texts.camOn, texts.camOff);
+  if (admitButton) admitButton.addEventListener("click", () => send({ type: "admit" }));
+  const endButton = document.getElementById("visio-end");
+  if (endButton) endButton.addEventListener("click", () => send({ type: "end" }));
+  window.addEventListener("online", () => restart());
+  setInterval(() => stats().catch(() => {}), 5000);
+  media(); // open the camera while the socket connects: the call waits for neither
+  connect();
+})();

@@ -1,0 +1,181 @@
+"""The room's WebSocket: the patient waits, the practitioner admits, offers and candidates go
+across, chat is kept (encrypted), quality figures are stored and flagged, ending marks the
+appointment seen; strangers, closed rooms and bad frames are refused."""
+
+import asyncio
+import json
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+import pytest
+from channels.routing import URLRouter
+from channels.testing.websocket import WebsocketCommunicator
+from django.db import connection
+from django.urls import path
+
+from consulto.scheduling.models import Appointment
+from consulto.teleconsultation.consumers import RoomConsumer
+from consulto.teleconsultation.models import ChatMessage, QualitySample, VideoRoom
+
+pytestmark = pytest.mark.django_db(transaction=True)
+APP = URLRouter([path("ws/visio/<int:room_id>/", RoomConsumer.as_asgi())])
+
+
+def run(scenario) -> None:
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, scenario()).result()
+
+
+async def _join(user, room_id):
+    communicator = WebsocketCommunicator(APP, f"/ws/visio/{room_id}/")
+    communicator.scope["user"] = user
+    connected, code = await communicator.connect(timeout=3)
+    return communicator, connected, code
+
+
+async def _next(communicator, kind):
+    """The next message of that type (others, such as "joined", are skipped)."""
+    for _ in range(10):
+        message = await communicator.receive_json_from(timeout=3)
+        if message["type"] == kind:
+            return message
+    raise AssertionError(f"no {kind} message")
+
+
+def test_a_whole_call(call):
+    async def scenario():
+        patient, ok, _ = await _join(call.patient_user, call.room.pk)
+        assert ok
+        hello = await _next(patient, "hello")
+        assert hello["side"] == "patient" and hello["admitted"] is False
+        doctor, ok, _ = await _join(call.gp, call.room.pk)
+        assert ok
+        assert (await _next(doctor, "hello"))["side"] == "practitioner"
+        await doctor.send_json_to({"type": "admit"})
+        assert (await _next(patient, "admitted"))["type"] == "admitted"
+        await doctor.send_json_to({"type": "offer", "sdp": "v=0 offer"})
+        assert (await _next(patient, "offer"))["sdp"] == "v=0 offer"
+        await patient.send_json_to({"type": "answer", "sdp": "v=0 answer"})
+        assert (await _next(doctor, "answer"))["sdp"] == "v=0 answer"
+        await patient.send_json_to(
+            {"type": "candidate", "candidate": "candidate:1", "sdpMid": "0", "sdpMLineIndex": 0}
+        )
+        assert (await _next(doctor, "candidate"))["candidate"] == "candidate:1"
+        await patient.send_json_to({"type": "chat", "text": "Bonjour docteur"})
+        assert (await _next(doctor, "chat"))["text"] == "Bonjour docteur"
+        await patient.send_json_to({"type": "stats", "jitter_ms": 45, "frames_decoded": 300})
+        quality = await _next(doctor, "quality")
+        assert quality["flagged"] is True and quality["side"] == "patient"
+        await doctor.send_json_to({"type": "end"})
+        assert (await _next(patient, "ended"))["type"] == "ended"
+        await patient.disconnect()
+        await doctor.disconnect()
+
+    run(scenario)
+    appointment = Appointment.objects.get(pk=call.appointment.pk)
+    assert appointment.status == Appointment.Status.SEEN
+    room = VideoRoom.objects.get(pk=call.room.pk)
+    assert room.waiting_since and room.admitted_at and room.ended_at
+    sample = QualitySample.objects.get(room=room)
+    assert sample.side == "patient" and sample.jitter_ms == 45 and sample.frames_decoded == 300
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT body FROM teleconsultation_chatmessage")
+        (raw,) = cursor.fetchone()
+    assert "Bonjour" not in raw  # encrypted at rest
+    assert ChatMessage.objects.count() == 1
+
+
+def test_a_reload_finds_the_chat_and_the_admission(call):
+    async def scenario():
+        doctor, _, _ = await _join(call.gp, call.room.pk)
+        patient, _, _ = await _join(call.patient_user, call.room.pk)
+        await doctor.send_json_to({"type": "admit"})
+        await patient.send_json_to({"type": "chat", "text": "Je vous entends"})
+        await _next(doctor, "chat")
+        await patient.disconnect()
+        again, ok, _ = await _join(call.patient_user, call.room.pk)
+        hello = await _next(again, "hello")
+        assert ok and hello["admitted"] is True
+        assert [m["text"] for m in hello["chat"]] == ["Je vous entends"]
+        await again.disconnect()
+        await doctor.disconnect()
+
+    run(scenario)
+
+
+def test_a_stranger_is_refused(call):
+    async def scenario():
+        for user in (call.w.gp2_user, call.w.secretary, call.w.outsider):
+            _communicator, ok, code = await _join(user, call.room.pk)
+            assert not ok and code == 4403
+
+    run(scenario)
+
+
+def test_a_closed_room_is_refused(call):
+    start = call.appointment.start + timedelta(hours=3)
+    Appointment.objects.filter(pk=call.appointment.pk).update(
+        start=start, end=start + timedelta(minutes=15)
+    )
+
+    async def scenario():
+        _communicator, ok, code = await _join(call.patient_user, call.room.pk)
+        assert not ok and code == 4410
+
+    run(scenario)
+
+
+def test_bad_frames_get_an_error_and_a_huge_one_closes(call):
+    async def scenario():
+        patient, _, _ = await _join(call.patient_user, call.room.pk)
+        await _next(patient, "hello")
+        await patient.send_to(text_data="{nope")
+        assert (await _next(patient, "error"))["code"] == "not_json"
+        await patient.send_json_to({"type": "admit"})
+        assert (await _next(patient, "error"))["code"] == "forbidden"
+        await patient.send_to(text_data=json.dumps({"type": "chat", "text": "x" * 70_000}))
+        closed = await patient.receive_output(timeout=3)
+        assert closed == {"type": "websocket.close", "code": 1009}
+
+    run(scenario)
+    assert not ChatMessage.objects.exists()
+    assert VideoRoom.objects.get(pk=call.room.pk).admitted_at is None
+
+
+async def _join_with_link(room_id, token, user=None):
+    communicator = WebsocketCommunicator(APP, f"/ws/visio/{room_id}/?t={token}")
+    if user is not None:
+        communicator.scope["user"] = user
+    connected, code = await communicator.connect(timeout=3)
+    return communicator, connected, code
+
+
+def test_the_signed_link_lets_the_patient_in_without_an_account(call):
+    from django.contrib.auth.models import AnonymousUser
+
+    from consulto.teleconsultation import rooms
+
+    token = rooms.join_link_token(call.room)
+    other = rooms.ensure_room(
+        Appointment.objects.create(
+            agenda=call.w.agenda, motive=call.w.video, patient=call.appointment.patient,
+            start=call.appointment.start + timedelta(minutes=20),
+            end=call.appointment.end + timedelta(minutes=20),
+        )
+    )  # fmt: skip
+
+    async def scenario():
+        patient, ok, _ = await _join_with_link(call.room.pk, token, AnonymousUser())
+        assert ok and (await _next(patient, "hello"))["side"] == "patient"
+        await patient.disconnect()
+        # The same link does not open another room, nor a forged one anything.
+        _c, ok, code = await _join_with_link(other.pk, token, AnonymousUser())
+        assert not ok and code == 4403
+        _c, ok, code = await _join_with_link(call.room.pk, token[:-3] + "abc", AnonymousUser())
+        assert not ok and code == 4403
+        # Nobody without an account nor a link.
+        _c, ok, code = await _join_with_link(call.room.pk, "", AnonymousUser())
+        assert not ok and code == 4401
+
+    run(scenario)
+    assert VideoRoom.objects.get(pk=call.room.pk).waiting_since is not None
