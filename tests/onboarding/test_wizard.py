@@ -1,5 +1,7 @@
 """Screens 3 to 6: identity and practice, hours and motives, video, publish; and resuming."""
 
+import json
+import re
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -115,6 +117,56 @@ def test_video_adds_a_video_motive_when_there_is_none(client, mailoutbox, direct
     video = Motive.objects.get(agenda=journey.agenda, mode="video")
     assert video.openings.count() == 10
     assert journey.device_check == {"camera": True, "microphone": False}  # the absurd RTT dropped
+
+
+def test_the_video_screen_gives_the_device_test_turn_credentials(
+    client, mailoutbox, directory_gp, settings
+):
+    settings.CONSULTO_STUN_URLS = []
+    settings.CONSULTO_TURN_URLS = ["turn:turn.example.org:3478?transport=udp"]
+    settings.CONSULTO_TURN_SECRET = "s3cret"
+    journey = sign_up(client, mailoutbox)
+    client.post("/pro/demarrage/identite/", identity_data())
+    client.post("/pro/demarrage/horaires/", schedule_data())
+    page = client.get("/pro/demarrage/video/").content.decode()
+    found = re.search(
+        r'<script id="device-ice-servers" type="application/json">(.*?)</script>', page
+    )
+    (turn,) = json.loads(found.group(1))
+    assert turn["urls"] == ["turn:turn.example.org:3478?transport=udp"]
+    assert turn["username"].endswith(f":u{journey.user_id}") and turn["credential"]
+    assert 'id="check-relay"' in page and 'name="relay"' in page
+
+
+def test_the_relay_check_is_kept_typed_and_bounded():
+    clean = services.clean_device_check
+    assert clean({"relay": "reachable", "relay_ms": "87.4"}) == {
+        "relay": "reachable",
+        "relay_ms": 87,
+    }
+    assert clean({"relay": "unreachable", "relay_ms": "12"}) == {"relay": "unreachable"}
+    assert clean({"relay": "none"}) == {"relay": "none"}
+    assert clean({"relay": "<script>", "relay_ms": "12"}) == {}
+    assert clean({"relay": "reachable", "relay_ms": "inf"}) == {"relay": "reachable"}
+    assert clean({"relay": "reachable", "relay_ms": "-3"}) == {"relay": "reachable"}
+    assert clean({"rtt_ms": "1e400"}) == {}
+
+
+def test_a_new_relay_result_replaces_the_old_one(client, mailoutbox, directory_gp):
+    journey = sign_up(client, mailoutbox)
+    client.post("/pro/demarrage/identite/", identity_data())
+    client.post("/pro/demarrage/horaires/", schedule_data())
+    video = {"enabled": "on", "camera": "true", "microphone": "true"}
+    client.post("/pro/demarrage/video/", {**video, "relay": "reachable", "relay_ms": "40"})
+    journey.refresh_from_db()
+    assert journey.device_check["relay"] == "reachable"
+    assert journey.device_check["relay_ms"] == 40
+    services.save_video(
+        journey=journey, enabled=True, device_check={**video, "relay": "unreachable"}
+    )
+    journey.refresh_from_db()
+    assert journey.device_check["relay"] == "unreachable"
+    assert "relay_ms" not in journey.device_check
 
 
 def test_publishing_makes_the_practitioner_searchable_and_bookable(onboarded, django_user_model):

@@ -4,6 +4,8 @@ valid around the appointment, ICE servers with short-lived TURN credentials."""
 import base64
 import hashlib
 import hmac
+import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -112,6 +114,49 @@ def test_turn_credentials_follow_coturns_rest_scheme(settings):
 def test_no_ice_server_is_offered_unless_configured(settings):
     settings.CONSULTO_STUN_URLS, settings.CONSULTO_TURN_URLS = [], []
     assert rooms.ice_servers("1") == []
+
+
+def _device_ice_servers(page: str) -> list[dict]:
+    found = re.search(
+        r'<script id="device-ice-servers" type="application/json">(.*?)</script>', page
+    )
+    return json.loads(found.group(1))
+
+
+def test_the_call_page_gives_the_device_test_fresh_turn_credentials(call, client, settings):
+    settings.CONSULTO_TURN_SECRET = "s3cret"
+    settings.CONSULTO_TURN_TTL = 600
+    settings.CONSULTO_TURN_URLS = ["turn:turn.example.org:3478?transport=udp"]
+    settings.CONSULTO_STUN_URLS = ["stun:turn.example.org:3478"]
+
+    def turn_user(page: str) -> str:
+        stun, turn = _device_ice_servers(page)
+        assert stun == {"urls": ["stun:turn.example.org:3478"]}
+        assert turn["urls"] == ["turn:turn.example.org:3478?transport=udp"]
+        expected = hmac.new(b"s3cret", turn["username"].encode(), hashlib.sha1).digest()
+        assert base64.b64decode(turn["credential"]) == expected
+        expires, user_key = turn["username"].split(":")
+        assert 0 < int(expires) - timezone.now().timestamp() <= 600
+        return user_key
+
+    client.force_login(call.patient_user)
+    patient_page = client.get(f"/visio/{call.room.pk}/")
+    assert "no-cache" in patient_page["Cache-Control"]  # credentials never come from a cache
+    assert turn_user(patient_page.content.decode()) == f"u{call.patient_user.pk}"
+    client.force_login(call.gp)
+    doctor_page = client.get(f"/pro/visio/{call.room.pk}/").content.decode()
+    assert turn_user(doctor_page) == f"u{call.gp.pk}"
+    client.logout()  # the signed link, without an account: the room's key, as on the WebSocket
+    link_page = client.get(f"/visio/lien/{rooms.join_link_token(call.room)}/").content.decode()
+    assert turn_user(link_page) == f"r{call.room.pk}"
+
+
+def test_the_call_page_gives_no_ice_server_unless_configured(call, client, settings):
+    settings.CONSULTO_STUN_URLS, settings.CONSULTO_TURN_URLS = [], []
+    client.force_login(call.patient_user)
+    page = client.get(f"/visio/{call.room.pk}/").content.decode()
+    assert _device_ice_servers(page) == []
+    assert 'id="check-relay"' in page
 
 
 def test_ending_a_call_sums_up_each_sides_quality_per_user(call):

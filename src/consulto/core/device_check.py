@@ -1,6 +1,8 @@
 """What the device test (static/core/device-check.js) says, in the page's language.
 
-One test serves the practitioner's onboarding and every video consultation's page.
+One test serves the practitioner's onboarding and every video consultation's page. The page also
+gives the test its ICE servers (``ice_servers`` in the template's context, built by the view), so
+the test can check that the relay server (TURN) answers from this network.
 """
 
 from django.utils.translation import gettext as _
@@ -18,6 +20,18 @@ def device_texts() -> dict:
         "networkSlow": _("Connection to Consulto: slow (%(ms)s ms round trip); video may freeze."),
         "networkKo": _("Connection to Consulto: no answer. Check your internet connection."),
         "speakerOk": _("Speaker: you heard the sound."),
+        "relayOk": _("Relay server (TURN): reachable (%(ms)s ms)."),
+        "relayKo": _("Relay server (TURN): unreachable from this network."),
+        "relayNone": _(
+            "Relay server (TURN): none set up on this platform; calls use direct connections only."
+        ),
+        "relayUnsupported": _("Relay server (TURN): this browser cannot test it."),
+        "relayHelp": _(
+            "Your network or firewall blocks the relay server that carries the call when a "
+            "direct connection is impossible. Try another network (the 4G of your phone, for "
+            "example), or ask your IT department to allow UDP port 3478 and TCP port 443 "
+            "towards the relay server. The call may still work directly."
+        ),
         "help": {
             "denied_chrome": _(
                 "You refused access to the camera or microphone. In Chrome: click the camera "

@@ -266,4 +266,6 @@ class VideoForm(forms.Form):
     microphone = forms.CharField(required=False, widget=forms.HiddenInput)
     speaker = forms.CharField(required=False, widget=forms.HiddenInput)
     rtt_ms = forms.CharField(required=False, widget=forms.HiddenInput)
+    relay = forms.CharField(required=False, widget=forms.HiddenInput)
+    relay_ms = forms.CharField(required=False, widget=forms.HiddenInput)
     error = forms.CharField(required=False, widget=forms.HiddenInput)

@@ -494,18 +494,34 @@ def replace_schedule(
 VIDEO_MOTIVE = ("Téléconsultation de suivi", "Video follow-up", 15)
 
 
+# What the relay check (TURN) may report: it answered, it did not, there is no relay server
+# configured, or the browser cannot run the check.
+RELAY_RESULTS = frozenset({"reachable", "unreachable", "none", "unsupported"})
+
+
+def _milliseconds(value) -> int | None:
+    try:
+        ms = int(float(value))
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return ms if 0 <= ms <= 60_000 else None
+
+
 def clean_device_check(raw: dict) -> dict:
     """Keep what the device test may report, typed and bounded (it comes from the browser)."""
     result = {}
     for key in ("camera", "microphone", "speaker"):
         if raw.get(key) not in (None, ""):  # not reported: the test did not run that far
             result[key] = raw[key] in (True, "true", "1", "on")
-    try:
-        rtt = int(float(raw.get("rtt_ms", "")))
-    except (TypeError, ValueError):
-        rtt = None
-    if rtt is not None and 0 <= rtt <= 60_000:
-        result["rtt_ms"] = rtt
+    for key in ("rtt_ms", "relay_ms"):
+        ms = _milliseconds(raw.get(key, ""))
+        if ms is not None:
+            result[key] = ms
+    relay = str(raw.get("relay", ""))
+    if relay in RELAY_RESULTS:
+        result["relay"] = relay
+    if result.get("relay") != "reachable":
+        result.pop("relay_ms", None)  # a time only means something for a relay that answered
     error = str(raw.get("error", ""))[:200]
     if error:
         result["error"] = error
@@ -537,7 +553,11 @@ def save_video(*, journey: Journey, enabled: bool, device_check: dict) -> None:
             video_motives.update(is_active=False)
         if enabled:
             video_motives.update(is_active=True)
-        journey.device_check = {**journey.device_check, **clean_device_check(device_check)}
+        checked = clean_device_check(device_check)
+        kept = journey.device_check
+        if "relay" in checked:  # a new relay result replaces the old one's time too
+            kept = {k: v for k, v in kept.items() if k != "relay_ms"}
+        journey.device_check = {**kept, **checked}
         journey.save(update_fields=["device_check"])
         finish(journey, Step.VIDEO)
 

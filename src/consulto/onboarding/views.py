@@ -36,6 +36,7 @@ from consulto.core.errors import DomainError
 from consulto.core.language import current_language
 from consulto.directory.models import Specialty
 from consulto.directory.selectors import directory_activities
+from consulto.teleconsultation.rooms import ice_servers
 
 from . import charts, selectors, services
 from .forms import IdentityForm, ScheduleForm, SecurityForm, SignupForm, VideoForm
@@ -420,6 +421,7 @@ def video(request, journey: Journey):
             "journey": journey,
             "ping_url": reverse("onboarding:ping"),
             "device_texts": device_texts(),
+            "ice_servers": ice_servers(f"u{request.user.pk}"),
             **_progress(Step.VIDEO, journey),
         },
     )

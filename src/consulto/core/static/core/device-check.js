@@ -1,12 +1,17 @@
 // The device test before a video consultation: camera preview, microphone level, a test sound,
-// and the round trip to the server. Results go into the form's hidden fields (camera,
-// microphone, speaker, rtt_ms, error) so the server keeps what the test saw. Every failure gets
-// plain help for the browser in use. Texts come from the page (#device-texts, translated).
+// the round trip to the server, and whether the relay server (TURN) answers from this network.
+// Results go into the form's hidden fields (camera, microphone, speaker, rtt_ms, relay,
+// relay_ms, error) so the server keeps what the test saw. Every failure gets plain help for the
+// browser in use. Texts come from the page (#device-texts, translated); the ICE servers too
+// (#device-ice-servers, with fresh time-limited TURN credentials).
 (function () {
   "use strict";
   const root = document.getElementById("device-check");
   if (!root) return;
   const texts = JSON.parse(document.getElementById("device-texts").textContent);
+  const iceScript = document.getElementById("device-ice-servers");
+  const iceServers = (iceScript && JSON.parse(iceScript.textContent)) || [];
+  const RELAY_WAIT_MS = 5000;
   const form = document.getElementById("video-form");
   const video = document.getElementById("device-preview");
   const meter = document.getElementById("device-level");
@@ -26,6 +31,14 @@
     item.querySelector(".text").textContent = text;
   }
 
+  // Neither success nor failure: something to know (no relay server to test, for instance).
+  function note(id, text) {
+    const item = document.getElementById(id);
+    item.className = "";
+    item.querySelector(".state").textContent = "–";
+    item.querySelector(".text").textContent = text;
+  }
+
   function browser() {
     const ua = navigator.userAgent;
     if (ua.includes("Edg/")) return "edge";
@@ -41,9 +54,13 @@
     field("error", kind);
   }
 
+  // On a call page the call opens the camera once and lends its stream (useStream below): one
+  // permission prompt, one camera start. A lent stream is never stopped here.
+  let lent = false;
   function stop() {
-    if (stream) stream.getTracks().forEach((track) => track.stop());
+    if (stream && !lent) stream.getTracks().forEach((track) => track.stop());
     stream = null;
+    lent = false;
   }
 
   function listen(audioStream) {
@@ -66,14 +83,15 @@
     tick();
   }
 
-  async function devices() {
+  async function devices(given) {
     help.hidden = true;
     field("error", "");
     stop();
     if (!window.isSecureContext) return explain("insecure");
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) return explain("unsupported");
     try {
-      stream = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
+      stream = await (given || navigator.mediaDevices.getUserMedia({ video: true, audio: true }));
+      lent = Boolean(given);
     } catch (error) {
       show("check-camera", false, texts.cameraKo);
       show("check-microphone", false, texts.microphoneKo);
@@ -118,6 +136,81 @@
     show("check-network", median <= 300, text);
   }
 
+  function turnServers() {
+    const isTurn = (url) => /^turns?:/i.test(url);
+    return (Array.isArray(iceServers) ? iceServers : [])
+      .map((server) => ({ ...server, urls: [].concat(server.urls || []).filter(isTurn) }))
+      .filter((server) => server.urls.length > 0);
+  }
+
+  let relayRun = 0;
+  let relayPeer = null;
+
+  function closeRelayPeer() {
+    if (relayPeer) relayPeer.close();
+    relayPeer = null;
+  }
+
+  // A peer connection that may only use the relay: if a "relay" candidate comes, the relay
+  // server answered and gave an address; nothing within the wait means the network blocks it.
+  async function relay() {
+    const run = (relayRun += 1);
+    const relayHelp = document.getElementById("relay-help");
+    relayHelp.hidden = true;
+    closeRelayPeer();
+    field("relay_ms", "");
+    const servers = turnServers();
+    if (servers.length === 0) {
+      field("relay", "none");
+      return note("check-relay", texts.relayNone);
+    }
+    if (!window.RTCPeerConnection) {
+      field("relay", "unsupported");
+      return show("check-relay", false, texts.relayUnsupported);
+    }
+    const started = performance.now();
+    let elapsed = null;
+    try {
+      const peer = new RTCPeerConnection({ iceServers: servers, iceTransportPolicy: "relay" });
+      relayPeer = peer;
+      elapsed = await new Promise((resolve) => {
+        const timer = setTimeout(() => resolve(null), RELAY_WAIT_MS);
+        peer.addEventListener("icecandidate", (event) => {
+          const candidate = event.candidate;
+          if (candidate && (candidate.type === "relay" || / typ relay /.test(candidate.candidate))) {
+            clearTimeout(timer);
+            resolve(Math.round(performance.now() - started));
+          }
+        });
+        peer.addEventListener("icegatheringstatechange", () => {
+          if (peer.iceGatheringState === "complete") {
+            clearTimeout(timer);
+            resolve(null);
+          }
+        });
+        peer.createDataChannel("relay-check");
+        peer
+          .createOffer()
+          .then((offer) => peer.setLocalDescription(offer))
+          .catch(() => resolve(null));
+      });
+    } catch (error) {
+      elapsed = null;
+    }
+    if (run !== relayRun) return; // "Test again" started a newer check
+    closeRelayPeer();
+    if (elapsed === null) {
+      field("relay", "unreachable");
+      show("check-relay", false, texts.relayKo);
+      relayHelp.textContent = texts.relayHelp;
+      relayHelp.hidden = false;
+      return;
+    }
+    field("relay", "reachable");
+    field("relay_ms", String(elapsed));
+    show("check-relay", true, texts.relayOk.replace("%(ms)s", elapsed));
+  }
+
   function sound() {
     const Context = window.AudioContext || window.webkitAudioContext;
     if (!Context) return;
@@ -142,9 +235,16 @@
   document.getElementById("device-start").addEventListener("click", () => {
     devices();
     network();
+    relay();
   });
   document.getElementById("device-sound").addEventListener("click", sound);
-  window.addEventListener("pagehide", stop);
-  devices();
+  window.addEventListener("pagehide", () => {
+    stop();
+    closeRelayPeer();
+  });
+  // The call page's camera request (a promise of the stream), to test instead of opening ours.
+  window.deviceCheck = { useStream: (promise) => devices(promise) };
+  if (!("sharedStream" in root.dataset)) devices();
   network();
+  relay();
 })();
