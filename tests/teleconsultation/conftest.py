@@ -6,9 +6,11 @@ from types import SimpleNamespace
 import pytest
 from django.utils import timezone
 
+from consulto.directory.models import Membership, Practitioner
 from consulto.scheduling.models import Appointment
 from consulto.teleconsultation import rooms
-from tests.practice.conftest import practice  # noqa: F401 (fixture)
+from tests.conftest import valid_rpps
+from tests.practice.conftest import as_user, practice, with_totp  # noqa: F401 (fixtures)
 
 
 @pytest.fixture
@@ -27,3 +29,25 @@ def call(practice, patient):  # noqa: F811
     return SimpleNamespace(
         w=w, room=room, appointment=appointment, patient_user=patient.owner, gp=w.gp_user
     )
+
+
+@pytest.fixture
+def substitute(call, django_user_model):
+    """Dr Remy, a GP of another practice (not a member of the titular's centre)."""
+    user = django_user_model.objects.create_user(
+        email="remy@ailleurs.test", password="x" * 12, first_name="Rémy"
+    )
+    with_totp(user)
+    practitioner = Practitioner.objects.create(
+        user=user,
+        rpps=valid_rpps(77),
+        first_name="Rémy",
+        last_name="Remplaçant",
+        title="Dr",
+        specialty=call.w.gp.specialty,
+        rpps_status=Practitioner.RppsStatus.VALID,
+    )
+    Membership.objects.create(
+        user=user, organisation=call.w.other_org, role=Membership.Role.PRACTITIONER
+    )
+    return practitioner

@@ -16,11 +16,12 @@ def record(
     organisation_id: int | None = None,
     patient_file_id: int | None = None,
     on_behalf_of=None,
+    on_behalf_of_id: int | None = None,
     ip: str | None = None,
 ) -> AuditEvent:
     return AuditEvent.objects.create(
         actor=actor,
-        on_behalf_of=on_behalf_of,
+        on_behalf_of_id=on_behalf_of.pk if on_behalf_of is not None else on_behalf_of_id,
         action=action,
         target_type=target_type,
         target_id=str(target_id),

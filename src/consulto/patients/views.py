@@ -27,7 +27,7 @@ from consulto.notifications.ics import appointment_ics
 from consulto.scheduling import booking
 from consulto.scheduling.models import Appointment
 from consulto.scheduling.search import search_practitioners
-from consulto.teleconsultation import rooms
+from consulto.teleconsultation import delegations, rooms
 
 from . import selectors, services, waitlist
 from .forms import RelativeForm, SearchForm, SelfForm, WaitlistForm, WhoForm
@@ -336,6 +336,8 @@ def appointment(request, pk: int):
             "appointment": found,
             "now": now,
             "room_open": rooms.is_open(found, now),
+            **delegations.who_consults(found),
+            "call_documents": rooms.documents_of(found),
             "upcoming": found.status == Appointment.Status.BOOKED and found.end > now,
             "deadline": deadline,
             "too_late": now > deadline,

@@ -14,6 +14,8 @@ def staff(request):
 
 def nav(request) -> dict:
     """Which back-office sections to show this user (the permissions decide, not the template)."""
+    from consulto.directory.models import Practitioner
+
     from .permissions import Perm, agenda_ids, organisations_with
 
     user = request.user
@@ -22,4 +24,5 @@ def nav(request) -> dict:
         "settings": bool(agenda_ids(user, Perm.SETTINGS)),
         "audit": bool(organisations_with(user, Perm.AUDIT)),
         "team": bool(organisations_with(user, Perm.POLICY)),
+        "replacements": Practitioner.objects.filter(user=user).exists(),
     }

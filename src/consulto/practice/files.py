@@ -274,6 +274,14 @@ def add_note(*, user, file_id: int, text: str, ip: str | None = None) -> FileNot
 def add_document(*, user, file_id: int, name: str, content: bytes, ip: str | None = None):
     """Check the type by its first bytes and the size, encrypt, store; all or nothing."""
     file = get_file(user=user, file_id=file_id, perm=Perm.DOCUMENTS)
+    return store_document(file=file, user=user, name=name, content=content, ip=ip)
+
+
+def store_document(
+    *, file: PatientFile, user, name: str, content: bytes, ip=None, on_behalf_of_id=None
+) -> FileDocument:
+    """The document checked, encrypted and stored in ``file``, audited; for callers that have
+    already decided the user may (``add_document``; the practitioner of a video call)."""
     if not content:
         raise InvalidInput(_("The file is empty."), field="document")
     if len(content) > MAX_DOCUMENT_BYTES:
@@ -298,13 +306,23 @@ def add_document(*, user, file_id: int, name: str, content: bytes, ip: str | Non
                 size=len(content),
                 storage_key=key,
             )
-            _audit(user, Action.CREATE, "document", document.pk, file, ip)
+            _audit(user, Action.CREATE, "document", document.pk, file, ip, on_behalf_of_id)
             os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)
         path.unlink(missing_ok=True)
         raise
     return document
+
+
+def document_name(document: FileDocument) -> str:
+    return crypto.decrypt_text(document.name)
+
+
+def document_content(document: FileDocument) -> tuple[str, str, bytes]:
+    """(name, content type, content) decrypted, for callers that have checked who asks."""
+    content = crypto.decrypt((documents_dir() / f"{document.storage_key}.bin").read_bytes())
+    return crypto.decrypt_text(document.name), document.content_type, content
 
 
 @transaction.atomic
@@ -314,9 +332,8 @@ def read_document(*, user, document_id: int, ip: str | None = None):
     if document is None or document.file.organisation_id not in staff_roles(user):
         raise Http404
     check_organisation(user, document.file.organisation_id, Perm.DOCUMENTS)
-    content = crypto.decrypt((documents_dir() / f"{document.storage_key}.bin").read_bytes())
     _audit(user, Action.DOWNLOAD, "document", document.pk, document.file, ip)
-    return crypto.decrypt_text(document.name), document.content_type, content
+    return document_content(document)
 
 
 def rotate_keys(*, progress=None) -> tuple[int, int]:
@@ -345,9 +362,12 @@ def organisations_of(user, perm: Perm = Perm.FILES) -> list[Organisation]:
     return list(Organisation.objects.filter(pk__in=organisations_with(user, perm)).order_by("name"))
 
 
-def _audit(user, action, target_type, target_id, file: PatientFile, ip) -> None:
+def _audit(
+    user, action, target_type, target_id, file: PatientFile, ip, on_behalf_of_id=None
+) -> None:
     audit.record(
         actor=user,
+        on_behalf_of_id=on_behalf_of_id,
         action=action,
         target_type=target_type,
         target_id=target_id,

@@ -18,6 +18,11 @@ of their organisation that their role does not allow is *forbidden* (403).
 
 Notes are medical: only practitioners read or write them. A person who is both admin and
 practitioner holds two memberships and gets the union.
+
+A substitute (remplaçant) holding a whole-agenda delegation that runs now also gets "agenda
+view/act" on the titular's agendas, whatever organisation they belong to, and only for the
+appointments inside the delegation's period (``acting_for``); nothing else of that organisation
+(no patient file, no settings). What they do there is audited on the titular's behalf.
 """
 
 from __future__ import annotations
@@ -98,8 +103,27 @@ def check_organisation(user, organisation_id: int, perm: Perm) -> None:
         raise PermissionDenied
 
 
+def delegated_agendas(user) -> dict[int, int]:
+    """{agenda id: titular's user id} of the agendas the user runs as a substitute right now
+    (cached on the user for the request)."""
+    if not getattr(user, "is_authenticated", False):
+        return {}
+    cached = user.__dict__.get("_consulto_delegated")
+    if cached is None:
+        from consulto.teleconsultation import delegations
+
+        cached = user.__dict__["_consulto_delegated"] = delegations.current_agendas(user)
+    return cached
+
+
 def agenda_ids(user, perm: Perm = Perm.AGENDA) -> set[int]:
     """Ids of every agenda the user may use with ``perm`` (AGENDA, SETTINGS, FEED, DASHBOARD)."""
+    delegated = set(delegated_agendas(user)) if perm == Perm.AGENDA else set()
+    return own_agenda_ids(user, perm) | delegated
+
+
+def own_agenda_ids(user, perm: Perm = Perm.AGENDA) -> set[int]:
+    """The same, by the user's own memberships only (not as a substitute)."""
     roles = staff_roles(user)
     admin_orgs = [o for o, r in roles.items() if Role.ADMIN in r]
     practitioner_orgs = [o for o, r in roles.items() if Role.PRACTITIONER in r]
@@ -132,7 +156,30 @@ def check_agenda(user, agenda: Agenda | int, perm: Perm = Perm.AGENDA) -> None:
         else Agenda.objects.filter(pk=agenda).values_list("organisation_id", flat=True).first()
     )
     agenda_id = agenda.pk if isinstance(agenda, Agenda) else agenda
+    if perm == Perm.AGENDA and agenda_id in delegated_agendas(user):
+        return
     if organisation_id is None or organisation_id not in staff_roles(user):
         raise Http404
     if agenda_id not in agenda_ids(user, perm):
         raise PermissionDenied
+
+
+def acting_for(user, appointment):
+    """The titular's user when ``user`` reaches this appointment only as their substitute (None
+    when it is one of their own agendas); refused when the delegation does not cover its time."""
+    agenda_id = appointment.agenda_id
+    if agenda_id not in delegated_agendas(user) or agenda_id in own_agenda_ids(user):
+        return None
+    from consulto.teleconsultation import delegations
+
+    delegation = delegations.covering(user, appointment, video=False)
+    if delegation is None:
+        raise PermissionDenied
+    return delegation.titular.user
+
+
+def covers(user, appointment, at) -> bool:
+    """Whether the user's delegation also covers ``at`` (where a substitute moves it to)."""
+    from consulto.teleconsultation import delegations
+
+    return delegations.covering(user, appointment, video=False, at=at) is not None

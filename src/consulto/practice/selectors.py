@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from consulto.core.errors import InvalidInput
 from consulto.scheduling.models import Absence, Agenda, Appointment, Opening
 
-from .permissions import Perm, agenda_ids, check_agenda
+from .permissions import Perm, acting_for, agenda_ids, check_agenda
 
 Status = Appointment.Status
 SHOWN = (Status.BOOKED, Status.ARRIVED, Status.IN_PROGRESS, Status.SEEN, Status.NO_SHOW)
@@ -234,4 +234,6 @@ def appointment_for_staff(*, user, appointment_id: int) -> Appointment:
     if appointment is None:
         raise Http404
     check_agenda(user, appointment.agenda, Perm.AGENDA)
+    # A substitute: kept on the titular's behalf, refused outside the delegation's period.
+    appointment.acting_for = acting_for(user, appointment)
     return appointment

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
+from consulto.core import audit
 from consulto.core.errors import InvalidInput
 from consulto.core.time import require_aware
 from consulto.notifications import services as notify
@@ -17,7 +18,7 @@ from consulto.patients import waitlist
 from consulto.scheduling import booking, live
 from consulto.scheduling.models import Absence, Agenda, Appointment, Motive
 
-from . import files, selectors
+from . import files, permissions, selectors
 from .permissions import Perm, check_agenda
 
 Status = Appointment.Status
@@ -35,6 +36,20 @@ def _agenda(user, agenda_id: int) -> Agenda:
 
 def _appointment(user, appointment_id: int) -> Appointment:
     return selectors.appointment_for_staff(user=user, appointment_id=appointment_id)
+
+
+def _as_substitute(user, appointment: Appointment) -> None:
+    """A substitute's action is audited: done by them, on the titular's behalf."""
+    titular = getattr(appointment, "acting_for", None)
+    if titular is not None:
+        audit.record(
+            actor=user,
+            on_behalf_of=titular,
+            action=audit.Action.UPDATE,
+            target_type="appointment",
+            target_id=appointment.pk,
+            organisation_id=appointment.agenda.organisation_id,
+        )
 
 
 def _channel(user, agenda: Agenda) -> str:
@@ -94,6 +109,8 @@ def move(*, user, appointment_id: int, new_start: datetime) -> Appointment:
     together, or nothing changes."""
     require_aware(new_start, "new_start")
     appointment = _appointment(user, appointment_id)
+    if appointment.acting_for is not None and not permissions.covers(user, appointment, new_start):
+        raise InvalidInput(_("This time is outside your replacement period."), field="start")
     with transaction.atomic():
         try:
             moved = booking.reschedule(
@@ -102,6 +119,7 @@ def move(*, user, appointment_id: int, new_start: datetime) -> Appointment:
         except booking.SlotTaken as taken:
             raise booking.SlotTaken(TAKEN) from taken
         notify.appointment_rescheduled(old=appointment, new=moved, by_practice=True)
+        _as_substitute(user, appointment)
         waitlist.slot_freed(agenda_id=appointment.agenda_id, start=appointment.start)
     return moved
 
@@ -115,6 +133,7 @@ def cancel(*, user, appointment_id: int, reason: str) -> Appointment:
     with transaction.atomic():
         cancelled = booking.cancel(appointment=appointment, by=user, reason=reason, as_staff=True)
         notify.appointment_cancelled(appointment=cancelled, by_practice=True)
+        _as_substitute(user, appointment)
         waitlist.slot_freed(agenda_id=cancelled.agenda_id, start=cancelled.start)
     return cancelled
 
@@ -131,6 +150,7 @@ def set_status(*, user, appointment_id: int, status: str) -> Appointment:
     appointment = _appointment(user, appointment_id)
     with transaction.atomic():
         changed = booking.set_status(appointment=appointment, status=status, by=user)
+        _as_substitute(user, appointment)
         if status == Status.NO_SHOW and changed.patient_id:
             files.apply_no_show_policy(
                 organisation_id=appointment.agenda.organisation_id, profile_id=changed.patient_id

@@ -27,7 +27,7 @@ from .. import files, selectors, services
 from ..access import staff_view
 from ..forms import BlockForm, CancelForm, MoveForm, NewAppointmentForm
 from ..models import PatientFile
-from ..permissions import Perm, agenda_ids
+from ..permissions import Perm, agenda_ids, allows
 
 Status = Appointment.Status
 
@@ -128,12 +128,13 @@ def appointment_detail(request, pk: int):
     zone = appointment.agenda.site.zone
     local = appointment.start.astimezone(zone)
     # Opened with the booking (practice/receivers.py): looked up here, never written on a GET.
+    organisation_id = appointment.agenda.organisation_id
     file = (
         PatientFile.objects.filter(
-            organisation_id=appointment.agenda.organisation_id, profile_id=appointment.patient_id
+            organisation_id=organisation_id, profile_id=appointment.patient_id
         ).first()
-        if appointment.patient_id
-        else None
+        if appointment.patient_id and allows(request.user, organisation_id, Perm.FILES)
+        else None  # a substitute from elsewhere runs the agenda, not the practice's files
     )
     return render(
         request,
