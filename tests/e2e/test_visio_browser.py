@@ -1,18 +1,26 @@
 """A video consultation between two Chromium contexts with fake cameras: the patient waits, the
 practitioner lets them in, both connect and decode frames, chat goes across, a reload rejoins,
-ending marks the appointment seen; a stranger and a dead link are refused.
+ending marks the appointment seen; a stranger and a dead link are refused. Before the call, the
+device test reaches a real relay server (coturn), or says plainly what to do when it cannot.
 
 The call needs WebSockets: these tests run against the ASGI application (uvicorn in a thread).
 """
 
-import pytest
+from datetime import timedelta
+from pathlib import Path
 
+import pytest
+from django.utils import timezone, translation
+
+from consulto.core.device_check import device_texts
+from consulto.core.models import AuditEvent
 from consulto.scheduling.models import Appointment
-from consulto.teleconsultation import rooms
+from consulto.teleconsultation import delegations, rooms
 from tests.practice.conftest import practice  # noqa: F401 (fixture)
-from tests.teleconsultation.conftest import call  # noqa: F401 (fixture)
+from tests.teleconsultation.conftest import call, substitute  # noqa: F401 (fixtures)
 
 from .conftest import DESKTOP, PHONE, _open, assert_accessible, assert_fits_width, log_in, shoot
+from .coturn import free_port, turn_server  # noqa: F401 (fixture)
 from .test_practice import asgi_server  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -114,11 +122,172 @@ def test_the_signed_link_brings_a_patient_without_an_account_to_the_waiting_room
     call,  # noqa: F811
     browser,
     asgi_server,  # noqa: F811
+    settings,
 ):
+    settings.CONSULTO_TURN_URLS = []
     context, page = _open(browser, asgi_server, viewport=PHONE, is_mobile=True, has_touch=True)
     try:
         page.goto(f"/visio/lien/{rooms.join_link_token(call.room)}/")
         page.get_by_text("Vous êtes en salle d'attente").wait_for()
+        # No relay server on this platform: said plainly, and not as a failure.
+        relay = page.locator("#check-relay")
+        relay.get_by_text(_french("relayNone")).wait_for()
+        assert relay.get_attribute("class") != "ko"
+        assert page.locator("#video-form [name=relay]").input_value() == "none"
+        assert_accessible(page)
+    finally:
+        context.close()
+
+
+def test_a_link_after_the_consultation_is_refused_plainly(
+    call,  # noqa: F811
+    browser,
+    asgi_server,  # noqa: F811
+):
+    # The link of an appointment that ended three hours ago (it closes 30 minutes after).
+    long_ago = call.appointment.start - timedelta(hours=3)
+    Appointment.objects.filter(pk=call.appointment.pk).update(
+        start=long_ago, end=long_ago + timedelta(minutes=15)
+    )
+    token = rooms.join_link_token(rooms.load_room(call.room.pk))
+    context, page = _open(browser, asgi_server, viewport=PHONE, is_mobile=True, has_touch=True)
+    try:
+        assert page.goto(f"/visio/lien/{token}/").status == 410
+        page.get_by_text("La consultation est passée : le lien ne fonctionne plus.").wait_for()
+        assert_accessible(page)
+        assert_fits_width(page)
+    finally:
+        context.close()
+
+
+def test_a_substitute_consults_sends_a_prescription_and_the_patient_downloads_it(
+    call,  # noqa: F811
+    substitute,  # noqa: F811
+    browser,
+    asgi_server,  # noqa: F811
+    tmp_path,
+):
+    delegations.grant(
+        titular=call.w.gp, by=call.gp, substitute_query=substitute.rpps,
+        starts_at=timezone.now() - timedelta(hours=1), ends_at=timezone.now() + timedelta(hours=8),
+        scope="video",
+    )  # fmt: skip
+    patient_context, patient = _side(browser, asgi_server, call.patient_user, phone=True)
+    doctor_context, doctor = _side(browser, asgi_server, substitute.user)
+    try:
+        patient.goto(f"/visio/{call.room.pk}/")
+        patient.get_by_text("Vous êtes en salle d'attente").wait_for()
+        patient.get_by_text(
+            f"{substitute.display_name} remplace {call.w.gp.display_name}"
+        ).wait_for()
+        assert_accessible(patient)
+
+        doctor.goto("/pro/remplacements/")
+        assert_accessible(doctor)
+        shoot(doctor, "visio-3-replacements")
+        doctor.get_by_role("link", name="Ouvrir la téléconsultation").first.click()
+        doctor.get_by_role("button", name="Faire entrer le patient").click()
+        _connected(doctor)
+        _connected(patient)
+
+        prescription = tmp_path / "ordonnance.pdf"
+        prescription.write_bytes(b"%PDF-1.4\n% ordonnance\n" + b"0" * 500)
+        doctor.set_input_files("#visio-document-file", str(prescription))
+        doctor.get_by_role("button", name="Envoyer le document").click()
+        doctor.locator("#visio-documents").get_by_text("ordonnance.pdf").wait_for()
+        link = patient.locator("#visio-documents").get_by_role("link", name="ordonnance.pdf")
+        link.wait_for()
+        shoot(patient, "visio-4-document-phone")
+        assert_accessible(patient)
+        with patient.expect_download() as download:
+            link.click()
+        assert download.value.suggested_filename == "ordonnance.pdf"
+        assert Path(download.value.path()).read_bytes() == prescription.read_bytes()
+
+        # A bad file is refused with a plain message, and nothing is sent.
+        doctor.locator("#visio-document-form button:enabled").wait_for()  # the first send is over
+        bad = tmp_path / "notes.txt"
+        bad.write_text("pas un document")
+        doctor.set_input_files("#visio-document-file", str(bad))
+        doctor.get_by_role("button", name="Envoyer le document").click()
+        doctor.locator("#visio-document-error").get_by_text("PDF, JPEG").wait_for()
+        assert patient.locator("#visio-documents li").count() == 1
+    finally:
+        patient_context.close()
+        doctor_context.close()
+    events = AuditEvent.objects.filter(actor=substitute.user)
+    assert {e.on_behalf_of_id for e in events} == {call.gp.pk}
+    assert {"create", "update"} <= set(events.values_list("action", flat=True))
+
+
+# The relay check (TURN) --------------------------------------------------------------------------
+
+RELAY_WAIT = 15_000  # the page gives up after 5 s; a busy CI machine gets some slack
+
+
+def _french(key: str) -> str:
+    """What the device test says in French (the default), as the page's catalogue has it."""
+    with translation.override("fr"):
+        return device_texts()[key]
+
+
+def _patient_device_test(browser, server, call):  # noqa: F811
+    context, page = _side(browser, server, call.patient_user, phone=True)
+    page.goto(f"/visio/{call.room.pk}/")
+    return context, page
+
+
+def test_the_device_test_reaches_the_relay_server(
+    call,  # noqa: F811
+    browser,
+    asgi_server,  # noqa: F811
+    turn_server,  # noqa: F811
+    settings,
+):
+    settings.CONSULTO_TURN_URLS = [turn_server.url]
+    settings.CONSULTO_TURN_SECRET = turn_server.secret
+    context, page = _patient_device_test(browser, asgi_server, call)
+    try:
+        relay = page.locator("#check-relay")
+        reachable = _french("relayOk").split("%(ms)s")[0]
+        relay.get_by_text(reachable).wait_for(timeout=RELAY_WAIT)
+        assert relay.get_attribute("class") == "ok"
+        assert page.locator("#video-form [name=relay]").input_value() == "reachable"
+        assert 0 <= int(page.locator("#video-form [name=relay_ms]").input_value()) <= 5_000
+        assert page.locator("#relay-help").is_hidden()
+        shoot(page, "visio-0-device-test-relay-reachable")
+        assert_accessible(page)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("fault", ["closed_port", "wrong_secret"])
+def test_the_device_test_explains_an_unreachable_relay_server(
+    fault,
+    call,  # noqa: F811
+    browser,
+    asgi_server,  # noqa: F811
+    request,
+    settings,
+):
+    if fault == "closed_port":
+        settings.CONSULTO_TURN_URLS = [f"turn:127.0.0.1:{free_port()}?transport=udp"]
+        settings.CONSULTO_TURN_SECRET = "no-server-listens-there"
+    else:  # coturn answers, but refuses credentials signed with another secret
+        server = request.getfixturevalue("turn_server")
+        settings.CONSULTO_TURN_URLS = [server.url]
+        settings.CONSULTO_TURN_SECRET = server.secret + "-not"
+    context, page = _patient_device_test(browser, asgi_server, call)
+    try:
+        relay = page.locator("#check-relay")
+        relay.get_by_text(_french("relayKo")).wait_for(timeout=RELAY_WAIT)
+        assert relay.get_attribute("class") == "ko"
+        help_box = page.locator("#relay-help")
+        assert help_box.inner_text() == _french("relayHelp")
+        assert "3478" in help_box.inner_text() and "443" in help_box.inner_text()
+        assert page.locator("#video-form [name=relay]").input_value() == "unreachable"
+        assert page.locator("#video-form [name=relay_ms]").input_value() == ""
+        shoot(page, f"visio-0-device-test-relay-{fault}")
         assert_accessible(page)
     finally:
         context.close()

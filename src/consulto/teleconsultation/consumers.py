@@ -27,10 +27,6 @@ RELAYED = frozenset({"offer", "answer", "candidate"})
 ANNOUNCED = frozenset({"presence"})
 
 
-def group_of(room_id: int) -> str:
-    return f"room-{room_id}"
-
-
 @database_sync_to_async
 def _enter(user, room_id: int, token: str):
     """The room, the side this connection takes in it, and whether the room is open now. The
@@ -67,7 +63,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSED)
             return
         self.room, self.side, self.user = room, side, user
-        self.group = group_of(room.pk)
+        self.group = rooms.group_of(room.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
         if side == rooms.PATIENT:
@@ -79,6 +75,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
                 "iceServers": rooms.ice_servers(f"u{user.pk}" if user else f"r{room.pk}"),
                 "admitted": self.room.admitted_at is not None,
                 "chat": await database_sync_to_async(rooms.chat_history)(self.room),
+                "documents": await database_sync_to_async(rooms.shared_documents)(self.room),
             }
         )
         await self._broadcast({"type": "joined", "side": side})

@@ -154,3 +154,25 @@ class CallSummary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.side} summary of room {self.room_id}"
+
+
+class SharedDocument(models.Model):
+    """A document the practitioner sent during a call: kept (encrypted) in the patient's file at
+    the practice, and downloadable by the patient."""
+
+    room = models.ForeignKey(VideoRoom, on_delete=models.CASCADE, related_name="documents")
+    document = models.OneToOneField(
+        "practice.FileDocument", on_delete=models.CASCADE, related_name="shared_in_call"
+    )
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["sent_at", "id"]
+        verbose_name = _("document sent in a call")
+        verbose_name_plural = _("documents sent in calls")
+
+    def __str__(self) -> str:
+        return f"document {self.document_id} of room {self.room_id}"

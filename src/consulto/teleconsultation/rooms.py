@@ -17,19 +17,29 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from consulto.core import audit
 from consulto.core.crypto import decrypt_text, encrypt_text
+from consulto.core.errors import InvalidInput
+from consulto.practice import files
 from consulto.scheduling import booking
 from consulto.scheduling.models import Appointment, Motive
 
-from . import quality
-from .models import ChatMessage, Delegation, QualitySample, VideoRoom
+from . import delegations, quality
+from .models import ChatMessage, QualitySample, SharedDocument, VideoRoom
 
 OPENS_BEFORE = timedelta(minutes=15)
 CLOSES_AFTER = timedelta(minutes=30)
 LINK_SALT = "consulto.teleconsultation.join"
 PATIENT, PRACTITIONER = QualitySample.Side.PATIENT, QualitySample.Side.PRACTITIONER
+
+
+def group_of(room_id: int) -> str:
+    """The channel-layer group of a room's connections (consumers.py)."""
+    return f"room-{room_id}"
 
 
 def ensure_room(appointment: Appointment) -> VideoRoom | None:
@@ -49,29 +59,6 @@ def is_open(appointment: Appointment, now: datetime | None = None) -> bool:
 # Who may enter ----------------------------------------------------------------------------------
 
 
-def active_delegation(user, appointment: Appointment, *, video: bool) -> Delegation | None:
-    """The delegation letting ``user`` consult for the agenda's practitioner at that time."""
-    practitioner = getattr(user, "practitioner", None)
-    titular_id = appointment.agenda.practitioner_id
-    if practitioner is None or titular_id is None:
-        return None
-    scopes = (
-        [Delegation.Scope.AGENDA, Delegation.Scope.VIDEO] if video else [Delegation.Scope.AGENDA]
-    )
-    return (
-        Delegation.objects.filter(
-            titular_id=titular_id,
-            substitute=practitioner,
-            scope__in=scopes,
-            starts_at__lte=appointment.start,
-            ends_at__gt=appointment.start,
-            revoked_at__isnull=True,
-        )
-        .order_by("-starts_at")
-        .first()
-    )
-
-
 def side_of(user, room: VideoRoom) -> str | None:
     """ "patient", "practitioner" or None (not theirs)."""
     appointment = room.appointment
@@ -80,7 +67,7 @@ def side_of(user, room: VideoRoom) -> str | None:
     agenda = appointment.agenda
     if agenda.practitioner is not None and agenda.practitioner.user_id == user.pk:
         return PRACTITIONER
-    if active_delegation(user, appointment, video=True) is not None:
+    if delegations.covering(user, appointment, video=True) is not None:
         return PRACTITIONER
     if appointment.patient is not None and appointment.patient.owner_id == user.pk:
         return PATIENT
@@ -181,6 +168,22 @@ def patient_waiting(room: VideoRoom, *, now: datetime | None = None) -> VideoRoo
     return room
 
 
+def _as_substitute(room: VideoRoom, by, action: str = audit.Action.UPDATE) -> None:
+    """What a substitute does in a room is audited: done by them, on the titular's behalf."""
+    appointment = room.appointment
+    titular = appointment.agenda.practitioner
+    if by is None or titular is None or titular.user_id in (None, by.pk):
+        return
+    audit.record(
+        actor=by,
+        on_behalf_of_id=titular.user_id,
+        action=action,
+        target_type="appointment",
+        target_id=appointment.pk,
+        organisation_id=appointment.agenda.organisation_id,
+    )
+
+
 def admit(room: VideoRoom, *, by, now: datetime | None = None) -> VideoRoom:
     now = now or timezone.now()
     with transaction.atomic():
@@ -192,6 +195,7 @@ def admit(room: VideoRoom, *, by, now: datetime | None = None) -> VideoRoom:
             booking.set_status(
                 appointment=appointment, status=Appointment.Status.IN_PROGRESS, by=by
             )
+        _as_substitute(room, by)
     room.refresh_from_db()
     return room
 
@@ -211,6 +215,7 @@ def end_call(room: VideoRoom, *, by, now: datetime | None = None) -> VideoRoom:
                     appointment=appointment, status=Appointment.Status.IN_PROGRESS, by=by
                 )
             booking.set_status(appointment=appointment, status=Appointment.Status.SEEN, by=by)
+        _as_substitute(room, by)
         room.refresh_from_db()
         quality.summarise(room)
     return room
@@ -236,3 +241,91 @@ def chat_history(room: VideoRoom) -> list[dict]:
 
 def record_stats(room: VideoRoom, *, user, side: str, stats: dict) -> QualitySample:
     return QualitySample.objects.create(room=room, user=user, side=side, **stats)
+
+
+# Documents sent during the call ------------------------------------------------------------------
+
+
+def send_document(room: VideoRoom, *, by, name: str, content: bytes, ip=None) -> SharedDocument:
+    """The practitioner (or their substitute) sends a document: it goes, encrypted, into the
+    patient's file at the practice, and the patient may download it. One transaction; the call
+    hears of it once committed."""
+    appointment = room.appointment
+    if appointment.patient_id is None:
+        raise InvalidInput(_("This appointment has no patient to send to."), field="document")
+    titular = appointment.agenda.practitioner
+    on_behalf_of_id = (
+        titular.user_id if titular is not None and titular.user_id not in (None, by.pk) else None
+    )
+    with transaction.atomic():
+        file = files.ensure_file(
+            organisation_id=appointment.agenda.organisation_id, profile_id=appointment.patient_id
+        )
+        document = files.store_document(
+            file=file, user=by, name=name, content=content, ip=ip, on_behalf_of_id=on_behalf_of_id
+        )
+        shared = SharedDocument.objects.create(room=room, document=document, sent_by=by)
+        message = _document_message(shared, name=files.document_name(document))
+        transaction.on_commit(lambda: _tell_room(room.pk, message))
+    return shared
+
+
+def _document_message(shared: SharedDocument, *, name: str) -> dict:
+    return {
+        "type": "document",
+        "id": shared.document_id,
+        "name": name,
+        "size": shared.document.size,
+        "at": shared.sent_at.isoformat(),
+    }
+
+
+def shared_documents(room: VideoRoom) -> list[dict]:
+    """What was sent in this call so far, for a page (re)joining it."""
+    return [
+        _document_message(shared, name=files.document_name(shared.document))
+        for shared in room.documents.select_related("document")
+    ]
+
+
+def documents_of(appointment: Appointment) -> list[dict]:
+    """The documents of an appointment's call, each with its download address (patient pages)."""
+    room = VideoRoom.objects.filter(appointment=appointment).first()
+    if room is None:
+        return []
+    return [
+        {**d, "url": reverse("visio_document", args=[room.pk, d["id"]])}
+        for d in shared_documents(room)
+    ]
+
+
+def shared_document(room: VideoRoom, document_id: int) -> SharedDocument | None:
+    return room.documents.select_related("document__file").filter(document_id=document_id).first()
+
+
+def download_shared(shared: SharedDocument, *, by, ip=None) -> tuple[str, str, bytes]:
+    """The document's name, type and content for the patient (or the call's practitioner),
+    audited as a download of the patient file."""
+    document = shared.document
+    with transaction.atomic():
+        audit.record(
+            actor=by if getattr(by, "is_authenticated", False) else None,
+            action=audit.Action.DOWNLOAD,
+            target_type="document",
+            target_id=document.pk,
+            organisation_id=document.file.organisation_id,
+            patient_file_id=document.file_id,
+            ip=ip,
+        )
+        return files.document_content(document)
+
+
+def _tell_room(room_id: int, message: dict) -> None:
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.group_send)(
+            group_of(room_id), {"type": "room.relay", "sender": "", "message": message}
+        )

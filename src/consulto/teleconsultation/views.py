@@ -4,17 +4,24 @@ does the rest (``consumers.py``)."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
+from consulto.core.audit import client_ip
 from consulto.core.device_check import device_texts
+from consulto.core.errors import DomainError
+from consulto.practice import files
 from consulto.practice.access import staff_view
 
-from . import rooms
+from . import delegations, rooms
+from .replacement_views import replacements
 
 
 def _texts() -> dict:
@@ -39,6 +46,9 @@ def _texts() -> dict:
         "micOff": _("Unmute the microphone"),
         "camOn": _("Turn the camera off"),
         "camOff": _("Turn the camera on"),
+        "chooseFile": _("Choose a file first."),
+        "kilobytes": _("%(n)s KB"),
+        "sendFailed": _("The document could not be sent. Try again."),
     }
 
 
@@ -50,8 +60,14 @@ def _page(request, room, *, side: str, token: str = ""):
         "wsUrl": f"{scheme}://{request.get_host()}/ws/visio/{room.pk}/{query}",
         "side": side,
         "pingUrl": reverse("visio_ping"),
+        "documentsUrl": reverse("visio_documents", args=[room.pk]),
+        "token": token,
+        "sendUrl": reverse("visio_send_document", args=[room.pk])
+        if side == rooms.PRACTITIONER
+        else "",
         "texts": _texts(),
     }
+    user = request.user if request.user.is_authenticated else None
     return render(
         request,
         "teleconsultation/room.html",
@@ -61,6 +77,9 @@ def _page(request, room, *, side: str, token: str = ""):
             "side": side,
             "config": config,
             "device_texts": device_texts(),
+            **delegations.who_consults(appointment),
+            # The device test checks the relay with the same kind of credentials the call gets.
+            "ice_servers": rooms.ice_servers(f"u{user.pk}" if user else f"r{room.pk}"),
         },
     )
 
@@ -97,6 +116,69 @@ def practitioner_room(request, room_id: int):
 
 
 @never_cache
+@require_POST
+@staff_view
+def send_document(request, room_id: int):
+    """The practitioner sends a document (PDF, JPEG, PNG) to the patient during the call."""
+    room = rooms.load_room(room_id)
+    if room is None or rooms.side_of(request.user, room) != rooms.PRACTITIONER:
+        raise Http404
+    upload = request.FILES.get("document")
+    if upload is None:
+        return JsonResponse({"error": "invalid", "message": _("Choose a file first.")}, status=422)
+    if upload.size > files.MAX_DOCUMENT_BYTES:
+        return JsonResponse(
+            {"error": "invalid", "message": _("A document may be at most 10 MB.")}, status=422
+        )
+    try:
+        shared = rooms.send_document(
+            room, by=request.user, name=upload.name, content=upload.read(), ip=client_ip(request)
+        )
+    except DomainError as error:
+        return JsonResponse(
+            {"error": error.code, "message": str(error.message)}, status=error.status
+        )
+    return JsonResponse({"id": shared.document_id}, status=201)
+
+
+def _room_of_caller(request, room_id: int):
+    """The room, for its patient (their account or the call's signed link ``?t=``) or its
+    practitioner; 404 for anyone else."""
+    room = rooms.load_room(room_id)
+    if room is None:
+        raise Http404
+    if rooms.side_of(request.user, room) is None:
+        check = rooms.check_link(request.GET.get("t", ""))
+        if check.room is None or check.room.pk != room.pk or check.reason:
+            raise Http404
+    return room
+
+
+@never_cache
+def document_list(request, room_id: int):
+    """The documents sent in the call so far (the call page adds the ones sent later live)."""
+    room = _room_of_caller(request, room_id)
+    return JsonResponse({"documents": rooms.shared_documents(room)})
+
+
+@never_cache
+def document(request, room_id: int, document_id: int):
+    """A document sent in the call: a download of the patient file, audited."""
+    room = _room_of_caller(request, room_id)
+    shared = rooms.shared_document(room, document_id)
+    if shared is None:
+        raise Http404
+    name, content_type, content = rooms.download_shared(
+        shared, by=request.user, ip=client_ip(request)
+    )
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{quote(name, safe='')}"
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@never_cache
 def ping(request):
     """The device test's network check: an empty answer, as fast as the server gives one."""
     return JsonResponse({"ok": True})
@@ -106,7 +188,11 @@ patient_urlpatterns = [
     path("visio/<int:room_id>/", patient_room, name="visio_patient"),
     path("visio/lien/<str:token>/", link, name="visio_link"),
     path("visio/ping/", ping, name="visio_ping"),
+    path("visio/<int:room_id>/documents/", document_list, name="visio_documents"),
+    path("visio/<int:room_id>/documents/<int:document_id>/", document, name="visio_document"),
 ]
 practice_urlpatterns = [
     path("visio/<int:room_id>/", practitioner_room, name="visio_practitioner"),
+    path("remplacements/", replacements, name="replacements"),
+    path("visio/<int:room_id>/document/", send_document, name="visio_send_document"),
 ]

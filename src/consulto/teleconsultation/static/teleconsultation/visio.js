@@ -13,6 +13,7 @@
   const status = document.getElementById("visio-status");
   const localVideo = document.getElementById("visio-local");
   const remoteVideo = document.getElementById("visio-remote");
+  remoteVideo.addEventListener("loadeddata", () => mark("frame"));
   const messages = document.getElementById("visio-messages");
   const admitButton = document.getElementById("visio-admit");
   const quality = document.getElementById("visio-quality");
@@ -21,7 +22,13 @@
   let pc = null;
   let localStream = null;
   let lastBytes = null;
-  window.visio = state; // read by the browser tests (state.pc.getStats())
+  window.visio = state; // read by the browser tests (state.pc.getStats()) and the bench
+  // Milliseconds from navigation to each step of joining (bench/visio_join.py prints them).
+  state.marks = {};
+  function mark(name) {
+    if (!(name in state.marks)) state.marks[name] = Math.round(performance.now());
+  }
+  mark("script");
 
   function say(text) {
     status.textContent = text;
@@ -33,17 +40,21 @@
 
   let opening = null;
   function media() {
-    // One request for the camera, shared by whoever needs it first.
-    opening =
-      opening ||
-      navigator.mediaDevices
-        .getUserMedia({ video: true, audio: true })
+    // One request for the camera, shared by whoever needs it first, the device test included.
+    if (!opening) {
+      const asked = navigator.mediaDevices
+        ? navigator.mediaDevices.getUserMedia({ video: true, audio: true })
+        : Promise.reject(new Error("unsupported"));
+      if (window.deviceCheck) window.deviceCheck.useStream(asked);
+      opening = asked
         .catch(() => new MediaStream()) // join anyway: hear and see the other side
         .then((stream) => {
           localStream = stream;
           localVideo.srcObject = stream;
+          mark("media");
           return stream;
         });
+    }
     return opening;
   }
 
@@ -72,10 +83,12 @@
       });
     };
     pc.ontrack = (event) => {
+      mark("track");
       if (remoteVideo.srcObject !== event.streams[0]) remoteVideo.srcObject = event.streams[0];
     };
     pc.onconnectionstatechange = () => {
       const s = pc && pc.connectionState;
+      if (s === "connected") mark("connected");
       if (s === "connected") {
         say(texts.connected);
         const check = document.getElementById("device-check-panel");
@@ -105,6 +118,7 @@
   }
 
   async function onOffer(message) {
+    mark("offer");
     const connection = message.restart && pc ? pc : await peer();
     await connection.setRemoteDescription({ type: "offer", sdp: message.sdp });
     await connection.setLocalDescription(await connection.createAnswer());
@@ -114,6 +128,7 @@
 
   async function onAnswer(message) {
     if (!pc) return;
+    mark("answer");
     await pc.setRemoteDescription({ type: "answer", sdp: message.sdp });
     flush();
   }
@@ -142,6 +157,63 @@
     item.append(who, document.createTextNode(text));
     messages.append(item);
     messages.scrollTop = messages.scrollHeight;
+  }
+
+  const documentList = document.getElementById("visio-documents");
+  const shown = new Set();
+  function documentLine(doc) {
+    if (shown.has(doc.id)) return;
+    shown.add(doc.id);
+    document.getElementById("visio-no-documents").hidden = true;
+    const item = document.createElement("li");
+    const link = document.createElement("a");
+    link.href = config.documentsUrl + doc.id + "/" + (config.token ? "?t=" + encodeURIComponent(config.token) : "");
+    link.textContent = doc.name;
+    link.setAttribute("download", doc.name);
+    const size = document.createElement("span");
+    size.className = "meta";
+    size.textContent = " (" + texts.kilobytes.replace("%(n)s", Math.max(1, Math.round(doc.size / 1024))) + ")";
+    item.append(link, size);
+    documentList.append(item);
+  }
+
+  const documentForm = document.getElementById("visio-document-form");
+  if (documentForm) {
+    documentForm.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const error = document.getElementById("visio-document-error");
+      const input = document.getElementById("visio-document-file");
+      error.hidden = true;
+      if (!input.files.length) {
+        error.textContent = texts.chooseFile;
+        error.hidden = false;
+        return;
+      }
+      const body = new FormData(documentForm);
+      const sending = input.files[0];
+      const button = documentForm.querySelector("button");
+      button.disabled = true;
+      try {
+        const response = await fetch(config.sendUrl, {
+          method: "POST",
+          body,
+          credentials: "same-origin",
+          headers: { Accept: "application/json", "X-CSRFToken": body.get("csrfmiddlewaretoken") },
+        });
+        if (!response.ok) {
+          const data = await response.json().catch(() => ({}));
+          error.textContent = data.message || texts.sendFailed;
+          error.hidden = false;
+        } else if (input.files[0] === sending) {
+          input.value = ""; // sent (unless another file was chosen meanwhile)
+        }
+      } catch (e) {
+        error.textContent = texts.sendFailed;
+        error.hidden = false;
+      } finally {
+        button.disabled = false;
+      }
+    });
   }
 
   function showWaiting() {
@@ -185,9 +257,11 @@
     const message = JSON.parse(event.data);
     switch (message.type) {
       case "hello":
+        mark("hello");
         state.iceServers = message.iceServers;
         state.admitted = message.admitted;
         (message.chat || []).forEach((m) => chatLine(m.side || "", m.text));
+        (message.documents || []).forEach(documentLine);
         send({ type: "presence" }); // at once: the camera is being opened meanwhile
         showWaiting();
         break;
@@ -201,6 +275,7 @@
         }
         break;
       case "admitted":
+        mark("admitted");
         state.admitted = true;
         showWaiting();
         if (!pc) await call();
@@ -216,6 +291,9 @@
         break;
       case "chat":
         chatLine(message.side, message.text);
+        break;
+      case "document":
+        documentLine(message);
         break;
       case "quality":
         if (quality && message.side !== config.side) {
@@ -245,6 +323,7 @@
 
   function connect() {
     socket = new WebSocket(config.wsUrl);
+    socket.onopen = () => mark("socket");
     socket.onmessage = (event) => onMessage(event).catch(() => {});
     socket.onclose = (event) => {
       if (state.ended) return;
@@ -276,7 +355,15 @@
   }
   toggle("visio-mic", "audio", texts.micOn, texts.micOff);
   toggle("visio-cam", "video", texts.camOn, texts.camOff);
-  if (admitButton) admitButton.addEventListener("click", () => send({ type: "admit" }));
+  if (admitButton) {
+    admitButton.addEventListener("click", () => {
+      // The offer leaves with the admission, not after the server's echo of it.
+      send({ type: "admit" });
+      state.admitted = true;
+      showWaiting();
+      if (!pc) call().catch(() => {});
+    });
+  }
   const endButton = document.getElementById("visio-end");
   if (endButton) endButton.addEventListener("click", () => send({ type: "end" }));
   window.addEventListener("online", () => restart());
