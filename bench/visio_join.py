@@ -7,7 +7,7 @@ a practitioner watching the waiting room does). Timed from the patient's page re
 their page reports a decoded video frame (getStats framesDecoded > 0), and the same on the
 practitioner's side.
 
-    python bench/visio_join.py [--calls 20]
+    python bench/visio_join.py [--calls 20] [--debug]
 
 It works in a throwaway data directory (SQLite) of its own.
 """
@@ -27,6 +27,15 @@ import _common as common
 
 ROOT = common.ROOT
 BENCH = "visio_join"
+# The patient page's steps, in ms from navigation: the server's answer and the page's parsing
+# (Navigation Timing), then visio.js's marks (camera, socket, hello, admitted, offer, ...).
+NAVIGATION = """() => {
+  const n = performance.getEntriesByType('navigation')[0];
+  return Object.assign({
+    response_start: Math.round(n.responseStart), response_end: Math.round(n.responseEnd),
+    dom_interactive: Math.round(n.domInteractive),
+  }, window.visio.marks);
+}"""
 FRAMES = """async () => {
   const pc = window.visio && window.visio.pc;
   if (!pc) return 0;
@@ -97,6 +106,7 @@ def cookie_of(user) -> tuple[str, str]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--calls", type=int, default=20, help="calls to time (20)")
+    parser.add_argument("--debug", action="store_true", help="serve as `make run` does (DEBUG)")
     options, _rest = parser.parse_known_args(argv)
 
     from playwright.sync_api import sync_playwright
@@ -105,17 +115,21 @@ def main(argv=None) -> int:
     os.environ.pop("DATABASE_URL", None)
     os.environ.pop("REDIS_URL", None)
     os.environ["CONSULTO_DATA_DIR"] = data_dir
-    env = dict(os.environ, CONSULTO_DEBUG="1", CONSULTO_HTTPS="0")
+    # As in production (DEBUG off: cached templates, collected static files), or as `make run`
+    # serves it (--debug: templates read and static files looked up on every request).
+    env = dict(os.environ, CONSULTO_DEBUG="1" if options.debug else "0", CONSULTO_HTTPS="0")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"), env.get("PYTHONPATH")]))
-    subprocess.run(
-        [sys.executable, "-m", "consulto.cli", "manage", "migrate", "--no-input", "-v", "0"],
-        env=env, cwd=ROOT, check=True,
-    )  # fmt: skip
+    for command in ["migrate"] + ([] if options.debug else ["collectstatic"]):
+        subprocess.run(
+            [sys.executable, "-m", "consulto.cli", "manage", command, "--no-input", "-v", "0"],
+            env=env, cwd=ROOT, check=True,
+        )  # fmt: skip
     common.django_setup()
     doctor, patient, room_ids = build(options.calls)
     doctor_cookie, patient_cookie = cookie_of(doctor), cookie_of(patient)
 
     patient_times, doctor_times = [], []
+    steps: dict[str, list[float]] = {}  # the patient page's marks (visio.js), per step
     with (
         common.uvicorn_server(env, Path(data_dir) / "server.log") as base,
         sync_playwright() as playwright,
@@ -141,17 +155,25 @@ def main(argv=None) -> int:
             patient_times.append(time.perf_counter() - started)
             doctor_page.wait_for_function(f"async () => (await ({FRAMES})()) > 0", polling=20)
             doctor_times.append(time.perf_counter() - started)
+            marks = page.evaluate(NAVIGATION)
+            for name, at in marks.items():
+                steps.setdefault(name, []).append(at / 1000)
             common.log(
                 f"  call {index + 1}: patient {patient_times[-1] * 1000:.0f} ms, "
-                f"practitioner {doctor_times[-1] * 1000:.0f} ms"
+                f"practitioner {doctor_times[-1] * 1000:.0f} ms; patient page, ms from "
+                "navigation: "
+                + ", ".join(f"{k} {v}" for k, v in sorted(marks.items(), key=lambda kv: kv[1]))
             )
             doctor_context.close()
             patient_context.close()
         browser.close()
 
-    size = f"{len(room_ids)} calls, loopback, Chromium headless, SQLite"
+    mode = "DEBUG as make run" if options.debug else "DEBUG off"
+    size = f"{len(room_ids)} calls, loopback, Chromium headless, SQLite, {mode}"
     common.report(BENCH, "join_to_first_frame_patient", patient_times, size, goal_ms=1000)
     common.report(BENCH, "join_to_first_frame_practitioner", doctor_times, size, goal_ms=1000)
+    for name, values in sorted(steps.items(), key=lambda kv: sorted(kv[1])[len(kv[1]) // 2]):
+        common.report(BENCH, f"patient_page_{name}", values, size)
     return 0
 
 

@@ -5,11 +5,17 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from consulto.directory.models import Organisation, Practitioner, Site, Specialty
 from consulto.directory.rpps import luhn_check_digit
 from consulto.directory.services import load_specialties
 from consulto.scheduling.models import Agenda, Motive, Opening, PatientProfile
+
+# Property tests judge behaviour, not speed: on a shared two-core CI machine, data generation and
+# examples can be slow without anything being wrong (speed is measured in bench/).
+settings.register_profile("consulto", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("consulto")
 
 PARIS = ZoneInfo("Europe/Paris")
 

@@ -165,3 +165,24 @@ def test_every_demo_video_appointment_has_its_room(demo):
     video = Appointment.objects.filter(motive__mode="video")
     assert video.exists()
     assert VideoRoom.objects.count() == video.count()
+
+
+def test_every_run_leaves_a_video_consultation_to_try_now(db):
+    from django.utils import timezone
+
+    from consulto.teleconsultation import rooms
+
+    out = StringIO()
+    call_command("demo", practitioners=12, seed=5, stdout=out, stderr=StringIO())
+    call = Appointment.objects.get(
+        patient__owner__email=DEMO_LOGINS[0].email,
+        agenda__practitioner__user__email=DEMO_LOGINS[1].email,
+        motive__mode="video",
+        start__gt=timezone.now(),
+    )
+    assert f"/pro/visio/{call.video_room.pk}/" in out.getvalue()
+    assert call.start - timezone.now() < rooms.OPENS_BEFORE * 4  # soon: today, to try at once
+    videos = Appointment.objects.filter(motive__mode="video", patient=call.patient)
+    before = videos.count()
+    call_command("demo", practitioners=12, seed=5, stdout=StringIO(), stderr=StringIO())
+    assert videos.count() == before  # the coming one is kept, not doubled

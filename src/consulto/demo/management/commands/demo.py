@@ -1,8 +1,11 @@
 """``manage.py demo``: load the deterministic demo dataset and print the demo logins."""
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.urls import reverse
+from django.utils import timezone
 
 from consulto.demo.generator import DEMO_TOTP_SECRET, DemoError, generate
+from consulto.demo.video_call import ensure_demo_video_call
 from consulto.directory.sample import SAMPLE_GP_RPPS
 
 
@@ -57,3 +60,13 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Try self-onboarding with RPPS {SAMPLE_GP_RPPS} (a GP of the sample directory)."
         )
+        call = ensure_demo_video_call()
+        room = getattr(call, "video_room", None) if call is not None else None
+        if room is not None:
+            local = timezone.localtime(call.start, call.agenda.site.zone)
+            self.stdout.write(
+                f"Try a video consultation (today {local:%H:%M}): the patient joins from "
+                f"{reverse('appointment', args=[call.pk])} (open 15 minutes before), the "
+                f"practitioner from {reverse('visio_practitioner', args=[room.pk])} — two "
+                "browsers, or one private window."
+            )
