@@ -13,7 +13,6 @@
   const status = document.getElementById("visio-status");
   const localVideo = document.getElementById("visio-local");
   const remoteVideo = document.getElementById("visio-remote");
-  remoteVideo.addEventListener("loadeddata", () => mark("frame"));
   const messages = document.getElementById("visio-messages");
   const admitButton = document.getElementById("visio-admit");
   const quality = document.getElementById("visio-quality");
@@ -84,6 +83,7 @@
     };
     pc.ontrack = (event) => {
       mark("track");
+      firstFrame(pc);
       if (remoteVideo.srcObject !== event.streams[0]) remoteVideo.srcObject = event.streams[0];
     };
     pc.onconnectionstatechange = () => {
@@ -100,6 +100,17 @@
       }
     };
     return pc;
+  }
+
+  function firstFrame(connection) {
+    // Marks the first decoded video frame (a muted page may not play, so not a video event).
+    if ("frame" in state.marks) return;
+    const timer = setInterval(async () => {
+      if (connection !== pc || "frame" in state.marks) return clearInterval(timer);
+      (await connection.getStats()).forEach((s) => {
+        if (s.type === "inbound-rtp" && s.kind === "video" && s.framesDecoded > 0) mark("frame");
+      });
+    }, 20);
   }
 
   async function call() {
@@ -358,6 +369,7 @@
   if (admitButton) {
     admitButton.addEventListener("click", () => {
       // The offer leaves with the admission, not after the server's echo of it.
+      mark("admit");
       send({ type: "admit" });
       state.admitted = true;
       showWaiting();
