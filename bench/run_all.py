@@ -39,7 +39,12 @@ SCRIPTS = (
     "directory_import",
     "onboarding_journey",
     "visio_join",
+    "visio_signaling",
 )
+# Quicker settings than a script's own defaults, for the whole run (the script alone takes more).
+ARGUMENTS = {
+    "visio_signaling": ("--levels", "25,50,100,200", "--duration", "5"),
+}
 
 
 def create_database(url: str) -> None:
@@ -84,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
             str(options.practitioners),
             "--seed",
             str(options.seed),
+            *ARGUMENTS.get(name, ()),
         ]
         log(f"=== {name}")
         t0 = time.perf_counter()
