@@ -26,6 +26,9 @@ demo). Variables:
                           first (default: one generated in the data dir); see core/crypto.py
 - CONSULTO_STAFF_SESSION_MINUTES  a back-office session lapses after this quiet spell (30)
 - CONSULTO_DB_POOL_MIN, CONSULTO_DB_POOL_MAX  PostgreSQL connections per process (2, 20)
+- CONSULTO_REDIS_LAYER_CAPACITY  frames a server process's channels may have waiting in the
+                          Redis channel layer before new ones are dropped (10000)
+- CONSULTO_REDIS_LAYER_CONNECTIONS  Redis connections per process for the channel layer (2000)
 - CONSULTO_LOG_LEVEL
 """
 
@@ -189,10 +192,25 @@ if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
+    # channels_redis keeps every channel of a server process in one Redis list, so ``capacity``
+    # bounds a whole process's backlog, not one socket's: at the default of 100, a process 100
+    # frames behind (50 video rooms sending ICE candidates) silently drops group messages.
+    # redis-py's pool refuses a 101st connection (MaxConnectionsError), which 200 sockets
+    # closing at once reach. Measured with bench/visio_signaling.py --redis.
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "max_connections": int(
+                            os.environ.get("CONSULTO_REDIS_LAYER_CONNECTIONS", "2000")
+                        ),
+                    }
+                ],
+                "capacity": int(os.environ.get("CONSULTO_REDIS_LAYER_CAPACITY", "10000")),
+            },
         }
     }
 else:

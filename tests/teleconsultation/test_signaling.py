@@ -179,3 +179,48 @@ def test_the_signed_link_lets_the_patient_in_without_an_account(call):
 
     run(scenario)
     assert VideoRoom.objects.get(pk=call.room.pk).waiting_since is not None
+
+
+async def _members(layer, group: str) -> set[str]:
+    """The channels in a group, on the in-memory layer or on the Redis one (CI's second pass)."""
+    if hasattr(layer, "groups"):
+        return set(layer.groups.get(group, {}))
+    redis = layer.connection(layer.consistent_hash(group))
+    return {m.decode() for m in await redis.zrange(layer._group_key(group), 0, -1)}
+
+
+def test_a_closed_page_leaves_the_room_even_when_its_goodbye_cannot_be_sent(call, monkeypatch):
+    """Closing the page takes its socket out of the room's group, even when the "left" message
+    to the other side fails (Redis unreachable, its pool full as many sockets close at once):
+    otherwise the room would keep delivering offers and chat to a page nobody reads."""
+    from channels.layers import get_channel_layer
+
+    from consulto.teleconsultation import rooms
+
+    layer = get_channel_layer()
+    group = rooms.group_of(call.room.pk)
+
+    async def scenario():
+        patient, _, _ = await _join(call.patient_user, call.room.pk)
+        doctor, _, _ = await _join(call.gp, call.room.pk)
+        await _next(doctor, "hello")
+        assert len(await _members(layer, group)) == 2
+        # The patient's page closes normally: the practitioner is told.
+        await patient.disconnect()
+        assert (await _next(doctor, "left"))["side"] == "patient"
+        assert len(await _members(layer, group)) == 1
+
+        # The practitioner's page closes while the layer refuses to broadcast.
+        real_send = layer.group_send
+
+        async def failing_send(name, message):
+            if message["message"]["type"] == "left":
+                raise ConnectionError("Redis went away")
+            await real_send(name, message)
+
+        monkeypatch.setattr(layer, "group_send", failing_send)
+        with pytest.raises(ConnectionError):
+            await doctor.disconnect()
+        assert await _members(layer, group) == set()
+
+    run(scenario)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import timezone
@@ -45,6 +46,18 @@ def _enter(user, room_id: int, token: str):
 class RoomConsumer(AsyncJsonWebsocketConsumer):
     # ``receive`` is overridden: frames are checked (size first) by ``protocol.parse``, not
     # decoded blindly; ``send_json`` comes from the base class.
+
+    async def dispatch(self, message) -> None:
+        """Channels' ``dispatch`` first hops to the one thread that runs database calls to
+        close stale connections, for every frame and every relayed message: in a call, most
+        of them (ICE candidates, the sender's own copy of a broadcast) never touch the
+        database, and the hop made that thread the bottleneck (bench/visio_signaling.py: half
+        the rooms per worker). Every database call of this consumer goes through
+        ``database_sync_to_async``, which closes stale connections itself, before and after."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -88,8 +101,13 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         group = getattr(self, "group", None)
         if group is None:
             return
-        await self._broadcast({"type": "left", "side": self.side})
-        await self.channel_layer.group_discard(group, self.channel_name)
+        # Leave the group first: should the broadcast fail (Redis unreachable, its pool full
+        # when many sockets close at once), this channel must not stay in it (for a day, the
+        # Redis layer's group expiry), receiving what nobody reads.
+        try:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        finally:
+            await self._broadcast({"type": "left", "side": self.side})
 
     async def receive(self, text_data=None, bytes_data=None) -> None:
         try:
