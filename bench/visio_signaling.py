@@ -26,8 +26,8 @@ stay connected for the next) and at each level, for ``--duration`` seconds:
 A level holds when the relay p95 is at most ``--threshold-ms`` (250) with nothing lost, no room
 failing to set up and no connection dropped; the ramp stops at the first level that does not.
 The last line, ``rooms_held``, is the largest level that held. With ``--redis``,
-``groups_left_in_redis`` counts the rooms' groups still in Redis once every socket is closed
-(they should be none; the script deletes them).
+``groups_left_in_redis`` counts the rooms' groups the server still subscribes to once every
+socket is closed (they should be none).
 
     python bench/visio_signaling.py [--redis [URL]] [--levels 25,50,100,...] [--duration 10]
         [--rate 1] [--stats-every 5] [--clients 1] [--threshold-ms 250] [--keep]
@@ -40,9 +40,9 @@ an event-loop delay p95 of 2 ms, and two processes gave the same figures; the sc
 the clients near a full core each.
 
 It works in a throwaway data directory (SQLite); with DATABASE_URL set (PostgreSQL), in a
-throwaway database on that server, dropped at the end. Give ``--redis`` a Redis database
-nothing else flushes: the test suite's ``cache.clear()`` empties REDIS_URL's database (CI's is
-/0), channel-layer groups included.
+throwaway database on that server, dropped at the end. With ``--redis``, give a database
+number no test run uses at the same time (``redis://127.0.0.1:6379/7``): the channel layer's
+names carry it, and the platform's cache lives there.
 """
 
 import argparse
@@ -729,19 +729,28 @@ def run_level(level: int, new_rooms: list, phase: int, options, clients: Clients
 
 
 def stale_groups(url: str, room_ids: list[int], size: str) -> None:
-    """Count the rooms' groups still in Redis once every socket is closed and the server is
-    gone (a disconnect that did not leave its group leaves its channel there for a day), then
-    delete them."""
+    """Count the rooms' groups the server still subscribes to once every socket has closed
+    (a disconnect that did not leave its group keeps it there as long as the process lives).
+    The Pub/Sub channel layer names a group ``consulto<db>.__group__room-<id>`` (settings)."""
     import redis
 
     client = redis.Redis.from_url(url)
-    keys = [f"asgi:group:room-{room}" for room in room_ids]  # channels_redis's default prefix
-    left = sum(client.exists(*keys[i : i + 500]) for i in range(0, len(keys), 500))
+    db = urlsplit(url).path.strip("/") or "0"
+    names = [f"consulto{db}.__group__room-{room}" for room in room_ids]
+    deadline = time.monotonic() + 5  # the unsubscriptions of the last closes are on their way
+    while True:
+        counts = [
+            n
+            for i in range(0, len(names), 500)
+            for _, n in client.pubsub_numsub(*names[i : i + 500])
+        ]
+        left = sum(1 for n in counts if n)
+        if not left or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
     common.emit(BENCH, "groups_left_in_redis", left, "count", size)
     if left:
-        common.log(f"  {left} room groups were left in Redis after every socket closed")
-        for i in range(0, len(keys), 500):
-            client.delete(*keys[i : i + 500])
+        common.log(f"  {left} room groups still subscribed after every socket closed")
 
 
 def main(argv=None) -> int:
@@ -846,9 +855,9 @@ def measure(options, levels: list[int], data_dir: Path, database_label: str) -> 
                 common.log(f"level {level} rooms held")
         finally:
             clients.close()
-    if options.redis:
-        ids = [room for room, _token in rooms[:opened]]
-        stale_groups(options.redis, ids, f"{opened} rooms, {layer}, {database_label}")
+        if options.redis:
+            ids = [room for room, _token in rooms[:opened]]
+            stale_groups(options.redis, ids, f"{opened} rooms, {layer}, {database_label}")
     summary = (
         f"relay p95 <= {options.threshold_ms:g} ms, nothing lost; {options.rate:g} candidate/s"
         f" + stats every {options.stats_every:g} s a side; {layer}, {database_label}"

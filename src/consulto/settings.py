@@ -26,15 +26,13 @@ demo). Variables:
                           first (default: one generated in the data dir); see core/crypto.py
 - CONSULTO_STAFF_SESSION_MINUTES  a back-office session lapses after this quiet spell (30)
 - CONSULTO_DB_POOL_MIN, CONSULTO_DB_POOL_MAX  PostgreSQL connections per process (2, 20)
-- CONSULTO_REDIS_LAYER_CAPACITY  frames a server process's channels may have waiting in the
-                          Redis channel layer before new ones are dropped (10000)
-- CONSULTO_REDIS_LAYER_CONNECTIONS  Redis connections per process for the channel layer (2000)
 - CONSULTO_LOG_LEVEL
 """
 
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from csp.constants import NONCE
@@ -192,24 +190,20 @@ if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     }
-    # channels_redis keeps every channel of a server process in one Redis list, so ``capacity``
-    # bounds a whole process's backlog, not one socket's: at the default of 100, a process 100
-    # frames behind (50 video rooms sending ICE candidates) silently drops group messages.
-    # redis-py's pool refuses a 101st connection (MaxConnectionsError), which 200 sockets
-    # closing at once reach. Measured with bench/visio_signaling.py --redis.
+    # Redis Pub/Sub carries the channel layer: a group send is one PUBLISH, and a process's
+    # group memberships are its own subscriptions, gone with it. channels_redis's original
+    # layer (lists and sorted sets in Redis) held half as many video rooms per worker
+    # (bench/visio_signaling.py --redis: 50 against 100), dropped group messages silently once
+    # a process was 100 frames behind (its ``capacity`` counts all the process's channels
+    # together), and left the groups of a crashed or overloaded process in Redis for a day.
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            # Pub/Sub ignores Redis's database number: the prefix carries it, so that two
+            # installations (or a test run and a bench) sharing one server stay apart.
             "CONFIG": {
-                "hosts": [
-                    {
-                        "address": REDIS_URL,
-                        "max_connections": int(
-                            os.environ.get("CONSULTO_REDIS_LAYER_CONNECTIONS", "2000")
-                        ),
-                    }
-                ],
-                "capacity": int(os.environ.get("CONSULTO_REDIS_LAYER_CAPACITY", "10000")),
+                "hosts": [REDIS_URL],
+                "prefix": f"consulto{urlsplit(REDIS_URL).path.strip('/') or '0'}.",
             },
         }
     }

@@ -107,3 +107,45 @@ def test_any_object_is_either_refused_or_a_clean_message(obj, practitioner):
     assert set(message.data) <= allowed
     if message.type in protocol.PRACTITIONER_ONLY:
         assert practitioner
+
+
+# Budgets --------------------------------------------------------------------------------------
+
+KINDS = st.sampled_from(["candidate", "stats", "chat", "offer", "ping"])
+
+
+@given(
+    st.lists(
+        st.tuples(KINDS, st.floats(min_value=0, max_value=5, allow_nan=False)),
+        max_size=400,
+    )
+)
+def test_a_budget_never_lets_more_through_than_its_burst_and_rate(frames):
+    """Over any stretch of time, a kind gets at most its burst plus its rate times the
+    stretch, and all kinds together at most the general budget; frames spaced at the call
+    page's own pace always pass."""
+    budget = protocol.Budget(now=0.0)
+    now, passed = 0.0, []
+    for kind, gap in frames:
+        now += gap
+        if budget.allow(kind, now):
+            passed.append((kind, now))
+    for kind, (burst, rate) in protocol.RATES.items():
+        times = [t for k, t in passed if kind in ("any", k)]
+        for i, start in enumerate(times):
+            for j in range(i, len(times)):
+                assert j - i + 1 <= burst + rate * (times[j] - start) + 1e-9
+
+
+def test_the_call_pages_pace_always_passes_and_a_flood_is_refused():
+    budget = protocol.Budget(now=0.0)
+    # ICE gathering: 40 candidates at once, then stats every 5 s and a chat now and then.
+    assert all(budget.allow("candidate", 0.0) for _ in range(40))
+    assert all(budget.allow("stats", 5.0 * n) for n in range(1, 50))
+    assert all(budget.allow("chat", 3.0 * n) for n in range(1, 50))
+    # A script sending stats as fast as it can gets three through, then one every 2 s.
+    flood = protocol.Budget(now=0.0)
+    assert [flood.allow("stats", 0.0) for _ in range(5)] == [True] * 3 + [False] * 2
+    assert flood.allow("stats", 1.0) is False and flood.allow("stats", 2.0) is True
+    # ...and refused stats leave the other kinds their budget.
+    assert flood.allow("candidate", 2.0) is True

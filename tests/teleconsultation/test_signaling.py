@@ -182,11 +182,11 @@ def test_the_signed_link_lets_the_patient_in_without_an_account(call):
 
 
 async def _members(layer, group: str) -> set[str]:
-    """The channels in a group, on the in-memory layer or on the Redis one (CI's second pass)."""
-    if hasattr(layer, "groups"):
-        return set(layer.groups.get(group, {}))
-    redis = layer.connection(layer.consistent_hash(group))
-    return {m.decode() for m in await redis.zrange(layer._group_key(group), 0, -1)}
+    """This process's channels in a group, on the in-memory layer or on the Redis Pub/Sub one
+    (CI's second pass), whose groups are the process's own subscriptions."""
+    if hasattr(layer, "_get_group_channel_name"):
+        return set(layer.groups.get(layer._get_group_channel_name(group), ()))
+    return set(layer.groups.get(group, {}))
 
 
 def test_a_closed_page_leaves_the_room_even_when_its_goodbye_cannot_be_sent(call, monkeypatch):
@@ -224,3 +224,39 @@ def test_a_closed_page_leaves_the_room_even_when_its_goodbye_cannot_be_sent(call
         assert await _members(layer, group) == set()
 
     run(scenario)
+
+
+def test_a_flood_of_stats_is_refused_before_the_database_and_a_flooder_is_cut_off(call):
+    """A page (or a script holding the link) sending figures as fast as it can gets three
+    stored, then "too_fast"; the call goes on; a connection that keeps at it is closed."""
+    from consulto.teleconsultation import protocol
+
+    async def scenario():
+        patient, _, _ = await _join(call.patient_user, call.room.pk)
+        await _next(patient, "hello")
+        for n in range(6):
+            await patient.send_json_to({"type": "stats", "jitter_ms": 2, "frames_decoded": n})
+        codes = []
+        for _ in range(20):
+            message = await patient.receive_json_from(timeout=3)
+            if message["type"] == "error":
+                codes.append(message["code"])
+            if len(codes) == 3:
+                break
+        assert codes == ["too_fast"] * 3
+        # Still in the call: a chat goes through.
+        await patient.send_json_to({"type": "chat", "text": "Vous m'entendez ?"})
+        assert (await _next(patient, "chat"))["text"] == "Vous m'entendez ?"
+        for _ in range(protocol.REFUSALS_BEFORE_CLOSE + 5):
+            await patient.send_json_to({"type": "stats", "jitter_ms": 2})
+        for _ in range(protocol.REFUSALS_BEFORE_CLOSE + 10):
+            output = await patient.receive_output(timeout=3)
+            if output["type"] == "websocket.close":
+                assert output["code"] == 1008
+                break
+        else:
+            raise AssertionError("the flooding connection was not closed")
+
+    run(scenario)
+    assert QualitySample.objects.filter(room=call.room).count() == 3
+    assert ChatMessage.objects.filter(room=call.room).count() == 1

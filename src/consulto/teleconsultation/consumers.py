@@ -2,13 +2,15 @@
 
 Only the appointment's patient (logged in, or holding the signed link sent for the appointment,
 as ``?t=<token>``) and its practitioner (or a substitute within a delegation) get in, and only
-while the room is open. Every frame is checked by ``protocol.parse`` before use.
+while the room is open. Every frame is checked by ``protocol.parse`` before use and counted
+against the connection's ``protocol.Budget``.
 Offers, answers and ICE candidates are relayed to the other side through the room's group,
 which the Redis channel layer spans across server processes.
 """
 
 from __future__ import annotations
 
+import time
 from urllib.parse import parse_qs
 
 from channels.consumer import get_handler_name
@@ -24,6 +26,7 @@ NOT_LOGGED_IN = 4401
 FORBIDDEN = 4403
 CLOSED = 4410
 TOO_LARGE = 1009
+POLICY_VIOLATION = 1008
 RELAYED = frozenset({"offer", "answer", "candidate"})
 ANNOUNCED = frozenset({"presence"})
 
@@ -76,6 +79,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSED)
             return
         self.room, self.side, self.user = room, side, user
+        self.budget, self.refused = protocol.Budget(now=time.monotonic()), 0
         self.group = rooms.group_of(room.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
@@ -118,6 +122,14 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
                 return
             await self.send_json({"type": "error", "code": error.code})
             return
+        if not self.budget.allow(message.type, time.monotonic()):
+            self.refused += 1
+            if self.refused >= protocol.REFUSALS_BEFORE_CLOSE:
+                await self.close(code=POLICY_VIOLATION)
+                return
+            await self.send_json({"type": "error", "code": "too_fast"})
+            return
+        self.refused = 0
         handler = getattr(self, f"_on_{message.type}", None)
         if message.type in RELAYED:
             await self._relay(message)

@@ -17,6 +17,11 @@ Every message is a JSON object with a ``type``; anything else is refused, and so
 | end       | practitioner | —                                                             |
 | presence  | either       | — ("I am here": answers the other side's arrival)             |
 | ping      | either       | —                                                             |
+
+Each connection also has a budget (``Budget``): a few frames a second beyond what a call page
+sends (ICE gathering comes in bursts), fewer for what reaches the database (stats, chat). A frame
+over budget is refused with ``too_fast`` and goes nowhere; a connection that keeps flooding is
+closed.
 """
 
 from __future__ import annotations
@@ -159,3 +164,40 @@ def flagged(stats: dict) -> bool:
     return (stats.get("jitter_ms") or 0) > JITTER_FLAG_MS or (
         stats.get("loss_percent") or 0
     ) > LOSS_FLAG_PERCENT
+
+
+# Budgets: (burst, refill per second). The call page sends stats every 5 s and a handful of
+# candidates at a time; people type chat. Everything else only counts against "any".
+RATES = {
+    "any": (200.0, 50.0),
+    "stats": (3.0, 0.5),
+    "chat": (10.0, 1.0),
+}
+# A connection refused this many frames in a row is flooding: the consumer closes it.
+REFUSALS_BEFORE_CLOSE = 200
+
+
+class Budget:
+    """Token buckets of one connection: ``allow(kind, now)`` says whether a frame of that kind
+    may go through at ``now`` (seconds, monotonic) and takes its tokens if so. A frame refused
+    by its kind's bucket takes nothing from the general one."""
+
+    def __init__(self, rates: dict[str, tuple[float, float]] | None = None, now: float = 0.0):
+        self.rates = rates or RATES
+        self.tokens = {kind: burst for kind, (burst, _rate) in self.rates.items()}
+        self.at = {kind: now for kind in self.rates}
+
+    def _refill(self, kind: str, now: float) -> float:
+        burst, rate = self.rates[kind]
+        elapsed = max(0.0, now - self.at[kind])
+        self.tokens[kind] = min(burst, self.tokens[kind] + elapsed * rate)
+        self.at[kind] = max(self.at[kind], now)
+        return self.tokens[kind]
+
+    def allow(self, kind: str, now: float) -> bool:
+        kinds = ["any"] + ([kind] if kind in self.rates and kind != "any" else [])
+        if any(self._refill(k, now) < 1.0 for k in kinds):
+            return False
+        for k in kinds:
+            self.tokens[k] -= 1.0
+        return True
