@@ -186,3 +186,41 @@ def test_every_run_leaves_a_video_consultation_to_try_now(db):
     before = videos.count()
     call_command("demo", practitioners=12, seed=5, stdout=StringIO(), stderr=StringIO())
     assert videos.count() == before  # the coming one is kept, not doubled
+
+
+def test_the_video_call_to_try_makes_room_in_a_full_agenda(demo):
+    """At a busy time of a weekday, the demo's video call still starts at the next quarter
+    hour: the appointment in its way moves to the same local time on a later day, and nothing
+    overlaps on the agenda."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from consulto.demo.video_call import ensure_demo_video_call
+
+    gp_email = DEMO_LOGINS[1].email
+    agenda = Agenda.objects.filter(practitioner__user__email=gp_email).order_by("pk").first()
+    zone = agenda.site.zone
+    in_the_way = next(
+        a
+        for a in Appointment.objects.active()
+        .filter(agenda=agenda, status=Appointment.Status.BOOKED, start__gt=NOW + timedelta(days=1))
+        .exclude(patient__owner__email=DEMO_LOGINS[0].email)
+        .order_by("start")
+        if timezone.localtime(a.start, zone).minute % 15 == 0
+    )
+    now = in_the_way.start - timedelta(minutes=7)
+
+    call = ensure_demo_video_call(now=now)
+    assert call.start == in_the_way.start and call.motive.mode == Motive.Mode.VIDEO
+    assert call.moved >= 1
+    in_the_way.refresh_from_db()
+    assert in_the_way.status == Appointment.Status.CANCELLED
+    moved = Appointment.objects.get(rescheduled_from=in_the_way)
+    before, after = (timezone.localtime(t, zone) for t in (in_the_way.start, moved.start))
+    assert after.date() > before.date() and after.time() == before.time()
+    active = list(Appointment.objects.active().filter(agenda=agenda).order_by("start"))
+    assert all(a.end <= b.start for a, b in itertools.pairwise(active))
+    # A second run in the same quarter hour finds it: nothing more is booked or moved.
+    again = ensure_demo_video_call(now=now + timedelta(minutes=2))
+    assert again.pk == call.pk and again.moved == 0

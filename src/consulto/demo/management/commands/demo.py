@@ -70,3 +70,8 @@ class Command(BaseCommand):
                 f"practitioner from {reverse('visio_practitioner', args=[room.pk])} — two "
                 "browsers, or one private window."
             )
+            if call.moved:
+                self.stdout.write(
+                    f"  ({call.moved} appointment(s) of the demo GP moved to a later day to make"
+                    " room for it.)"
+                )
