@@ -6,6 +6,7 @@ device test reaches a real relay server (coturn), or says plainly what to do whe
 The call needs WebSockets: these tests run against the ASGI application (uvicorn in a thread).
 """
 
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -49,7 +50,12 @@ def _connected(page, timeout=15_000):
         "() => window.visio && window.visio.pc && window.visio.pc.connectionState === 'connected'",
         timeout=timeout,
     )
-    page.wait_for_function(f"async () => (await ({FRAMES})()) > 0", timeout=timeout)
+    # Polled from here: wait_for_function takes an async predicate's promise for a truthy
+    # value at once, so it cannot wait for getStats.
+    deadline = time.monotonic() + timeout / 1000
+    while page.evaluate(FRAMES) == 0:
+        assert time.monotonic() < deadline, "no video frame decoded"
+        page.wait_for_timeout(50)
 
 
 def test_the_patient_waits_is_let_in_and_both_see_each_other(
@@ -95,6 +101,33 @@ def test_the_patient_waits_is_let_in_and_both_see_each_other(
         patient_context.close()
         doctor_context.close()
     assert Appointment.objects.get(pk=call.appointment.pk).status == Appointment.Status.SEEN
+
+
+def test_a_practitioner_ready_first_lets_the_patient_in_on_arrival(
+    call,  # noqa: F811
+    browser,
+    asgi_server,  # noqa: F811
+):
+    """Ticked before the patient comes, "let the patient in as soon as they arrive" starts the
+    call when they open the page, with no click; the choice is kept in the browser."""
+    doctor_context, doctor = _side(browser, asgi_server, call.gp)
+    patient_context, patient = _side(browser, asgi_server, call.patient_user, phone=True)
+    try:
+        doctor.goto(f"/pro/visio/{call.room.pk}/")
+        doctor.get_by_text("Le patient n'est pas encore arrivé.").wait_for()
+        box = doctor.get_by_label("Faire entrer le patient dès son arrivée")
+        box.check()
+        assert_accessible(doctor)
+        patient.goto(f"/visio/{call.room.pk}/")
+        _connected(patient)
+        _connected(doctor)
+        assert not box.is_visible()  # admitted: the choice has done its work
+        assert rooms.load_room(call.room.pk).admitted_at is not None
+        # Kept in this browser for the next call's page.
+        assert doctor.evaluate("() => localStorage.getItem('consulto.visio.autoAdmit')") == "1"
+    finally:
+        patient_context.close()
+        doctor_context.close()
 
 
 def test_a_stranger_is_refused_and_a_dead_link_explains(

@@ -83,23 +83,24 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         self.group = rooms.group_of(room.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        if side == rooms.PATIENT:
-            await database_sync_to_async(self._wait)()
-        await self.send_json(
-            {
-                "type": "hello",
-                "side": side,
-                "iceServers": rooms.ice_servers(f"u{user.pk}" if user else f"r{room.pk}"),
-                "admitted": self.room.admitted_at is not None,
-                "chat": await database_sync_to_async(rooms.chat_history)(self.room),
-                "documents": await database_sync_to_async(rooms.shared_documents)(self.room),
-            }
-        )
+        await self.send_json(await database_sync_to_async(self._hello)())
         await self._broadcast({"type": "joined", "side": side})
 
-    def _wait(self) -> None:
-        self.room = rooms.patient_waiting(self.room)
-        announce([self.room.appointment.agenda_id], kind="waiting")
+    def _hello(self) -> dict:
+        """What the page needs to start (one trip to the database thread): the patient is
+        then in the waiting room; the chat and documents so far, for a page rejoining."""
+        if self.side == rooms.PATIENT:
+            self.room = rooms.patient_waiting(self.room)
+            announce([self.room.appointment.agenda_id], kind="waiting")
+        user = self.user
+        return {
+            "type": "hello",
+            "side": self.side,
+            "iceServers": rooms.ice_servers(f"u{user.pk}" if user else f"r{self.room.pk}"),
+            "admitted": self.room.admitted_at is not None,
+            "chat": rooms.chat_history(self.room),
+            "documents": rooms.shared_documents(self.room),
+        }
 
     async def disconnect(self, code) -> None:
         group = getattr(self, "group", None)

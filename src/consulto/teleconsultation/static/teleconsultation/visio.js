@@ -15,6 +15,9 @@
   const remoteVideo = document.getElementById("visio-remote");
   const messages = document.getElementById("visio-messages");
   const admitButton = document.getElementById("visio-admit");
+  // "Let the patient in as soon as they arrive": the practitioner's choice, kept in this browser.
+  const autoAdmit = document.getElementById("visio-auto-admit");
+  const AUTO_ADMIT_KEY = "consulto.visio.autoAdmit";
   const quality = document.getElementById("visio-quality");
   const state = { admitted: false, peerPresent: false, ended: false, iceServers: [], pending: [] };
   let socket = null;
@@ -234,6 +237,7 @@
         admitButton.disabled = !state.peerPresent || state.admitted;
         admitButton.hidden = state.admitted;
       }
+      if (autoAdmit) autoAdmit.closest("p").hidden = state.admitted;
     } else if (!state.admitted) {
       say(texts.waiting);
     }
@@ -282,7 +286,8 @@
           state.peerPresent = true;
           if (message.type === "joined") send({ type: "presence" });
           showWaiting();
-          if (practitioner && state.admitted && !pc) await call();
+          if (practitioner && !state.admitted && autoAdmit && autoAdmit.checked) admit();
+          else if (practitioner && state.admitted && !pc) await call();
         }
         break;
       case "admitted":
@@ -366,14 +371,28 @@
   }
   toggle("visio-mic", "audio", texts.micOn, texts.micOff);
   toggle("visio-cam", "video", texts.camOn, texts.camOff);
-  if (admitButton) {
-    admitButton.addEventListener("click", () => {
-      // The offer leaves with the admission, not after the server's echo of it.
-      mark("admit");
-      send({ type: "admit" });
-      state.admitted = true;
-      showWaiting();
-      if (!pc) call().catch(() => {});
+  function admit() {
+    // The offer leaves with the admission, not after the server's echo of it.
+    mark("admit");
+    send({ type: "admit" });
+    state.admitted = true;
+    showWaiting();
+    if (!pc) call().catch(() => {});
+  }
+  if (admitButton) admitButton.addEventListener("click", admit);
+  if (autoAdmit) {
+    try {
+      autoAdmit.checked = window.localStorage.getItem(AUTO_ADMIT_KEY) === "1";
+    } catch (e) {
+      /* storage refused (private mode): the box starts unticked */
+    }
+    autoAdmit.addEventListener("change", () => {
+      try {
+        window.localStorage.setItem(AUTO_ADMIT_KEY, autoAdmit.checked ? "1" : "0");
+      } catch (e) {
+        /* not kept, still applies to this page */
+      }
+      if (autoAdmit.checked && state.peerPresent && !state.admitted) admit();
     });
   }
   const endButton = document.getElementById("visio-end");
