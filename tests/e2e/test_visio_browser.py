@@ -117,6 +117,7 @@ def test_a_practitioner_ready_first_lets_the_patient_in_on_arrival(
         doctor.get_by_text("Le patient n'est pas encore arrivé.").wait_for()
         box = doctor.get_by_label("Faire entrer le patient dès son arrivée")
         box.check()
+        shoot(doctor, "visio-0-ready-on-arrival")
         assert_accessible(doctor)
         patient.goto(f"/visio/{call.room.pk}/")
         _connected(patient)
