@@ -276,3 +276,65 @@ def chromium(playwright):
     from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 
     return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def video_practice(count: int, *, name: str, rpps_first_ten: str):
+    """A practitioner (``<name>-doctor@bench.local``) with one agenda per room, a patient
+    (``<name>-patient@bench.local``), and ``count`` video appointments starting in five minutes
+    (a room opens 15 minutes before), in one transaction: (practitioner's user, patient's user,
+    [their rooms])."""
+    from datetime import timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+    from django.utils import timezone
+
+    from consulto.directory.models import Membership, Organisation, Practitioner, Site, Specialty
+    from consulto.directory.rpps import luhn_check_digit
+    from consulto.scheduling.models import Agenda, Appointment, Motive, PatientProfile
+    from consulto.teleconsultation import rooms
+
+    users = get_user_model().objects
+    start = timezone.now() + timedelta(minutes=5)
+    with transaction.atomic():
+        doctor = users.create_user(email=f"{name}-doctor@bench.local")
+        patient_user = users.create_user(email=f"{name}-patient@bench.local")
+        organisation = Organisation.objects.create(name=f"Cabinet {name}")
+        Membership.objects.create(user=doctor, organisation=organisation, role="practitioner")
+        site = Site.objects.create(
+            organisation=organisation, name=f"Cabinet {name}", address="1 rue du Banc",
+            postcode="75011", city="Paris", latitude=48.86, longitude=2.38,
+        )  # fmt: skip
+        practitioner = Practitioner.objects.create(
+            first_name="Vi", last_name="Sio", user=doctor,
+            rpps=rpps_first_ten + luhn_check_digit(rpps_first_ten),
+            specialty=Specialty.objects.get(code=GP),
+        )  # fmt: skip
+        profile = PatientProfile.objects.create(
+            owner=patient_user, first_name="Pa", last_name="Tient", birth_date="1980-01-01"
+        )
+        found = []
+        for index in range(count):
+            agenda = Agenda.objects.create(
+                organisation=organisation, practitioner=practitioner, site=site,
+                name=f"Visio {index}",
+            )  # fmt: skip
+            motive = Motive.objects.create(
+                agenda=agenda, label="Téléconsultation", duration_minutes=15, mode="video"
+            )
+            appointment = Appointment.objects.create(
+                agenda=agenda, motive=motive, patient=profile, start=start,
+                end=start + timedelta(minutes=15), booked_by=patient_user,
+            )  # fmt: skip
+            found.append(rooms.ensure_room(appointment))
+    return doctor, patient_user, found
+
+
+def session_of(user) -> tuple[str, str]:
+    """The session cookie (name, value) of a fresh login of ``user``."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return settings.SESSION_COOKIE_NAME, client.cookies[settings.SESSION_COOKIE_NAME].value

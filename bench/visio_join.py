@@ -19,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -45,59 +44,14 @@ ADMIT_AT = "() => performance.timeOrigin + window.visio.marks.admit"
 
 
 def build(calls: int):
-    """A practitioner with one agenda per call, a patient, and one video appointment each,
-    starting in five minutes (the rooms are open)."""
+    """The bench's practitioner (with an authenticator, as staff must), patient and rooms."""
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
-    from django.contrib.auth import get_user_model
-    from django.utils import timezone
 
-    from consulto.directory.models import Membership, Organisation, Practitioner, Site, Specialty
-    from consulto.directory.rpps import luhn_check_digit
-    from consulto.scheduling.models import Agenda, Appointment, Motive, PatientProfile
-    from consulto.teleconsultation import rooms
-
-    users = get_user_model().objects
-    doctor = users.create_user(email="visio-doctor@bench.local")
-    TOTP.activate(doctor, generate_totp_secret())
-    patient_user = users.create_user(email="visio-patient@bench.local")
-    organisation = Organisation.objects.create(name="Cabinet visio")
-    Membership.objects.create(user=doctor, organisation=organisation, role="practitioner")
-    site = Site.objects.create(
-        organisation=organisation, name="Cabinet visio", address="1 rue du Banc",
-        postcode="75011", city="Paris", latitude=48.86, longitude=2.38,
-    )  # fmt: skip
-    first_ten = "1999999999"
-    practitioner = Practitioner.objects.create(
-        first_name="Vi", last_name="Sio", rpps=first_ten + luhn_check_digit(first_ten),
-        specialty=Specialty.objects.get(code=common.GP), user=doctor,
-    )  # fmt: skip
-    profile = PatientProfile.objects.create(
-        owner=patient_user, first_name="Pa", last_name="Tient", birth_date="1980-01-01"
+    doctor, patient_user, found = common.video_practice(
+        calls, name="visio", rpps_first_ten="1999999999"
     )
-    start = timezone.now() + timedelta(minutes=5)
-    room_ids = []
-    for index in range(calls):
-        agenda = Agenda.objects.create(
-            organisation=organisation, practitioner=practitioner, site=site, name=f"Visio {index}"
-        )
-        motive = Motive.objects.create(
-            agenda=agenda, label="Téléconsultation", duration_minutes=15, mode="video"
-        )
-        appointment = Appointment.objects.create(
-            agenda=agenda, motive=motive, patient=profile, start=start,
-            end=start + timedelta(minutes=15), booked_by=patient_user,
-        )  # fmt: skip
-        room_ids.append(rooms.ensure_room(appointment).pk)
-    return doctor, patient_user, room_ids
-
-
-def cookie_of(user) -> tuple[str, str]:
-    from django.conf import settings
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user)
-    return settings.SESSION_COOKIE_NAME, client.cookies[settings.SESSION_COOKIE_NAME].value
+    TOTP.activate(doctor, generate_totp_secret())
+    return doctor, patient_user, [room.pk for room in found]
 
 
 def main(argv=None) -> int:
@@ -126,7 +80,7 @@ def main(argv=None) -> int:
         )  # fmt: skip
     common.django_setup()
     doctor, patient, room_ids = build(options.calls)
-    doctor_cookie, patient_cookie = cookie_of(doctor), cookie_of(patient)
+    doctor_cookie, patient_cookie = common.session_of(doctor), common.session_of(patient)
 
     patient_times, doctor_times = [], []
     steps: dict[str, list[float]] = {}  # the patient page's marks (visio.js), per step

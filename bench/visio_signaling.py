@@ -61,7 +61,6 @@ import traceback
 from collections import Counter
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -126,64 +125,19 @@ STATS = {
 
 
 def build(count: int) -> tuple[object, list[tuple[int, str]]]:
-    """A practitioner with one agenda per room, a patient, and ``count`` video appointments
-    starting in five minutes (a room opens 15 minutes before): (practitioner's user,
-    [(room id, the patient's signed link token)])."""
-    from django.contrib.auth import get_user_model
-    from django.db import transaction
-    from django.utils import timezone
-
-    from consulto.directory.models import Membership, Organisation, Practitioner, Site, Specialty
-    from consulto.directory.rpps import luhn_check_digit
-    from consulto.scheduling.models import Agenda, Appointment, Motive, PatientProfile
+    """The bench's practitioner's user and [(room id, the patient's signed link token)]."""
     from consulto.teleconsultation import rooms
 
-    users = get_user_model().objects
-    start = timezone.now() + timedelta(minutes=5)
-    found = []
-    with transaction.atomic():
-        doctor = users.create_user(email="signaling-doctor@bench.local")
-        patient_user = users.create_user(email="signaling-patient@bench.local")
-        organisation = Organisation.objects.create(name="Cabinet signaling")
-        Membership.objects.create(user=doctor, organisation=organisation, role="practitioner")
-        site = Site.objects.create(
-            organisation=organisation, name="Cabinet signaling", address="1 rue du Banc",
-            postcode="75011", city="Paris", latitude=48.86, longitude=2.38,
-        )  # fmt: skip
-        first_ten = "1999999998"
-        practitioner = Practitioner.objects.create(
-            first_name="Si", last_name="Gnal", rpps=first_ten + luhn_check_digit(first_ten),
-            specialty=Specialty.objects.get(code=common.GP), user=doctor,
-        )  # fmt: skip
-        profile = PatientProfile.objects.create(
-            owner=patient_user, first_name="Pa", last_name="Tient", birth_date="1980-01-01"
-        )
-        for index in range(count):
-            agenda = Agenda.objects.create(
-                organisation=organisation, practitioner=practitioner, site=site,
-                name=f"Visio {index}",
-            )  # fmt: skip
-            motive = Motive.objects.create(
-                agenda=agenda, label="Téléconsultation", duration_minutes=15, mode="video"
-            )
-            appointment = Appointment.objects.create(
-                agenda=agenda, motive=motive, patient=profile, start=start,
-                end=start + timedelta(minutes=15), booked_by=patient_user,
-            )  # fmt: skip
-            room = rooms.ensure_room(appointment)
-            found.append((room.pk, rooms.join_link_token(room)))
-    return doctor, found
+    doctor, _patient, found = common.video_practice(
+        count, name="signaling", rpps_first_ten="1999999998"
+    )
+    return doctor, [(room.pk, rooms.join_link_token(room)) for room in found]
 
 
 def session_cookie(user) -> str:
     """A ``Cookie`` header of a logged-in session of ``user`` (the consumer needs no second
     factor: it takes the session's user)."""
-    from django.conf import settings
-    from django.test import Client
-
-    client = Client()
-    client.force_login(user)
-    return f"{settings.SESSION_COOKIE_NAME}={client.cookies[settings.SESSION_COOKIE_NAME].value}"
+    return "=".join(common.session_of(user))
 
 
 @contextmanager

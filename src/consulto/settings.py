@@ -192,8 +192,8 @@ if REDIS_URL:
     }
     # Redis Pub/Sub carries the channel layer: a group send is one PUBLISH, and a process's
     # group memberships are its own subscriptions, gone with it. channels_redis's original
-    # layer (lists and sorted sets in Redis) held half as many video rooms per worker
-    # (bench/visio_signaling.py --redis: 50 against 100), dropped group messages silently once
+    # layer (lists and sorted sets in Redis) held a quarter of the video rooms per worker
+    # (bench/visio_signaling.py --redis: 50 against 200), dropped group messages silently once
     # a process was 100 frames behind (its ``capacity`` counts all the process's channels
     # together), and left the groups of a crashed or overloaded process in Redis for a day.
     CHANNEL_LAYERS = {

@@ -122,8 +122,7 @@ KINDS = st.sampled_from(["candidate", "stats", "chat", "offer", "ping"])
 )
 def test_a_budget_never_lets_more_through_than_its_burst_and_rate(frames):
     """Over any stretch of time, a kind gets at most its burst plus its rate times the
-    stretch, and all kinds together at most the general budget; frames spaced at the call
-    page's own pace always pass."""
+    stretch, and all kinds together at most the general budget."""
     budget = protocol.Budget(now=0.0)
     now, passed = 0.0, []
     for kind, gap in frames:

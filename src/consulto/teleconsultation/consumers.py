@@ -106,9 +106,8 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         group = getattr(self, "group", None)
         if group is None:
             return
-        # Leave the group first: should the broadcast fail (Redis unreachable, its pool full
-        # when many sockets close at once), this channel must not stay in it (for a day, the
-        # Redis layer's group expiry), receiving what nobody reads.
+        # Leave the group first: should the broadcast fail (Redis unreachable), this channel
+        # must not stay in it for the rest of the process's life, receiving what nobody reads.
         try:
             await self.channel_layer.group_discard(group, self.channel_name)
         finally:
