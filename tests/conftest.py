@@ -1,10 +1,12 @@
 """Shared fixtures: a small, real world of one practice with a GP agenda and a vaccination line."""
 
+import os
 from datetime import date, datetime, time, timedelta
 from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from hypothesis import HealthCheck, settings
 
 from consulto.directory.models import Organisation, Practitioner, Site, Specialty
@@ -19,6 +21,41 @@ settings.load_profile("consulto")
 
 PARIS = ZoneInfo("Europe/Paris")
 
+# The suite's clock. Every test starts at this instant and time then flows (tick), so no test
+# depends on the day or hour it runs at. CONSULTO_TEST_NOW moves the whole suite to another
+# instant: `.ci/run` runs it once more at an awkward one (tools/suite_at runs any), under
+# faketime so that what the tests start outside Python agrees.
+DEFAULT_TEST_NOW = "2026-12-09T10:17:00+01:00"  # an ordinary Wednesday morning in Paris
+
+
+def _test_now() -> datetime:
+    value = os.environ.get("CONSULTO_TEST_NOW") or DEFAULT_TEST_NOW
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        raise ValueError("CONSULTO_TEST_NOW needs a UTC offset, e.g. 2027-03-27T23:30:00+01:00")
+    return moment
+
+
+TEST_NOW = _test_now()
+
+
+def pytest_report_header(config):
+    return f"suite clock: {TEST_NOW.isoformat()} (CONSULTO_TEST_NOW to change it)"
+
+
+@pytest.fixture(autouse=True)
+def clock(request):
+    """Every test runs at ``TEST_NOW`` (flowing); ``clock.move_to(...)`` jumps elsewhere.
+
+    Tests marked ``real_clock`` keep the machine's clock: they talk to programs outside this
+    process (a relay server checking time-limited credentials) that cannot share ours.
+    """
+    if request.node.get_closest_marker("real_clock"):
+        yield None
+        return
+    with time_machine.travel(TEST_NOW, tick=True) as traveller:
+        yield traveller
+
 
 def valid_rpps(n: int) -> str:
     first_ten = f"10{n:08d}"
@@ -26,7 +63,7 @@ def valid_rpps(n: int) -> str:
 
 
 def next_weekday(weekday: int, *, weeks_ahead: int = 1) -> date:
-    """A date on that weekday at least ``weeks_ahead`` weeks from today."""
+    """A date on that weekday at least ``weeks_ahead`` weeks from today (the suite's clock)."""
     today = date.today()
     return today + timedelta(days=(weekday - today.weekday()) % 7 + 7 * weeks_ahead)
 

@@ -271,6 +271,8 @@ def _patient_device_test(browser, server, call):  # noqa: F811
     return context, page
 
 
+# coturn checks the credentials' expiry against the machine's clock, not the suite's.
+@pytest.mark.real_clock
 def test_the_device_test_reaches_the_relay_server(
     call,  # noqa: F811
     browser,
@@ -295,6 +297,7 @@ def test_the_device_test_reaches_the_relay_server(
         context.close()
 
 
+@pytest.mark.real_clock
 @pytest.mark.parametrize("fault", ["closed_port", "wrong_secret"])
 def test_the_device_test_explains_an_unreachable_relay_server(
     fault,
