@@ -30,6 +30,8 @@ from consulto.scheduling.models import Appointment
 
 pytestmark = [
     pytest.mark.concurrency,
+    # The server processes read the machine's clock: the test and its data keep it too.
+    pytest.mark.real_clock,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(
         not os.environ.get("REDIS_URL"),
