@@ -137,6 +137,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 RATELIMIT_VIEW = "consulto.patients.views.rate_limited"
+CSRF_FAILURE_VIEW = "consulto.core.views.csrf_failure"
 
 ROOT_URLCONF = "consulto.urls"
 ASGI_APPLICATION = "consulto.asgi.application"
