@@ -45,7 +45,7 @@ def test_a_refused_page_says_so_in_french_with_a_way_back(practice, as_user):  #
 
 def test_a_patient_who_opens_the_practice_space_is_told_what_it_is_for(
     practice,  # noqa: F811
-    as_user,
+    as_user,  # noqa: F811
 ):
     response = as_user(practice.patient_user).get("/pro/")
     page = response.content.decode()
