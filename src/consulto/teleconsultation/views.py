@@ -153,14 +153,13 @@ def patient_file(request, room_id: int):
     form, saved = NoteForm(), False
     if request.method == "POST":
         form = NoteForm(request.POST)
-        try:
-            if not form.is_valid():
-                raise DomainError(_("Write the note first."))
-            rooms.add_note(room, by=request.user, text=form.cleaned_data["text"], ip=ip)
-        except DomainError as error:
-            form.add_error("text", str(error.message))
-        else:
-            form, saved = NoteForm(), True
+        if form.is_valid():
+            try:
+                rooms.add_note(room, by=request.user, text=form.cleaned_data["text"], ip=ip)
+            except DomainError as error:
+                form.add_error("text", str(error.message))
+            else:
+                form, saved = NoteForm(), True
         if request.headers.get("X-Requested-With") != "fetch":  # a browser without scripts
             if saved:
                 messages.success(request, _("Note saved."))
