@@ -31,6 +31,9 @@ from consulto.scheduling.models import Appointment
 pytestmark = [
     pytest.mark.concurrency,
     pytest.mark.django_db(transaction=True),
+    # The servers are other processes, on the machine's clock: the room they open must be
+    # built on that clock too (tools/suite_at moves both).
+    pytest.mark.real_clock,
     pytest.mark.skipif(
         not os.environ.get("REDIS_URL"),
         reason="needs REDIS_URL: only the Redis channel layer spans server processes",
