@@ -1,6 +1,7 @@
 """The ``consulto`` command: run the platform, load demo data, manage tokens, run benchmarks.
 
 consulto run [--port 8000] [--practitioners 60]   migrate, demo data, server + task worker
+consulto serve [--host H] [--port 8000]           production: migrate, static files, server + worker
 consulto demo [--practitioners N] [--seed S]       load deterministic demo data (idempotent)
 consulto demo-code                                 the demo staff's current authenticator code
 consulto token create EMAIL [--name NAME]          print a new API token for that user
@@ -12,15 +13,15 @@ consulto manage ARGS...                            any Django management command
 import argparse
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 
-def _django(debug: bool = False) -> None:
+def _django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "consulto.settings")
-    if debug:
-        os.environ.setdefault("CONSULTO_DEBUG", "1")
     import django
 
     django.setup()
@@ -33,14 +34,35 @@ def _manage(*args: str) -> None:
 
 
 def cmd_run(options: argparse.Namespace) -> int:
-    # The demo server: debug pages on, plain HTTP on loopback.
+    # The demo: debug pages on (unless CONSULTO_DEBUG says otherwise), plain HTTP on loopback.
     os.environ.setdefault("CONSULTO_DEBUG", "1")
-    _django(debug=True)
+    _django()
     _manage("migrate", "--no-input", "-v", "0")
     _manage("demo", "--practitioners", str(options.practitioners), "--seed", str(options.seed))
+    return _serve(options)
+
+
+def cmd_serve(options: argparse.Namespace) -> int:
+    # Production: the environment decides (DEBUG off unless CONSULTO_DEBUG=1), no demo data.
+    _django()
+    _manage("migrate", "--no-input", "-v", "0")
+    return _serve(options)
+
+
+def _serve(options: argparse.Namespace) -> int:
+    """Start the ASGI server and one task worker; stop both together."""
+    from django.conf import settings
+
+    if not settings.DEBUG:
+        from consulto.core.staticfiles import collect_if_changed
+
+        # Pages name static files by their hashed names, read from the collected manifest.
+        collect_if_changed()
     from consulto.notifications.tasks import ensure_sweep
 
     ensure_sweep()  # the outbox safety net, every few minutes, run by the task worker
+    # Stopped by a service manager (SIGTERM) as by Ctrl+C: the server and the worker go too.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     env = dict(os.environ)
     worker = subprocess.Popen(
         [sys.executable, "-m", "consulto.cli", "manage", "db_worker", "--no-reload"], env=env
@@ -55,12 +77,23 @@ def cmd_run(options: argparse.Namespace) -> int:
             options.host,
             "--port",
             str(options.port),
+            # Django has no startup or shutdown hooks to run: without this, uvicorn probes for
+            # them and logs that the protocol "appears unsupported" at every start.
+            "--lifespan",
+            "off",
             "--no-access-log",
+            "--log-level",
+            "warning",  # errors still show; the address is said once, below, when it answers
         ],
         env=env,
     )
-    print(f"\nConsulto is running on http://{options.host}:{options.port}/  (Ctrl+C to stop)\n")
     try:
+        if _listening(server, options.host, options.port):
+            print(
+                f"\nConsulto is running on http://{options.host}:{options.port}/"
+                "  (Ctrl+C to stop)\n",
+                flush=True,
+            )
         return server.wait()
     except KeyboardInterrupt:
         return 0
@@ -73,6 +106,20 @@ def cmd_run(options: argparse.Namespace) -> int:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+
+
+def _listening(server: subprocess.Popen, host: str, port: int, timeout: float = 60) -> bool:
+    """Wait until the server accepts connections; False if it exits first (port taken...)."""
+    # A server listening on every interface answers on loopback.
+    address = {"0.0.0.0": "127.0.0.1", "": "127.0.0.1", "::": "::1"}.get(host, host)  # noqa: S104
+    deadline = time.monotonic() + timeout
+    while server.poll() is None and time.monotonic() < deadline:
+        try:
+            with socket.create_connection((address, port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.1)
+    return False
 
 
 def cmd_demo(options: argparse.Namespace) -> int:
@@ -141,6 +188,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--practitioners", type=int, default=60)
     run.add_argument("--seed", type=int, default=2026)
     run.set_defaults(func=cmd_run)
+
+    serve = sub.add_parser(
+        "serve",
+        help="production: migrate, collect static files when changed, serve (no demo data)",
+    )
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(func=cmd_serve)
 
     demo = sub.add_parser("demo", help="load deterministic demo data (idempotent)")
     demo.add_argument("--practitioners", type=int, default=60)

@@ -105,7 +105,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "consulto.core.staticfiles.StaticFilesMiddleware",  # WhiteNoise
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -137,6 +137,7 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 RATELIMIT_VIEW = "consulto.patients.views.rate_limited"
+CSRF_FAILURE_VIEW = "consulto.core.views.csrf_failure"
 
 ROOT_URLCONF = "consulto.urls"
 ASGI_APPLICATION = "consulto.asgi.application"
@@ -347,9 +348,12 @@ CONSULTO_HOLD_MINUTES = int(os.environ.get("CONSULTO_HOLD_MINUTES", "7"))
 CONSULTO_WAITLIST_HOLD_MINUTES = int(os.environ.get("CONSULTO_WAITLIST_HOLD_MINUTES", "30"))
 CONSULTO_SEARCH_DAYS = 14
 
+LOG_LEVEL = os.environ.get("CONSULTO_LOG_LEVEL", "WARNING")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("CONSULTO_LOG_LEVEL", "WARNING")},
+    # The level on the handler too: libraries that raise their own logger's level (the task
+    # worker logs every task it runs at INFO) stay as quiet as the rest unless asked.
+    "handlers": {"console": {"class": "logging.StreamHandler", "level": LOG_LEVEL}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }

@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from consulto.api.api import api
+from consulto.core import views as core_views
 from consulto.practice.views.feed import agenda_feed
 from consulto.teleconsultation.views import patient_urlpatterns, practice_urlpatterns
 
@@ -13,6 +14,8 @@ urlpatterns = [
 ]
 urlpatterns += i18n_patterns(
     path("", include("consulto.patients.urls")),
+    path("conditions-d-utilisation/", core_views.terms, name="terms"),
+    path("confidentialite/", core_views.privacy, name="privacy"),
     path("", include(patient_urlpatterns)),
     path("pro/", include(practice_urlpatterns)),
     path("pro/", include("consulto.onboarding.urls")),
@@ -21,3 +24,6 @@ urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
     prefix_default_language=False,
 )
+
+handler400 = "consulto.core.views.bad_request"
+handler500 = "consulto.core.views.server_error"

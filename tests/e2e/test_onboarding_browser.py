@@ -134,3 +134,36 @@ def test_the_funnel_page_is_a_chart_with_its_table(page, live_server, django_use
     assert "3 inscriptions, 0 publiées" in page.inner_text("main")
     shoot(page, "onboarding-funnel")
     assert_accessible(page)
+
+
+@pytest.mark.parametrize("device", ["page", "phone"])
+def test_a_mistyped_rpps_is_questioned_on_the_first_screen(request, device, directory, smtp):
+    """Said at once with what to do, and a way on for a number that is right; the terms of use
+    are a link that leaves the form as it is."""
+    page = request.getfixturevalue(device)
+    page.goto("/pro/rejoindre/")
+    page.get_by_label("E-mail professionnel").fill(f"cle.{device}@cabinet.test")
+    page.get_by_label(re.compile(r"^Mot de passe\W*$")).fill(PASSWORD)
+    wrong = SAMPLE_GP_RPPS[:-1] + str((int(SAMPLE_GP_RPPS[-1]) + 1) % 10)
+    page.get_by_label("Numéro RPPS").fill(wrong)
+    with page.context.expect_page() as terms:
+        page.get_by_role(
+            "link", name="conditions d'utilisation (s'ouvre dans un nouvel onglet)"
+        ).click()
+    terms.value.get_by_role(
+        "heading", name="Conditions d'utilisation pour les professionnels de santé"
+    ).wait_for()
+    terms.value.close()
+    page.get_by_label("J'accepte les conditions").check()
+    page.get_by_role("button", name="Créer mon compte").click()
+    page.get_by_text("il semble mal saisi").wait_for()
+    box = page.get_by_label("Ce numéro est bien le mien")
+    shoot(page, f"onboarding-1-rpps-check-digit-{device}")
+    assert_accessible(page)
+    assert_fits_width(page)
+    assert not Journey.objects.exists()
+    box.check()
+    page.get_by_label(re.compile(r"^Mot de passe\W*$")).fill(PASSWORD)
+    page.get_by_role("button", name="Créer mon compte").click()
+    page.get_by_label("Code reçu par e-mail").wait_for()
+    assert Journey.objects.get().rpps == wrong

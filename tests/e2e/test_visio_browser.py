@@ -95,8 +95,32 @@ def test_the_patient_waits_is_let_in_and_both_see_each_other(
         _connected(doctor)
         patient.locator("#visio-messages").get_by_text("Bonjour docteur").wait_for()
 
+        # Ending asks first (it marks the appointment seen); "continue" keeps the call on.
         doctor.get_by_role("button", name="Terminer la consultation").click()
+        dialog = doctor.get_by_role("dialog", name="Terminer la consultation ?")
+        dialog.get_by_text("le rendez-vous est marqué comme vu").wait_for()
+        shoot(doctor, "visio-5-end-confirm")
+        assert_accessible(doctor)
+        doctor.keyboard.press("Escape")
+        assert dialog.is_hidden()
+        assert Appointment.objects.get(pk=call.appointment.pk).status != Appointment.Status.SEEN
+        doctor.get_by_role("button", name="Terminer la consultation").click()
+        dialog.get_by_role("button", name="Poursuivre l'appel").click()
+        assert (
+            dialog.is_hidden() and doctor.evaluate("window.visio.pc.connectionState") == "connected"
+        )
+        doctor.get_by_role("button", name="Terminer la consultation").click()
+        dialog.get_by_role("button", name="Terminer et marquer vu").click()
         patient.get_by_text("La consultation est terminée").wait_for()
+
+        # Reloaded after the call, the page says it is over and keeps the chat.
+        patient.reload()
+        patient.get_by_role("heading", name="La consultation est terminée").wait_for()
+        patient.locator(".visio-transcript").get_by_text("Bonjour docteur").wait_for()
+        assert patient.get_by_text("reconnexion").count() == 0
+        shoot(patient, "visio-6-ended-phone")
+        assert_accessible(patient)
+        assert_fits_width(patient)
     finally:
         patient_context.close()
         doctor_context.close()
@@ -150,6 +174,79 @@ def test_a_stranger_is_refused_and_a_dead_link_explains(
         assert_accessible(page)
     finally:
         context.close()
+
+
+def test_too_early_the_page_says_when_then_opens_itself(
+    call,  # noqa: F811
+    browser,
+    asgi_server,  # noqa: F811
+):
+    """No "reconnecting" loop: the time it opens, a device test meanwhile, then the waiting
+    room by itself when the room opens."""
+    start = timezone.now().replace(microsecond=0) + timedelta(minutes=15, seconds=4)
+    Appointment.objects.filter(pk=call.appointment.pk).update(
+        start=start, end=start + timedelta(minutes=15)
+    )
+    context, page = _side(browser, asgi_server, call.patient_user, phone=True)
+    try:
+        page.goto(f"/visio/{call.room.pk}/")
+        page.get_by_role(
+            "heading", name="La salle de consultation n'est pas encore ouverte"
+        ).wait_for()
+        opens = (start - timedelta(minutes=15)).astimezone(call.w.site.zone)
+        page.get_by_text(f"Elle ouvre à {opens:%H:%M}").wait_for()
+        shoot(page, "visio-0-too-early-phone")
+        assert_accessible(page)
+        assert_fits_width(page)
+        page.get_by_text("Vous êtes en salle d'attente").wait_for(timeout=20_000)
+        assert rooms.load_room(call.room.pk).waiting_since is not None
+    finally:
+        context.close()
+
+
+def test_the_patient_file_is_beside_the_call(
+    call,  # noqa: F811
+    browser,
+    asgi_server,  # noqa: F811
+):
+    """Read (audited) and a note added without leaving the call; beside the video on a laptop,
+    under it on a phone."""
+    rooms.add_note(call.room, by=call.gp, text="Asthme connu, Ventoline si besoin")
+    for name, phone in (("laptop", False), ("phone", True)):
+        context, doctor = _open(
+            browser, asgi_server, viewport=PHONE if phone else {"width": 1366, "height": 768},
+            is_mobile=phone, has_touch=phone,
+        )  # fmt: skip
+        log_in(doctor, call.gp, asgi_server)
+        try:
+            doctor.goto(f"/pro/visio/{call.room.pk}/")
+            doctor.get_by_text("Le patient n'est pas encore arrivé.").wait_for()
+            panel = doctor.locator("#visio-file")
+            stage = doctor.locator(".visio-stage").bounding_box()
+            box = panel.bounding_box()
+            if phone:
+                assert box["y"] > stage["y"] + stage["height"]  # under the call
+            else:
+                assert box["x"] > stage["x"] + stage["width"]  # beside the call
+            panel.locator("summary").focus()
+            doctor.keyboard.press("Enter")  # by keyboard
+            panel.get_by_text("Asthme connu, Ventoline si besoin").wait_for()
+            note = f"Note pendant l'appel ({name})"
+            panel.get_by_label("Nouvelle note").fill(note)
+            panel.get_by_role("button", name="Enregistrer la note").click()
+            panel.get_by_text("Note enregistrée.").wait_for()
+            panel.get_by_text(note).wait_for()
+            assert doctor.url.endswith(f"/pro/visio/{call.room.pk}/")  # still in the call
+            shoot(doctor, f"visio-7-patient-file-{name}")
+            assert_accessible(doctor)
+            assert_fits_width(doctor)
+        finally:
+            context.close()
+    reads = AuditEvent.objects.filter(actor=call.gp, action="read", target_type="patient_file")
+    assert reads.count() >= 2
+    assert (
+        AuditEvent.objects.filter(actor=call.gp, action="create", target_type="note").count() == 3
+    )
 
 
 def test_the_signed_link_brings_a_patient_without_an_account_to_the_waiting_room(

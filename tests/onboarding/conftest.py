@@ -69,11 +69,11 @@ def directory_gp(db):
     )
 
 
-def sign_up(client, mailoutbox, *, email="camille@cabinet.test", number=GP_RPPS):
+def sign_up(client, mailoutbox, *, email="camille@cabinet.test", number=GP_RPPS, **extra):
     """The first two screens, done right: returns the journey, logged in."""
     response = client.post(
         "/pro/rejoindre/",
-        {"email": email, "password": PASSWORD, "rpps": number, "terms": "on"},
+        {"email": email, "password": PASSWORD, "rpps": number, "terms": "on", **extra},
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     client.get("/pro/demarrage/securite/")

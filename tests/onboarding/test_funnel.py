@@ -20,7 +20,7 @@ def test_the_funnel_counts_reached_finished_and_stopped(client, mailoutbox, dire
         {
             "email": "b@cabinet.test",
             "password": "Tr3s-bon-mot-de-passe!",
-            "rpps": "19900000016",
+            "rpps": "19900000019",
             "terms": "on",
         },
     )
@@ -53,7 +53,7 @@ def test_time_on_the_sign_up_screen_counts_from_when_the_page_was_shown(client, 
     from consulto.onboarding.views import LANDED
 
     shown = signing.dumps(time.time() - 40, salt=LANDED)
-    form = {"password": "Tr3s-bon-mot-de-passe!", "rpps": "19900000016", "terms": "on"}
+    form = {"password": "Tr3s-bon-mot-de-passe!", "rpps": "19900000019", "terms": "on"}
     client.post("/pro/rejoindre/", {**form, "email": "a@cabinet.test", "landed": shown})
     client.post("/pro/rejoindre/", {**form, "email": "b@cabinet.test", "landed": shown + "x"})
     account = next(s for s in funnel().steps if s.step == "account")

@@ -42,6 +42,57 @@ def test_an_rpps_number_must_have_eleven_digits(client, mailoutbox):
     assert not Journey.objects.exists()
 
 
+def _wrong_check_digit(number: str) -> str:
+    return number[:-1] + str((int(number[-1]) + 1) % 10)
+
+
+def test_a_number_failing_its_check_digit_is_questioned_at_once(client, mailoutbox, db):
+    """Said on the first screen (likely a typo), with a way on for a real number: not five
+    screens later, at "Publish"."""
+    mistyped = _wrong_check_digit(GP_RPPS)
+    response = _join(client, rpps=mistyped)
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "ne passe pas le contrôle" in page and "semble mal saisi" in page
+    assert 'type="checkbox" name="rpps_confirmed"' in page
+    assert "avant la publication de votre profil" in page
+    assert not Journey.objects.exists() and mailoutbox == []
+
+    response = _join(client, rpps=mistyped, rpps_confirmed="on")
+    assert response["Location"] == "/pro/demarrage/securite/"
+    journey = Journey.objects.get()
+    assert journey.rpps == mistyped
+
+
+def test_the_check_digit_box_is_not_offered_for_a_right_number(client):
+    page = client.get("/pro/rejoindre/").content.decode()
+    assert 'name="rpps_confirmed"' not in page
+    page = _join(client, rpps="1234").content.decode()  # wrong length: another error
+    assert 'type="checkbox" name="rpps_confirmed"' not in page
+
+
+def test_a_confirmed_number_is_checked_by_support_before_publishing(client, mailoutbox, db):
+    """The wrong check digit is said again on the identity screen, and publishing waits."""
+    from consulto.directory.models import Practitioner
+
+    from .conftest import identity_data
+
+    mistyped = _wrong_check_digit(rpps(31))
+    sign_up(client, mailoutbox, number=mistyped, rpps_confirmed="on")
+    page = client.get("/pro/demarrage/identite/").content.decode()
+    assert "ne passe pas le contrôle de la clé" in page
+    client.post("/pro/demarrage/identite/", identity_data())
+    practitioner = Practitioner.objects.get(rpps=mistyped)
+    assert practitioner.rpps_status == Practitioner.RppsStatus.TO_VERIFY
+
+
+def test_the_terms_of_use_are_a_link_where_consent_is_asked(client):
+    page = client.get("/pro/rejoindre/").content.decode()
+    assert '<a href="/conditions-d-utilisation/" target="_blank" rel="noopener">' in page
+    english = client.get("/en/pro/rejoindre/").content.decode()
+    assert '<a href="/en/conditions-d-utilisation/"' in english and "terms of use" in english
+
+
 def test_a_valid_form_opens_a_journey_and_emails_a_code(client, mailoutbox, directory_gp):
     response = _join(client)
     assert response["Location"] == "/pro/demarrage/securite/"

@@ -184,19 +184,45 @@ def test_ending_a_call_sums_up_each_sides_quality_per_user(call):
     assert Appointment.objects.get(pk=call.appointment.pk).status == "seen"
 
 
+JOIN = "Rejoindre la téléconsultation"
+
+
 def test_the_appointment_pages_lead_to_the_room_when_it_is_open(call, client):
     client.force_login(call.patient_user)
     page = client.get(f"/rendez-vous/{call.appointment.pk}/").content.decode()
-    assert f"/visio/{call.room.pk}/" in page  # opens 15 minutes before: it is open
+    assert f'href="/visio/{call.room.pk}/">{JOIN}' in page  # opens 15 minutes before: open
+    later = call.appointment.start + timedelta(hours=2)
     Appointment.objects.filter(pk=call.appointment.pk).update(
-        start=call.appointment.start + timedelta(hours=2),
-        end=call.appointment.end + timedelta(hours=2),
+        start=later, end=later + timedelta(minutes=15)
     )
     page = client.get(f"/rendez-vous/{call.appointment.pk}/").content.decode()
-    assert f"/visio/{call.room.pk}/" not in page and "15 minutes" in page
+    opens = (later - timedelta(minutes=15)).astimezone(call.w.site.zone)
+    assert JOIN not in page and f"{opens:%H:%M}, 15 minutes avant" in page
     client.force_login(call.gp)
     page = client.get(f"/pro/rendez-vous/{call.appointment.pk}/").content.decode()
-    assert f"/pro/visio/{call.room.pk}/" in page
+    assert f"/pro/visio/{call.room.pk}/" in page and f"ouvre à {opens:%H:%M}" in page
+
+
+def test_a_seen_appointment_no_longer_offers_to_join(call, client):
+    rooms.end_call(call.room, by=call.gp)
+    client.force_login(call.patient_user)
+    page = client.get(f"/rendez-vous/{call.appointment.pk}/").content.decode()
+    assert JOIN not in page and "La consultation est terminée." in page
+    assert f'href="/visio/{call.room.pk}/">Lire les messages et documents' in page
+    client.force_login(call.gp)
+    page = client.get(f"/pro/rendez-vous/{call.appointment.pk}/").content.decode()
+    assert "Ouvrir la téléconsultation" not in page
+    assert "Messages et documents de la téléconsultation" in page
+
+
+def test_a_secretary_is_not_offered_a_call_she_cannot_take(call, client):
+    from consulto.practice.models import AgendaAssignment
+
+    AgendaAssignment.objects.get_or_create(user=call.w.secretary, agenda=call.w.agenda)
+    client.force_login(call.w.secretary)
+    response = client.get(f"/pro/rendez-vous/{call.appointment.pk}/")
+    assert response.status_code == 200
+    assert f"/pro/visio/{call.room.pk}/" not in response.content.decode()
 
 
 def test_the_day_list_shows_who_waits_and_since_when(call, client):

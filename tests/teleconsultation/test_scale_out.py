@@ -33,6 +33,9 @@ pytestmark = [
     # The server processes read the machine's clock: the test and its data keep it too.
     pytest.mark.real_clock,
     pytest.mark.django_db(transaction=True),
+    # The servers are other processes, on the machine's clock: the room they open must be
+    # built on that clock too (tools/suite_at moves both).
+    pytest.mark.real_clock,
     pytest.mark.skipif(
         not os.environ.get("REDIS_URL"),
         reason="needs REDIS_URL: only the Redis channel layer spans server processes",

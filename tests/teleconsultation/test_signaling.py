@@ -33,6 +33,19 @@ async def _join(user, room_id):
     return communicator, connected, code
 
 
+async def _refusal(user, room_id, query=""):
+    """The close code a refused connection gets: accepted first, so that the page hears why
+    (a handshake refused outright is only a network failure to a browser)."""
+    communicator = WebsocketCommunicator(APP, f"/ws/visio/{room_id}/{query}")
+    if user is not None:
+        communicator.scope["user"] = user
+    connected, _code = await communicator.connect(timeout=3)
+    assert connected
+    closed = await communicator.receive_output(timeout=3)
+    assert closed["type"] == "websocket.close"
+    return closed["code"]
+
+
 async def _next(communicator, kind):
     """The next message of that type (others, such as "joined", are skipped)."""
     for _ in range(10):
@@ -106,8 +119,7 @@ def test_a_reload_finds_the_chat_and_the_admission(call):
 def test_a_stranger_is_refused(call):
     async def scenario():
         for user in (call.w.gp2_user, call.w.secretary, call.w.outsider):
-            _communicator, ok, code = await _join(user, call.room.pk)
-            assert not ok and code == 4403
+            assert await _refusal(user, call.room.pk) == 4403
 
     run(scenario)
 
@@ -119,10 +131,36 @@ def test_a_closed_room_is_refused(call):
     )
 
     async def scenario():
-        _communicator, ok, code = await _join(call.patient_user, call.room.pk)
-        assert not ok and code == 4410
+        assert await _refusal(call.patient_user, call.room.pk) == 4410
 
     run(scenario)
+
+
+def test_an_ended_or_cancelled_room_is_refused_as_closed(call):
+    """Not "unsteady, reconnecting" forever: the page hears the room is closed."""
+    from consulto.teleconsultation import rooms
+
+    async def scenario():
+        doctor, _, _ = await _join(call.gp, call.room.pk)
+        await doctor.send_json_to({"type": "end"})
+        await _next(doctor, "ended")
+        await doctor.disconnect()
+        assert await _refusal(call.patient_user, call.room.pk) == 4410
+        assert await _refusal(call.gp, call.room.pk) == 4410
+
+    run(scenario)
+    other = rooms.ensure_room(
+        Appointment.objects.create(
+            agenda=call.w.agenda, motive=call.w.video, patient=call.appointment.patient,
+            start=call.appointment.start + timedelta(minutes=20),
+            end=call.appointment.end + timedelta(minutes=20), status=Appointment.Status.CANCELLED,
+        )
+    )  # fmt: skip
+
+    async def cancelled():
+        assert await _refusal(call.patient_user, other.pk) == 4410
+
+    run(cancelled)
 
 
 def test_bad_frames_get_an_error_and_a_huge_one_closes(call):
@@ -169,13 +207,11 @@ def test_the_signed_link_lets_the_patient_in_without_an_account(call):
         assert ok and (await _next(patient, "hello"))["side"] == "patient"
         await patient.disconnect()
         # The same link does not open another room, nor a forged one anything.
-        _c, ok, code = await _join_with_link(other.pk, token, AnonymousUser())
-        assert not ok and code == 4403
-        _c, ok, code = await _join_with_link(call.room.pk, token[:-3] + "abc", AnonymousUser())
-        assert not ok and code == 4403
+        assert await _refusal(AnonymousUser(), other.pk, f"?t={token}") == 4403
+        forged = f"?t={token[:-3]}abc"
+        assert await _refusal(AnonymousUser(), call.room.pk, forged) == 4403
         # Nobody without an account nor a link.
-        _c, ok, code = await _join_with_link(call.room.pk, "", AnonymousUser())
-        assert not ok and code == 4401
+        assert await _refusal(AnonymousUser(), call.room.pk, "?t=") == 4401
 
     run(scenario)
     assert VideoRoom.objects.get(pk=call.room.pk).waiting_since is not None

@@ -7,11 +7,13 @@ from datetime import time
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from consulto.core.passwords import CnilPasswordValidator
 from consulto.directory.models import Practitioner, Specialty
-from consulto.directory.rpps import normalise_rpps, validate_rpps
+from consulto.directory.rpps import luhn_ok, normalise_rpps, validate_rpps
 
 from .presets import HOURS_TEMPLATES, WEEKDAYS, MotivePreset, Period
 from .services import MotiveChoice
@@ -25,6 +27,20 @@ WEEKDAY_NAMES = (
     _("Saturday"),
     _("Sunday"),
 )
+
+
+def terms_label() -> str:
+    """The consent box's label, its "terms of use" a link to them (a new tab: the form stays)."""
+    link = format_html(
+        '<a href="{}" target="_blank" rel="noopener">{}'
+        '<span class="visually-hidden"> {}</span></a>',
+        reverse("terms"),
+        _("terms of use"),
+        _("(opens in a new tab)"),
+    )
+    return format_html(
+        _("I accept the {terms} and the processing of my data to run my agenda."), terms=link
+    )
 
 
 class SignupForm(forms.Form):
@@ -44,9 +60,21 @@ class SignupForm(forms.Form):
         help_text=_("11 digits, on your professional card (CPS) or your order registration."),
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
+    # Shown (as a box to tick) only once the number fails its check digit: see clean().
+    rpps_confirmed = forms.BooleanField(
+        label=_(
+            "This number is mine: continue, and have it checked before my profile is published."
+        ),
+        required=False,
+        widget=forms.HiddenInput,
+    )
     terms = forms.BooleanField(
         label=_("I accept the terms of use and the processing of my data to run my agenda."),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["terms"].label = terms_label()
 
     def clean_rpps(self) -> str:
         value = normalise_rpps(self.cleaned_data["rpps"])
@@ -55,6 +83,24 @@ class SignupForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        rpps = cleaned.get("rpps")
+        if rpps and not luhn_ok(rpps):
+            # Most often a typo, sometimes a real number the check refuses: said now, with a
+            # way on, rather than five screens later at "Publish".
+            self.fields["rpps_confirmed"].widget = forms.CheckboxInput()
+            if not cleaned.get("rpps_confirmed"):
+                self.add_error(
+                    "rpps",
+                    ValidationError(
+                        _(
+                            "This number does not pass the RPPS check (its last digit does not "
+                            "match the others): it looks mistyped. Check it on your "
+                            "professional card (CPS). If it is right, tick the box below and "
+                            "continue: our team will check it before your profile is published."
+                        ),
+                        code="rpps_check_digit",
+                    ),
+                )
         password = cleaned.get("password")
         if password:
             try:

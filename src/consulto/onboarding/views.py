@@ -35,6 +35,7 @@ from consulto.core.device_check import device_texts
 from consulto.core.errors import DomainError
 from consulto.core.language import current_language
 from consulto.directory.models import Specialty
+from consulto.directory.rpps import luhn_ok
 from consulto.directory.selectors import directory_activities
 from consulto.teleconsultation.rooms import ice_servers
 
@@ -309,6 +310,7 @@ def identity(request, journey: Journey):
             "journey": journey,
             "activities": activities,
             "to_verify": not journey.in_directory,
+            "check_digit_wrong": not luhn_ok(journey.rpps),
             "invited": invited,
             "site": journey.agenda.site if invited and journey.agenda_id else None,
             **_progress(Step.IDENTITY, journey),

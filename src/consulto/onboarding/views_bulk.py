@@ -37,7 +37,7 @@ from consulto.practice.permissions import Perm, check_organisation
 
 from . import bulk, bulk_check, invitations, services
 from .bulk_import import ImportRejected, import_practitioners  # by name: a view is bulk_import
-from .forms import SecurityForm, SignupForm
+from .forms import SecurityForm, SignupForm, terms_label
 from .models import Step
 from .presets import DEFAULT_HOURS, HOURS_BY_CODE, HOURS_TEMPLATES, MOTIVE_PRESETS
 from .views import _progress, _qr_code, log_in_with_second_factor
@@ -304,6 +304,7 @@ class AcceptForm(forms.Form):
 
     def __init__(self, *args, invitation, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["terms"].label = terms_label()
         self.invitation = invitation
 
     def clean(self):

@@ -335,7 +335,7 @@ def appointment(request, pk: int):
         {
             "appointment": found,
             "now": now,
-            "room_open": rooms.is_open(found, now),
+            "visio": _visio_state(found, now),
             **delegations.who_consults(found),
             "call_documents": rooms.documents_of(found),
             "upcoming": found.status == Appointment.Status.BOOKED and found.end > now,
@@ -343,6 +343,12 @@ def appointment(request, pk: int):
             "too_late": now > deadline,
         },
     )
+
+
+def _visio_state(appointment: Appointment, now) -> rooms.RoomState | None:
+    """Where the appointment's video room stands: the page offers to join only while one can."""
+    room = rooms.room_of(appointment)
+    return rooms.room_state(room, now=now) if room is not None else None
 
 
 def _mine(request, pk: int) -> Appointment:

@@ -10,8 +10,7 @@ from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from .permissions import is_staff_member
@@ -30,9 +29,18 @@ def staff_view(view):
     @wraps(view)
     def gate(request, *args, **kwargs):
         if not request.user.is_authenticated:
+            messages.info(
+                request,
+                _(
+                    "The practice space is for health professionals and their staff: log in "
+                    "with your professional account. Patients: log in to see your "
+                    "appointments, or find a practitioner from the home page."
+                ),
+            )
             return redirect_to_login(request.get_full_path())
         if not is_staff_member(request.user):
-            raise PermissionDenied
+            # A patient who typed /pro/ learns what the space is for and where to go instead.
+            return render(request, "practice/staff_only.html", status=403)
         session = request.session
         now = int(time.time())
         fresh = now - session.get(CHECKED, 0) < RECHECK_SECONDS

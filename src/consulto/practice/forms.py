@@ -163,6 +163,7 @@ class NoteForm(forms.Form):
     text = forms.CharField(
         label=_("New note (visible to the practitioners only)"),
         max_length=20_000,
+        error_messages={"required": _("Write the note first.")},
         widget=forms.Textarea(attrs={"rows": 4}),
     )
 

@@ -43,7 +43,7 @@ def _enter(user, room_id: int, token: str):
         check = rooms.check_link(token)
         if check.room is not None and check.room.pk == room.pk and not check.reason:
             side = rooms.PATIENT
-    return room, side, rooms.is_open(room.appointment) and room.ended_at is None
+    return room, side, rooms.room_state(room).joinable
 
 
 class RoomConsumer(AsyncJsonWebsocketConsumer):
@@ -68,15 +68,15 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             user = None
         token = parse_qs(self.scope.get("query_string", b"").decode()).get("t", [""])[0]
         if user is None and not token:
-            await self.close(code=NOT_LOGGED_IN)
+            await self._refuse(NOT_LOGGED_IN)
             return
         room_id = int(self.scope["url_route"]["kwargs"]["room_id"])
         room, side, open_now = await _enter(user, room_id, token)
         if room is None or side is None:
-            await self.close(code=FORBIDDEN)
+            await self._refuse(FORBIDDEN)
             return
         if not open_now:
-            await self.close(code=CLOSED)
+            await self._refuse(CLOSED)
             return
         self.room, self.side, self.user = room, side, user
         self.budget, self.refused = protocol.Budget(now=time.monotonic()), 0
@@ -85,6 +85,12 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         await self.send_json(await database_sync_to_async(self._hello)())
         await self._broadcast({"type": "joined", "side": side})
+
+    async def _refuse(self, code: int) -> None:
+        """Accepted, then closed with a reason: a handshake refused outright reaches the page
+        as a bare network failure (1006), which it could only retry forever."""
+        await self.accept()
+        await self.close(code=code)
 
     def _hello(self) -> dict:
         """What the page needs to start (one trip to the database thread): the patient is

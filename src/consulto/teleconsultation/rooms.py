@@ -25,6 +25,7 @@ from consulto.core import audit
 from consulto.core.crypto import decrypt_text, encrypt_text
 from consulto.core.errors import InvalidInput
 from consulto.practice import files
+from consulto.practice.permissions import Perm, allows
 from consulto.scheduling import booking
 from consulto.scheduling.models import Appointment, Motive
 
@@ -54,6 +55,52 @@ def is_open(appointment: Appointment, now: datetime | None = None) -> bool:
     """A room opens 15 minutes before the appointment and closes 30 minutes after its end."""
     now = now or timezone.now()
     return appointment.start - OPENS_BEFORE <= now <= appointment.end + CLOSES_AFTER
+
+
+EARLY, OPEN, ENDED, CANCELLED = "early", "open", "ended", "cancelled"
+
+
+@dataclass(frozen=True)
+class RoomState:
+    """Where a room stands, for the pages that show it and the WebSocket that lets people in:
+    ``early`` (opens at ``opens_at``), ``open``, ``ended`` (the call was ended, the appointment
+    is over, or its window has passed: the chat and documents stay readable) or ``cancelled``.
+    """
+
+    state: str
+    opens_at: datetime
+    closes_at: datetime
+
+    @property
+    def joinable(self) -> bool:
+        return self.state == OPEN
+
+
+def room_state(room: VideoRoom, *, now: datetime | None = None) -> RoomState:
+    now = now or timezone.now()
+    appointment = room.appointment
+    opens_at, closes_at = appointment.start - OPENS_BEFORE, appointment.end + CLOSES_AFTER
+    if appointment.status in Appointment.FREEING_STATUSES:
+        state = CANCELLED
+    elif (
+        room.ended_at is not None
+        or appointment.status in (Appointment.Status.SEEN, Appointment.Status.NO_SHOW)
+        or now > closes_at
+    ):
+        state = ENDED
+    elif now < opens_at:
+        state = EARLY
+    else:
+        state = OPEN
+    return RoomState(state, opens_at, closes_at)
+
+
+def room_of(appointment: Appointment) -> VideoRoom | None:
+    """The appointment's room, if it has one (without a query when already loaded)."""
+    try:
+        return appointment.video_room
+    except VideoRoom.DoesNotExist:
+        return None
 
 
 # Who may enter ----------------------------------------------------------------------------------
@@ -241,6 +288,33 @@ def chat_history(room: VideoRoom) -> list[dict]:
 
 def record_stats(room: VideoRoom, *, user, side: str, stats: dict) -> QualitySample:
     return QualitySample.objects.create(room=room, user=user, side=side, **stats)
+
+
+# The patient file beside the call ---------------------------------------------------------------
+
+
+def patient_file(room: VideoRoom, *, by, ip=None) -> files.FileView | None:
+    """The patient's file at the practice, for the call's practitioner, read by the practice's
+    own rules and audited as the file page is; None when the user has no access to the
+    practice's files (a substitute from elsewhere) or the appointment has no patient."""
+    appointment = room.appointment
+    organisation_id = appointment.agenda.organisation_id
+    if appointment.patient_id is None or not allows(by, organisation_id, Perm.FILES):
+        return None
+    file = files.ensure_file(organisation_id=organisation_id, profile_id=appointment.patient_id)
+    return files.open_file(user=by, file_id=file.pk, ip=ip)
+
+
+def add_note(room: VideoRoom, *, by, text: str, ip=None):
+    """A note in the patient's file, written during the call (the practice's rules apply:
+    practitioners only)."""
+    appointment = room.appointment
+    if appointment.patient_id is None:
+        raise InvalidInput(_("This appointment has no patient file."), field="text")
+    file = files.ensure_file(
+        organisation_id=appointment.agenda.organisation_id, profile_id=appointment.patient_id
+    )
+    return files.add_note(user=by, file_id=file.pk, text=text, ip=ip)
 
 
 # Documents sent during the call ------------------------------------------------------------------

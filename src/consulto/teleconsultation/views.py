@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -19,6 +21,7 @@ from consulto.core.device_check import device_texts
 from consulto.core.errors import DomainError
 from consulto.practice import files
 from consulto.practice.access import staff_view
+from consulto.practice.forms import NoteForm
 
 from . import delegations, rooms
 from .replacement_views import replacements
@@ -35,7 +38,13 @@ def _texts() -> dict:
         "patientAbsent": _("The patient has not arrived yet."),
         "connected": _("Connected."),
         "reconnecting": _("The connection is unsteady: reconnecting…"),
-        "ended": _("The consultation is over. You can close this page."),
+        "ended": _(
+            "The consultation is over. The messages and the documents stay available on this "
+            "page and on the appointment page."
+        ),
+        "offline": _("Cannot reach Consulto: check your connection. Trying again…"),
+        "opening": _("The room is opening…"),
+        "fileFailed": _("The patient file could not be loaded or saved. Try again."),
         "left": _("The other person left the call."),
         "refused": _("This consultation cannot be joined (closed, or not yours)."),
         "me": _("You"),
@@ -54,34 +63,47 @@ def _texts() -> dict:
 
 def _page(request, room, *, side: str, token: str = ""):
     appointment = room.appointment
+    state = rooms.room_state(room)
     scheme = "wss" if request.is_secure() else "ws"
     query = f"?t={token}" if token else ""
+    documents_url = reverse("visio_documents", args=[room.pk])
     config = {
+        "state": state.state,
+        # The page opens itself when the room does: counted on the browser's own clock.
+        "opensInSeconds": max(0, int((state.opens_at - timezone.now()).total_seconds())),
         "wsUrl": f"{scheme}://{request.get_host()}/ws/visio/{room.pk}/{query}",
         "side": side,
         "pingUrl": reverse("visio_ping"),
-        "documentsUrl": reverse("visio_documents", args=[room.pk]),
+        "documentsUrl": documents_url,
         "token": token,
         "sendUrl": reverse("visio_send_document", args=[room.pk])
+        if side == rooms.PRACTITIONER
+        else "",
+        "fileUrl": reverse("visio_patient_file", args=[room.pk])
         if side == rooms.PRACTITIONER
         else "",
         "texts": _texts(),
     }
     user = request.user if request.user.is_authenticated else None
-    return render(
-        request,
-        "teleconsultation/room.html",
-        {
-            "room": room,
-            "appointment": appointment,
-            "side": side,
-            "config": config,
-            "device_texts": device_texts(),
-            **delegations.who_consults(appointment),
-            # The device test checks the relay with the same kind of credentials the call gets.
-            "ice_servers": rooms.ice_servers(f"u{user.pk}" if user else f"r{room.pk}"),
-        },
-    )
+    context = {
+        "room": room,
+        "appointment": appointment,
+        "side": side,
+        "state": state,
+        "config": config,
+        **delegations.who_consults(appointment),
+    }
+    if state.state == rooms.ENDED:
+        # What the call leaves: its messages and its documents, readable after it.
+        context["transcript"] = rooms.chat_history(room)
+        context["documents"] = [
+            {**d, "url": f"{documents_url}{d['id']}/{query}"} for d in rooms.shared_documents(room)
+        ]
+    if state.state in (rooms.EARLY, rooms.OPEN):
+        context["device_texts"] = device_texts()
+        # The device test checks the relay with the same kind of credentials the call gets.
+        context["ice_servers"] = rooms.ice_servers(f"u{user.pk}" if user else f"r{room.pk}")
+    return render(request, "teleconsultation/room.html", context)
 
 
 @never_cache
@@ -99,6 +121,8 @@ def patient_room(request, room_id: int):
 def link(request, token: str):
     """The patient's page from the signed link of the e-mail or SMS (no account needed)."""
     check = rooms.check_link(token)
+    if check.reason == "too_early":  # the page says when, and opens itself then
+        return _page(request, check.room, side=rooms.PATIENT, token=token)
     if check.room is None or check.reason:
         return render(
             request, "teleconsultation/link_refused.html", {"reason": check.reason}, status=410
@@ -106,13 +130,51 @@ def link(request, token: str):
     return _page(request, check.room, side=rooms.PATIENT, token=token)
 
 
-@never_cache
-@staff_view
-def practitioner_room(request, room_id: int):
+def _practitioners_room(request, room_id: int):
     room = rooms.load_room(room_id)
     if room is None or rooms.side_of(request.user, room) != rooms.PRACTITIONER:
         raise Http404
-    return _page(request, room, side=rooms.PRACTITIONER)
+    return room
+
+
+@never_cache
+@staff_view
+def practitioner_room(request, room_id: int):
+    return _page(request, _practitioners_room(request, room_id), side=rooms.PRACTITIONER)
+
+
+@never_cache
+@staff_view
+def patient_file(request, room_id: int):
+    """The patient file beside the call (a fragment the call page loads when the practitioner
+    opens it): read and audited as the file page is; a note added without leaving the call."""
+    room = _practitioners_room(request, room_id)
+    ip = client_ip(request)
+    form, saved = NoteForm(), False
+    if request.method == "POST":
+        form = NoteForm(request.POST)
+        if form.is_valid():
+            try:
+                rooms.add_note(room, by=request.user, text=form.cleaned_data["text"], ip=ip)
+            except DomainError as error:
+                form.add_error("text", str(error.message))
+            else:
+                form, saved = NoteForm(), True
+        if request.headers.get("X-Requested-With") != "fetch":  # a browser without scripts
+            if saved:
+                messages.success(request, _("Note saved."))
+            return redirect("visio_practitioner", room_id=room.pk)
+    return render(
+        request,
+        "teleconsultation/_patient_file.html",
+        {
+            "room": room,
+            "view": rooms.patient_file(room, by=request.user, ip=ip),
+            "note_form": form,
+            "saved": saved,
+        },
+        status=422 if form.errors else 200,
+    )
 
 
 @never_cache
@@ -195,4 +257,5 @@ practice_urlpatterns = [
     path("visio/<int:room_id>/", practitioner_room, name="visio_practitioner"),
     path("remplacements/", replacements, name="replacements"),
     path("visio/<int:room_id>/document/", send_document, name="visio_send_document"),
+    path("visio/<int:room_id>/dossier/", patient_file, name="visio_patient_file"),
 ]

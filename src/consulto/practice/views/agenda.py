@@ -149,8 +149,21 @@ def appointment_detail(request, pk: int):
             "cancel_form": CancelForm(),
             "steps": _steps(appointment),
             "back": _agenda_url(appointment.agenda_id, local.date()),
+            **_visio(request.user, appointment, zone),
         },
     )
+
+
+def _visio(user, appointment: Appointment, zone) -> dict:
+    """The call's link, for whoever takes the practitioner's side of it, worded by where its
+    room stands (open, opening at a time, over)."""
+    from consulto.teleconsultation import rooms
+
+    room = rooms.room_of(appointment)
+    if room is None or rooms.side_of(user, room) != rooms.PRACTITIONER:
+        return {}
+    state = rooms.room_state(room)
+    return {"visio": state, "visio_opens": state.opens_at.astimezone(zone)}
 
 
 def _steps(appointment: Appointment) -> list[tuple[str, str]]:

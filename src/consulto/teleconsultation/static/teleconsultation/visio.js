@@ -5,10 +5,20 @@
 // reload on either side starts a fresh connection (the other side hears "joined" and answers
 // with "presence"); a lost connection or a network change restarts ICE. Every 5 seconds each
 // side sends a summary of getStats; the practitioner sees a quality indicator.
+//
+// The page is also shown before the room opens (it reloads itself when it does: the server then
+// serves the call) and after the call (its messages and documents); the practitioner's page has
+// the patient file beside the call, loaded when opened.
 (function () {
   "use strict";
   const config = JSON.parse(document.getElementById("visio-config").textContent);
   const texts = config.texts;
+  patientFile();
+  if (config.state === "early") {
+    waitForOpening();
+    return;
+  }
+  if (config.state !== "open") return;
   const practitioner = config.side === "practitioner";
   const status = document.getElementById("visio-status");
   const localVideo = document.getElementById("visio-local");
@@ -275,6 +285,7 @@
         mark("hello");
         state.iceServers = message.iceServers;
         state.admitted = message.admitted;
+        messages.replaceChildren(); // a reconnection brings the whole history again
         (message.chat || []).forEach((m) => chatLine(m.side || "", m.text));
         (message.documents || []).forEach(documentLine);
         send({ type: "presence" }); // at once: the camera is being opened meanwhile
@@ -337,19 +348,42 @@
     }
   }
 
+  let failures = 0;
   function connect() {
     socket = new WebSocket(config.wsUrl);
-    socket.onopen = () => mark("socket");
+    socket.onopen = () => {
+      failures = 0;
+      mark("socket");
+    };
     socket.onmessage = (event) => onMessage(event).catch(() => {});
     socket.onclose = (event) => {
       if (state.ended) return;
+      if (event.code === 4410) {
+        // The room closed (the call was ended, the appointment cancelled or over): the page,
+        // reloaded, says which and shows what stays (once: never a loop of reloads).
+        if (reloadOnce()) return;
+      }
       if (event.code === 4403 || event.code === 4410 || event.code === 4401) {
         say(texts.refused);
         return;
       }
-      say(texts.reconnecting);
-      setTimeout(connect, 1500);
+      failures += 1;
+      say(failures > 2 ? texts.offline : texts.reconnecting);
+      setTimeout(connect, Math.min(1500 * failures, 10000));
     };
+  }
+
+  function reloadOnce() {
+    const key = "consulto.visio.reloaded." + location.pathname;
+    try {
+      const last = Number(sessionStorage.getItem(key) || 0);
+      if (Date.now() - last < 10000) return false;
+      sessionStorage.setItem(key, String(Date.now()));
+    } catch (e) {
+      /* storage refused: reload all the same, the server decides what the page shows */
+    }
+    window.location.reload();
+    return true;
   }
 
   document.getElementById("visio-chat-form").addEventListener("submit", (event) => {
@@ -395,10 +429,90 @@
       if (autoAdmit.checked && state.peerPresent && !state.admitted) admit();
     });
   }
+  // Ending is confirmed first: it stops the call for both sides and marks the appointment seen.
   const endButton = document.getElementById("visio-end");
-  if (endButton) endButton.addEventListener("click", () => send({ type: "end" }));
+  const endDialog = document.getElementById("visio-end-dialog");
+  if (endButton && endDialog) {
+    endButton.addEventListener("click", () => {
+      endDialog.returnValue = "";
+      endDialog.showModal();
+    });
+    endDialog.addEventListener("close", () => {
+      if (endDialog.returnValue === "end") send({ type: "end" });
+      else endButton.focus();
+    });
+  }
   window.addEventListener("online", () => restart());
   setInterval(() => stats().catch(() => {}), 5000);
   media(); // open the camera while the socket connects: the call waits for neither
   connect();
+
+  function waitForOpening() {
+    // Counted from the server's "opens in N seconds", on this browser's clock; checked every
+    // few seconds too, so that a computer waking from sleep catches up.
+    const due = Date.now() + (config.opensInSeconds + 1) * 1000;
+    const status = document.getElementById("visio-status");
+    const check = () => {
+      if (Date.now() < due) return;
+      if (status) status.textContent = texts.opening;
+      window.location.reload();
+    };
+    setInterval(check, 5000);
+    setTimeout(check, Math.min(due - Date.now(), 2 ** 31 - 1));
+  }
+
+  function patientFile() {
+    // The practitioner's side: the file is fetched (and its reading audited) when first opened;
+    // a note is added from the panel, which comes back with it.
+    const panel = document.getElementById("visio-file");
+    if (!panel || !config.fileUrl) return;
+    const body = document.getElementById("visio-file-body");
+    let loaded = false;
+    async function show(response) {
+      if (response.status >= 500 || response.status === 403) throw new Error(String(response.status));
+      body.innerHTML = await response.text();
+      const saved = document.getElementById("visio-note-saved");
+      const invalid = body.querySelector(".has-error textarea");
+      if (invalid) invalid.focus();
+      else if (saved) saved.focus();
+    }
+    function failed() {
+      const line = document.createElement("p");
+      line.className = "error";
+      line.setAttribute("role", "alert");
+      line.textContent = texts.fileFailed;
+      body.prepend(line);
+    }
+    panel.addEventListener("toggle", async () => {
+      if (!panel.open || loaded) return;
+      loaded = true;
+      try {
+        await show(await fetch(config.fileUrl, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } }));
+      } catch (e) {
+        loaded = false;
+        failed();
+      }
+    });
+    body.addEventListener("submit", async (event) => {
+      const form = event.target;
+      if (form.id !== "visio-note-form") return;
+      event.preventDefault();
+      const button = form.querySelector("button[type=submit]");
+      button.disabled = true;
+      const data = new FormData(form);
+      try {
+        await show(
+          await fetch(form.action, {
+            method: "POST",
+            body: data,
+            credentials: "same-origin",
+            headers: { "X-Requested-With": "fetch", "X-CSRFToken": data.get("csrfmiddlewaretoken") },
+          })
+        );
+      } catch (e) {
+        button.disabled = false;
+        failed();
+      }
+    });
+  }
 })();
