@@ -30,8 +30,6 @@ from consulto.scheduling.models import Appointment
 
 pytestmark = [
     pytest.mark.concurrency,
-    # The server processes read the machine's clock: the test and its data keep it too.
-    pytest.mark.real_clock,
     pytest.mark.django_db(transaction=True),
     # The servers are other processes, on the machine's clock: the room they open must be
     # built on that clock too (tools/suite_at moves both).
