@@ -124,7 +124,9 @@ def _parse_near(near: str | None) -> tuple[float, float] | None:
 class SearchParams(schemas.Schema):
     specialty: QueryText | None = schemas.Field(None, max_length=100)
     q: QueryText | None = schemas.Field(None, max_length=100)
-    near: QueryText | None = schemas.Field(None, max_length=50)
+    near: QueryText | None = schemas.Field(
+        None, max_length=50, pattern=r"^-?\d{1,3}(\.\d+)?,-?\d{1,3}(\.\d+)?$"
+    )
     radius_km: float = schemas.Field(20, gt=0, le=500)
     mode: str | None = schemas.Field(None, pattern="^(video|in_person)$")
     sort: str = schemas.Field("earliest", pattern="^(" + "|".join(SORTS) + ")$")
