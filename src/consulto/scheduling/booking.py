@@ -229,7 +229,7 @@ def book(
         )
         if held is not None:
             held.status = Status.BOOKED
-            held.patient = _resolve_patient(patient, owner=booked_by)
+            held.patient = _resolve_patient(patient, owner=booked_by, existing=existing)
             held.motive = motive
             held.channel = channel
             held.hold_expires_at = None
@@ -256,7 +256,7 @@ def book(
         created = Appointment.objects.create(
             agenda=agenda,
             motive=motive,
-            patient=_resolve_patient(patient, owner=booked_by),
+            patient=_resolve_patient(patient, owner=booked_by, existing=existing),
             start=start,
             end=start + motive.duration,
             status=Status.BOOKED,
@@ -533,10 +533,13 @@ def _existing_profile(patient: PatientProfile | PatientIdentity, *, owner) -> Pa
     ).first()
 
 
-def _resolve_patient(patient: PatientProfile | PatientIdentity, *, owner) -> PatientProfile:
+def _resolve_patient(
+    patient: PatientProfile | PatientIdentity, *, owner, existing: PatientProfile | None
+) -> PatientProfile:
+    """``existing``: what ``_existing_profile`` found for ``patient`` in this transaction."""
     if isinstance(patient, PatientProfile):
         return patient
-    profile = _existing_profile(patient, owner=owner)
+    profile = existing
     if profile is None:
         has_self = owner is not None and owner.patient_profiles.filter(relationship="self").exists()
         return PatientProfile.objects.create(
