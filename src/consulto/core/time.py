@@ -26,7 +26,7 @@ def local_midnight(day: date, zone: ZoneInfo) -> datetime:
 # The instants Consulto books, shows and accepts: outside them a date is an input error, never an
 # OverflowError deep in date arithmetic (year 1 minus a day, year 9999 plus an hour).
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
-LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+LATEST = datetime(2101, 1, 1, tzinfo=UTC)
 
 
 def in_range(value: datetime) -> bool:
