@@ -206,7 +206,7 @@ def test_a_reminder_across_a_dst_change_keeps_the_wall_clock_time(
     monday = change + timedelta(days=1)
     start = datetime.combine(monday, time(9), tzinfo=PARIS)
     # Beyond the online booking window: booked as the practice would.
-    book(start, enforce_openings=False, channel="secretary")
+    book(start, as_staff=True, channel="secretary")
     run_tasks()
     mail.outbox.clear()
     sms_outbox.clear()

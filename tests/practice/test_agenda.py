@@ -59,8 +59,8 @@ def test_the_calendar_shows_patient_motive_and_status_at_the_site_wall_clock(pra
 def test_statuses_and_cancellations_show_as_the_day_goes(practice, as_user):
     w = practice
     past_monday = w.monday - timedelta(days=14)
-    seen = _book(w, at(past_monday, 9), enforce_openings=False, now=at(past_monday, 7))
-    gone = _book(w, at(past_monday, 10), enforce_openings=False, now=at(past_monday, 7))
+    seen = _book(w, at(past_monday, 9), as_staff=True, now=at(past_monday, 7))
+    gone = _book(w, at(past_monday, 10), as_staff=True, now=at(past_monday, 7))
     booking.set_status(appointment=seen, status=Status.SEEN, by=w.gp_user)
     booking.cancel(appointment=gone, by=w.secretary, reason="x", as_staff=True)
     events = _events(as_user(w.gp_user), w, past_monday)[str(w.agenda.pk)]["events"]
@@ -73,7 +73,7 @@ def test_several_agendas_come_in_one_answer(practice, as_user):
     _book(w, at(w.monday, 9))
     booking.book(
         agenda=w.agenda2, motive=w.motive2, start=at(w.monday, 9), patient=w.profile,
-        booked_by=w.admin, enforce_openings=False,
+        booked_by=w.admin, as_staff=True,
     )  # fmt: skip
     data = _events(as_user(w.admin), w, w.monday, agendas=[w.agenda, w.agenda2])
     assert len(data[str(w.agenda.pk)]["events"]) == 1
@@ -249,7 +249,7 @@ def test_no_shows_past_the_practice_limit_stop_online_booking(practice, as_user)
     client = as_user(w.secretary)
     for weeks in (3, 2):
         day = w.monday - timedelta(weeks=weeks)
-        missed = _book(w, at(day, 9), enforce_openings=False, now=at(day, 7))
+        missed = _book(w, at(day, 9), as_staff=True, now=at(day, 7))
         client.post(reverse("practice:appointment_status", args=[missed.pk]), {"status": "no_show"})
     w.file.refresh_from_db()
     assert w.file.online_booking_blocked

@@ -34,7 +34,7 @@ def _objects(w):
         start=at(w.monday - timedelta(days=14), 10),
         patient=w.profile,
         booked_by=w.secretary,
-        enforce_openings=False,
+        as_staff=True,
         now=at(w.monday - timedelta(days=21), 10),
     )
     w.document = files.add_document(user=w.gp_user, file_id=w.file.pk, name="x.png", content=PNG)

@@ -1,11 +1,17 @@
 """The REST API (OpenAPI at /api/v1/docs). Endpoints parse, call one service or selector, answer.
 
-Every refusal is JSON with a stable ``error`` code: 401 unauthenticated, 404 unknown or not
-yours, 409 slot taken, 413 body too large, 422 invalid input (with ``fields``).
+Every refusal is JSON (``ErrorOut``) with a stable ``error`` code, and each endpoint declares in
+the schema every status it may answer: 400 unreadable body, 401 no credentials, 403 forbidden
+(a CSRF token missing on a session, a rule of the motive), 404 unknown or not yours, 409 slot
+taken, 413 body too large, 422 invalid input (with ``fields``), 429 too many requests (with
+``Retry-After``). What a request reads is typed with ``types.py``: bounded ids and dates,
+strings without NUL, so hostile input is a 422 before any query.
 """
 
 import logging
-from datetime import date, timedelta
+import math
+from datetime import timedelta
+from typing import Annotated
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
@@ -18,7 +24,7 @@ from consulto.directory.selectors import specialties
 from consulto.notifications import services as notify
 from consulto.patients import services as patient_services
 from consulto.practice import files as practice_files
-from consulto.scheduling import booking
+from consulto.scheduling import booking, limits
 from consulto.scheduling.cache import slots_for_many
 from consulto.scheduling.models import Agenda, Appointment, Motive
 from consulto.scheduling.search import SORTS, search_practitioners
@@ -27,6 +33,7 @@ from consulto.scheduling.selectors import appointment_of, appointments_of
 from . import schemas
 from .auth import auth
 from .presenters import appointment_out, hit_out, motive_out, slot_out
+from .types import Day, Id, QueryText
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +46,12 @@ api = NinjaAPI(
 )
 
 
+def answers(ok: dict, *statuses: int) -> dict:
+    """An endpoint's ``response`` mapping: its success shapes, and ``ErrorOut`` for each refusal
+    it may answer (the OpenAPI schema then documents them all)."""
+    return {**ok, **dict.fromkeys(statuses, schemas.ErrorOut)}
+
+
 def _error(request, status: int, code: str, message: str, fields=None):
     body = {"error": code, "message": message}
     if fields:
@@ -49,7 +62,10 @@ def _error(request, status: int, code: str, message: str, fields=None):
 @api.exception_handler(DomainError)
 def on_domain_error(request, exc: DomainError):
     fields = {exc.field: str(exc.message)} if exc.field else None
-    return _error(request, exc.status, exc.code, str(exc.message), fields)
+    response = _error(request, exc.status, exc.code, str(exc.message), fields)
+    if isinstance(exc, limits.TooManyRequests):
+        response["Retry-After"] = str(math.ceil(exc.retry_after))
+    return response
 
 
 @api.exception_handler(ValidationError)
@@ -57,8 +73,12 @@ def on_validation_error(request, exc: ValidationError):
     fields = {}
     for item in exc.errors:
         location = [str(part) for part in item.get("loc", ()) if part not in ("body", "payload")]
-        name = ".".join(location[1:] if location[:1] == ["query"] else location) or "body"
+        if location[:1] in (["query"], ["path"], ["header"]):
+            location = location[1:]
+        name = ".".join(location) or "body"
         message = str(item.get("msg", "Invalid value.")).removeprefix("Value error, ")
+        if item.get("type") in ("model_type", "dict_type"):
+            message = "Send a JSON object."
         fields.setdefault(name, message)
     return _error(request, 422, "invalid", "Some fields are invalid.", fields)
 
@@ -102,9 +122,11 @@ def _parse_near(near: str | None) -> tuple[float, float] | None:
 
 
 class SearchParams(schemas.Schema):
-    specialty: str | None = None
-    q: str | None = schemas.Field(None, max_length=100)
-    near: str | None = schemas.Field(None, max_length=50)
+    specialty: QueryText | None = schemas.Field(None, max_length=100)
+    q: QueryText | None = schemas.Field(None, max_length=100)
+    near: QueryText | None = schemas.Field(
+        None, max_length=50, pattern=r"^-?\d{1,3}(\.\d+)?,-?\d{1,3}(\.\d+)?$"
+    )
     radius_km: float = schemas.Field(20, gt=0, le=500)
     mode: str | None = schemas.Field(None, pattern="^(video|in_person)$")
     sort: str = schemas.Field("earliest", pattern="^(" + "|".join(SORTS) + ")$")
@@ -118,7 +140,9 @@ def list_specialties(request):
     return [{"code": s.code, "label": s.label} for s in specialties()]
 
 
-@api.get("/practitioners", response=schemas.PractitionerSearchOut, tags=["search"])
+@api.get(
+    "/practitioners", response=answers({200: schemas.PractitionerSearchOut}, 422), tags=["search"]
+)
 def search(request, params: Query[SearchParams]):
     """Practitioners matching the filters, each with its next slots over 14 days."""
     near = _parse_near(params.near)
@@ -136,14 +160,22 @@ def search(request, params: Query[SearchParams]):
 
 
 class SlotParams(schemas.Schema):
-    motive: int = schemas.Field(..., gt=0)
-    start: date | None = None
+    motive: Id
+    start: Day | None = None
     days: int = schemas.Field(7, ge=1, le=31)
 
 
-@api.get("/agendas/{agenda_id}/slots", response=schemas.AgendaSlotsOut, tags=["booking"])
-def agenda_slots(request, agenda_id: int, params: Query[SlotParams]):
-    agenda = Agenda.objects.select_related("site").filter(pk=agenda_id, is_active=True).first()
+@api.get(
+    "/agendas/{agenda_id}/slots",
+    response=answers({200: schemas.AgendaSlotsOut}, 404, 422),
+    tags=["booking"],
+)
+def agenda_slots(request, agenda_id: Id, params: Query[SlotParams]):
+    agenda = (
+        Agenda.objects.select_related("site")
+        .filter(pk=agenda_id, is_active=True, online_booking=True)
+        .first()
+    )
     if agenda is None:
         raise Http404
     motive = Motive.objects.filter(
@@ -165,8 +197,14 @@ def agenda_slots(request, agenda_id: int, params: Query[SlotParams]):
     }
 
 
-@api.get("/appointments", response=list[schemas.AppointmentOut], auth=auth, tags=["booking"])
+@api.get(
+    "/appointments",
+    response=answers({200: list[schemas.AppointmentOut]}, 401, 422),
+    auth=auth,
+    tags=["booking"],
+)
 def my_appointments(request, upcoming: bool = True):
+    """The appointments of the account's own profile and its relatives, whoever booked them."""
     qs = appointments_of(request.auth)
     now = timezone.now()
     qs = qs.filter(end__gte=now) if upcoming else qs.filter(end__lt=now).order_by("-start")
@@ -175,27 +213,38 @@ def my_appointments(request, upcoming: bool = True):
 
 @api.post(
     "/appointments",
-    response={201: schemas.AppointmentOut, 200: schemas.AppointmentOut},
+    response=answers(
+        {201: schemas.AppointmentOut, 200: schemas.AppointmentOut},
+        *(400, 401, 403, 409, 413, 422, 429),
+    ),
     auth=auth,
     tags=["booking"],
 )
 def create_appointment(
     request,
     payload: schemas.AppointmentIn,
-    idempotency_key: str | None = Header(None, alias="Idempotency-Key", max_length=128),
+    idempotency_key: Annotated[
+        QueryText | None, Header(alias="Idempotency-Key", max_length=128)
+    ] = None,
 ):
-    """Book a slot. Retrying with the same Idempotency-Key returns the first booking."""
-    agenda = Agenda.objects.select_related("site").filter(pk=payload.agenda, is_active=True).first()
+    """Book a slot for the account's own profile or a relative (a profile is made for a person
+    the account has not booked for yet). Retrying with the same Idempotency-Key returns the
+    first booking. Every rule of the motive applies as on the patient pages: bookable online,
+    open to new patients (a motive kept for known patients refuses a person not seen yet, 403
+    ``closed_to_new_patients``), the booking window; bookings are limited per account, per
+    patient and per address (429 with Retry-After)."""
+    agenda = Agenda.objects.select_related("site").filter(pk=payload.agenda).first()
     if agenda is None:
         raise InvalidInput("This agenda does not exist.", field="agenda")
-    motive = Motive.objects.filter(
-        pk=payload.motive, agenda=agenda, is_active=True, online=True
-    ).first()
+    motive = Motive.objects.filter(pk=payload.motive, agenda=agenda).first()
     if motive is None:
         raise InvalidInput("This agenda has no such motive.", field="motive")
-    if not agenda.online_booking:
-        raise InvalidInput("This agenda does not take bookings online.", field="agenda")
-    patient = booking.PatientIdentity(**payload.patient.dict())
+    person = payload.patient
+    limits.count_booking(
+        limits.visitor_of(request),
+        identity=limits.identity_digest(person.first_name, person.last_name, person.birth_date),
+    )
+    patient = booking.PatientIdentity(**person.model_dump())
     with booking.reservation():
         appointment = booking.book(
             agenda=agenda,
@@ -217,17 +266,17 @@ def create_appointment(
     return Status(status, appointment_out(appointment_of(request.auth, appointment.pk)))
 
 
-class CancelIn(schemas.Schema):
-    reason: str = schemas.Field("", max_length=255)
-
-
 @api.post(
     "/appointments/{appointment_id}/cancel",
-    response=schemas.AppointmentOut,
+    response=answers({200: schemas.AppointmentOut}, 400, 401, 403, 404, 409, 413, 422),
     auth=auth,
     tags=["booking"],
 )
-def cancel_appointment(request, appointment_id: int, payload: CancelIn | None = None):
+def cancel_appointment(request, appointment_id: Id, payload: schemas.CancelIn | None = None):
+    """Cancel an appointment of the account's own profile or a relative (none other is found).
+    The body, optional, is a JSON object: ``{"reason": "..."}``."""
+    if payload is None and request.body.strip():
+        raise InvalidInput("Send a JSON object, or no body.", field="body")
     appointment = appointment_of(request.auth, appointment_id)
     if appointment is None:
         raise Http404

@@ -1,9 +1,28 @@
-"""API authentication: a logged-in session (with CSRF) or ``Authorization: Bearer <token>``."""
+"""API authentication: ``Authorization: Bearer <token>``, or a logged-in session with CSRF.
+
+Without any credential the answer is 401. A session is an ambient credential (the browser sends
+its cookie to any site's form), so an unsafe request on it needs the CSRF token too: without it,
+403 ``csrf_failed``. A bearer token is never ambient and needs no CSRF token.
+"""
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from ninja.security import HttpBearer, SessionAuth
+from ninja.utils import check_csrf
+
+from consulto.core.errors import PermissionDenied
 
 from .models import ApiToken, digest
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS", "TRACE"}
+
+
+class CsrfFailed(PermissionDenied):
+    code = "csrf_failed"
+    default_message = _(
+        "This request uses your session: send the CSRF token in the X-CSRFToken header "
+        "(from the csrftoken cookie), or authenticate with a bearer token instead."
+    )
 
 
 class TokenAuth(HttpBearer):
@@ -25,9 +44,14 @@ class TokenAuth(HttpBearer):
 
 
 class ActiveSessionAuth(SessionAuth):
-    def authenticate(self, request, key):
-        user = super().authenticate(request, key)
-        return user if user and user.is_active else None
+    def __call__(self, request):
+        # No session, no user: not a CSRF matter but no credentials at all (401 follows).
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or not user.is_active:
+            return None
+        if request.method not in SAFE_METHODS and check_csrf(request) is not None:
+            raise CsrfFailed()
+        return user
 
 
 auth = [TokenAuth(), ActiveSessionAuth()]

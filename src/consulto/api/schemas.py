@@ -1,11 +1,24 @@
-"""Request and response shapes of the REST API."""
+"""Request and response shapes of the REST API.
+
+Requests are plain pydantic models that forbid unknown fields and take only a JSON object (a
+ninja ``Schema`` would read ``false`` or ``[1]`` as an object with every field at its default);
+their fields use the bounded, NUL-refusing types of ``types.py``.
+"""
 
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from ninja import Field, Schema
-from pydantic import field_validator
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from .types import AwareDatetime, BodyId, IsoDay, Text
+
+
+class RequestBody(BaseModel):
+    """A JSON object with these fields and no other."""
+
+    model_config = ConfigDict(extra="forbid")
 
 
 class ErrorOut(Schema):
@@ -80,12 +93,12 @@ def _clean_name(value: str) -> str:
     return value
 
 
-class PatientIn(Schema):
-    first_name: str = Field(..., min_length=1, max_length=100)
-    last_name: str = Field(..., min_length=1, max_length=100)
-    birth_date: date
-    phone: str = Field("", max_length=32)
-    email: str = Field("", max_length=254)
+class PatientIn(RequestBody):
+    first_name: Text = Field(..., min_length=1, max_length=100)
+    last_name: Text = Field(..., min_length=1, max_length=100)
+    birth_date: IsoDay
+    phone: Text = Field("", max_length=32)
+    email: Text = Field("", max_length=254)
 
     _names = field_validator("first_name", "last_name")(_clean_name)
 
@@ -117,18 +130,15 @@ class PatientIn(Schema):
         return value
 
 
-class AppointmentIn(Schema):
-    agenda: int = Field(..., gt=0)
-    motive: int = Field(..., gt=0)
-    start: datetime
+class AppointmentIn(RequestBody):
+    agenda: BodyId
+    motive: BodyId
+    start: AwareDatetime
     patient: PatientIn
 
-    @field_validator("start")
-    @classmethod
-    def aware(cls, value: datetime) -> datetime:
-        if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError("Give the start with its UTC offset, e.g. 2026-12-01T09:00:00+01:00.")
-        return value
+
+class CancelIn(RequestBody):
+    reason: Text = Field("", max_length=255)
 
 
 class PatientOut(Schema):

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from consulto.core.errors import DomainError, InvalidInput, NotFound
 from consulto.notifications import services as notify
 from consulto.practice import files as practice_files
-from consulto.scheduling import booking
+from consulto.scheduling import booking, limits
 from consulto.scheduling.models import Appointment, Motive, PatientProfile
 
 from . import selectors, waitlist
@@ -28,8 +28,14 @@ class OnlineBookingClosed(DomainError):
     )
 
 
-def hold_slot(*, motive: Motive, start: datetime, user, replacing: int | None) -> Appointment:
-    """Reserve ``start`` for a few minutes; the patient's previous hold, if any, is given back."""
+def hold_slot(
+    *, motive: Motive, start: datetime, user, visitor: limits.Visitor, replacing: int | None
+) -> Appointment:
+    """Reserve ``start`` for a few minutes; the patient's previous hold, if any, is given back.
+
+    Counts against the visitor's limits (``scheduling/limits.py``): holds over a window, and
+    holds kept at once."""
+    limits.count_hold(visitor)
     if replacing:
         booking.release_hold(hold_id=replacing, by=user)
     return booking.hold(
@@ -37,6 +43,7 @@ def hold_slot(*, motive: Motive, start: datetime, user, replacing: int | None) -
         motive=motive,
         start=start,
         held_by=user if user.is_authenticated else None,
+        visitor=visitor,
     )
 
 
@@ -83,14 +90,28 @@ def remove_relative(*, user, relative: PatientProfile) -> None:
 
 
 def confirm_booking(
-    *, hold_id: int, user, patient: PatientProfile, idempotency_key: str
+    *,
+    hold_id: int,
+    user,
+    patient: PatientProfile,
+    idempotency_key: str,
+    visitor: limits.Visitor | None = None,
 ) -> Appointment:
-    """Turn the patient's hold into a booking (or book the slot afresh if the hold lapsed)."""
+    """Turn the patient's hold into a booking (or book the slot afresh if the hold lapsed).
+
+    Counts against the visitor's booking limits (per account, patient and address)."""
     held = Appointment.objects.select_related("agenda__site", "motive").filter(pk=hold_id).first()
     if held is None:
         raise booking.HoldExpired()
     if patient.owner_id != user.pk:
         raise NotFound()
+    if visitor is not None:
+        limits.count_booking(
+            visitor,
+            identity=limits.identity_digest(
+                patient.first_name, patient.last_name, patient.birth_date
+            ),
+        )
     if not practice_files.online_booking_allowed(
         profile_id=patient.pk, organisation_id=held.agenda.organisation_id
     ):

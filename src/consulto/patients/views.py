@@ -24,7 +24,7 @@ from django_ratelimit.decorators import ratelimit
 from consulto.core.errors import DomainError
 from consulto.directory.selectors import place_coordinates, specialties
 from consulto.notifications.ics import appointment_ics
-from consulto.scheduling import booking
+from consulto.scheduling import booking, limits, rules
 from consulto.scheduling.models import Appointment
 from consulto.scheduling.search import search_practitioners
 from consulto.teleconsultation import delegations, rooms
@@ -179,7 +179,6 @@ def practitioner_url(motive, *, week: date | None = None, fragment: str = "slots
 
 
 @require_POST
-@ratelimit(key="user_or_ip", rate="30/10m", method="POST")
 def hold(request):
     motive = selectors.bookable_motive(
         agenda_id=_int(request.POST.get("agenda")), motive_id=_int(request.POST.get("motive"))
@@ -192,8 +191,11 @@ def hold(request):
             motive=motive,
             start=start,
             user=request.user,
+            visitor=limits.visitor_of(request),
             replacing=request.session.get(SESSION_HOLD),
         )
+    except limits.TooManyRequests as error:
+        return rate_limited(request, error)
     except booking.SlotTaken:
         messages.error(
             request,
@@ -281,7 +283,14 @@ def booking_page(request, hold_id: int):
             user=request.user,
             patient=patient,
             idempotency_key=f"web:{request.POST.get('idempotency_key', '')[:64]}",
+            visitor=limits.visitor_of(request),
         )
+    except limits.TooManyRequests as error:
+        return rate_limited(request, error)
+    except rules.NewPatientsNotAccepted as error:
+        # Someone else of the family may be known here: let the patient choose again.
+        who.add_error("patient", str(error.message))
+        return render(request, "patients/booking.html", context)
     except booking.SlotTaken:
         messages.error(
             request,
@@ -503,5 +512,25 @@ def remove_relative(request, pk: int):
     return redirect("relatives")
 
 
+# django-ratelimit's decorators (RATELIMIT_VIEW) count over windows of at most ten minutes.
+DECORATOR_WINDOW_SECONDS = 600
+
+
 def rate_limited(request, exception=None):
-    return render(request, "patients/rate_limited.html", status=429)
+    """429, in the visitor's language, saying how long to wait (also in ``Retry-After``)."""
+    if isinstance(exception, limits.TooManyRequests):
+        message, wait = str(exception.message), exception.retry_after
+    else:
+        message, wait = None, DECORATOR_WINDOW_SECONDS
+    minutes = max(1, -(-wait // 60))
+    held = None
+    if isinstance(exception, limits.TooManyHolds) and request.session.get(SESSION_HOLD):
+        held = request.session[SESSION_HOLD]
+    response = render(
+        request,
+        "patients/rate_limited.html",
+        {"message": message, "minutes": minutes, "held": held},
+        status=429,
+    )
+    response["Retry-After"] = str(wait)
+    return response

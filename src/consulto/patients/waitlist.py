@@ -18,7 +18,7 @@ from consulto.core.deferred import deferred
 from consulto.core.errors import InvalidInput, NotFound
 from consulto.notifications import services as notify
 from consulto.notifications.models import Message
-from consulto.scheduling import booking
+from consulto.scheduling import booking, rules
 from consulto.scheduling.models import Appointment, Motive, PatientProfile
 
 from .models import WaitlistEntry, WaitlistOffer
@@ -38,6 +38,9 @@ def join(
     """Wait for a slot of ``motive`` earlier than ``before``; joining twice updates the wish."""
     if patient.owner_id != user.pk:
         raise NotFound()
+    rules.check(
+        agenda=motive.agenda, motive=motive, as_staff=False, patient=patient, now=timezone.now()
+    )
     if before <= timezone.now():
         raise InvalidInput(_("Choose a date in the future."), field="before")
     entry, _created = WaitlistEntry.objects.update_or_create(
@@ -85,6 +88,14 @@ def offer(*, agenda_id: int, start: datetime, now: datetime | None = None) -> Wa
     for entry in entries:
         with transaction.atomic():
             try:
+                # The patient may book this motive online (still known, motive still online...).
+                rules.check(
+                    agenda=entry.motive.agenda,
+                    motive=entry.motive,
+                    as_staff=False,
+                    patient=entry.patient,
+                    now=now,
+                )
                 held = booking.hold(
                     agenda=entry.motive.agenda,
                     motive=entry.motive,
@@ -95,8 +106,8 @@ def offer(*, agenda_id: int, start: datetime, now: datetime | None = None) -> Wa
                 )
             except booking.SlotTaken:
                 return None  # booked meanwhile: nothing left to offer
-            except booking.InvalidSlot:
-                continue  # not a slot of this patient's motive (too long, too soon...)
+            except (booking.InvalidSlot, rules.RuleBroken):
+                continue  # not a slot this patient may take (too long, too soon, not known...)
             made = WaitlistOffer.objects.create(entry=entry, hold=held, start=start)
             _tell(made)
             transaction.on_commit(

@@ -96,7 +96,7 @@ def book_for_patient(
                 patient=file.profile,
                 booked_by=user,
                 channel=_channel(user, agenda),
-                enforce_openings=False,
+                as_staff=True,
             )
         except booking.SlotTaken as taken:
             raise booking.SlotTaken(TAKEN) from taken

@@ -7,22 +7,24 @@ transaction (SQLite, where writers are serialised). Whatever the database says n
 constraint violation, a deadlock, a serialization failure) reaches callers as ``SlotTaken``.
 """
 
+import hashlib
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from consulto.core.errors import DomainError, PermissionDenied
-from consulto.core.time import require_aware
+from consulto.core.time import in_range, require_aware
 
 from . import availability as engine
-from . import events, live
+from . import events, limits, live, rules
 from .models import Agenda, Appointment, Motive, PatientProfile
+from .rules import InvalidSlot
 from .selectors import compute, load_inputs
 
 Status = Appointment.Status
@@ -35,12 +37,6 @@ class SlotTaken(DomainError):
     code = "slot_taken"
     status = 409
     default_message = _("This slot has just been taken. Please choose another one.")
-
-
-class InvalidSlot(DomainError):
-    code = "invalid_slot"
-    status = 422
-    default_message = _("This time is not an available slot for this motive.")
 
 
 class HoldExpired(DomainError):
@@ -86,14 +82,21 @@ def hold(
     motive: Motive,
     start: datetime,
     held_by,
+    visitor: limits.Visitor | None = None,
     now: datetime | None = None,
     minutes: int | None = None,
 ) -> Appointment:
-    """Reserve a slot for a few minutes while the patient finishes the booking pages."""
+    """Reserve a slot for a few minutes while the patient finishes the booking pages (an online
+    door: the motive's rules for online booking apply). A ``visitor`` (the patient pages) may
+    keep ``CONSULTO_HOLDS_AT_ONCE`` holds at once; the waiting list holds for its patients."""
     now = now or timezone.now()
     minutes = minutes or settings.CONSULTO_HOLD_MINUTES
+    _bookable_time(start)
 
     def write() -> Appointment:
+        rules.check(agenda=agenda, motive=motive, as_staff=False, start=start, now=now)
+        if visitor is not None:
+            _check_holds_at_once(visitor, now=now)
         _reserve_check(agenda=agenda, motive=motive, start=start, now=now, enforce_openings=True)
         return Appointment.objects.create(
             agenda=agenda,
@@ -104,6 +107,7 @@ def hold(
             channel=Appointment.Channel.ONLINE,
             booked_by=held_by,
             hold_expires_at=now + timedelta(minutes=minutes),
+            held_from=visitor.address if visitor is not None else "",
             exclusive=agenda.capacity == 1,
         )
 
@@ -144,6 +148,36 @@ def release_hold(*, hold_id: int, by=None) -> None:
         )
 
 
+def _check_holds_at_once(visitor: limits.Visitor, *, now: datetime) -> None:
+    """Inside the hold's transaction: the visitor's live holds (their account's, else those
+    made anonymously from their address) stay under ``CONSULTO_HOLDS_AT_ONCE``."""
+    cap = settings.CONSULTO_HOLDS_AT_ONCE
+    if not cap:
+        return
+    # Serialise one visitor's holds across agendas (SQLite's IMMEDIATE transactions already do).
+    _lock_key(f"holds:{visitor.account_id or visitor.address}")
+    live = Appointment.objects.filter(status=Status.HELD, hold_expires_at__gt=now)
+    if visitor.account_id is not None:
+        live = live.filter(booked_by_id=visitor.account_id)
+    else:
+        live = live.filter(held_from=visitor.address, booked_by__isnull=True)
+    expiries = sorted(live.values_list("hold_expires_at", flat=True)[:cap])
+    if len(expiries) >= cap:
+        raise limits.TooManyHolds(retry_after=(expiries[0] - now).total_seconds())
+
+
+def _lock_key(key: str) -> None:
+    """A transaction-scoped PostgreSQL advisory lock on ``key`` (pretix's way); SQLite needs
+    none, its writers being serialised."""
+    if connection.vendor != "postgresql":
+        return
+    number = int.from_bytes(
+        hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [number])
+
+
 def _enqueue_expiry(when: datetime) -> None:
     from .tasks import expire_lapsed_holds
 
@@ -160,15 +194,19 @@ def book(
     channel: str = Appointment.Channel.ONLINE,
     idempotency_key: str | None = None,
     from_hold: Appointment | None = None,
-    enforce_openings: bool = True,
+    as_staff: bool = False,
     now: datetime | None = None,
 ) -> Appointment:
     """Book ``start`` for ``patient``; retried with the same key, return the first booking.
 
+    A patient books online (the patient pages, the API): every rule of the motive applies
+    (``rules.py``). Staff booking for a patient (``as_staff``) are exempt from those that
+    restrict online booking, the openings included, never from overlap.
+
     The returned appointment's ``replayed`` attribute says whether it is that first booking.
     """
     now = now or timezone.now()
-    require_aware(start, "start")
+    _bookable_time(start)
 
     def write() -> Appointment:
         if idempotency_key:
@@ -178,12 +216,24 @@ def book(
                 previous.replayed = True
                 return previous
         held = _usable_hold(from_hold, booked_by=booked_by, agenda=agenda, start=start, now=now)
+        existing = _existing_profile(patient, owner=booked_by)
+        rules.check(
+            agenda=agenda,
+            motive=motive,
+            as_staff=as_staff,
+            # A live hold already passed the booking window when it was made.
+            start=None if held is not None else start,
+            patient=existing,
+            new_patient=existing is None,
+            now=now,
+        )
         if held is not None:
             held.status = Status.BOOKED
-            held.patient = _resolve_patient(patient, owner=booked_by)
+            held.patient = _resolve_patient(patient, owner=booked_by, existing=existing)
             held.motive = motive
             held.channel = channel
             held.hold_expires_at = None
+            held.held_from = ""
             held.idempotency_key = idempotency_key
             held.save(
                 update_fields=[
@@ -192,6 +242,7 @@ def book(
                     "motive",
                     "channel",
                     "hold_expires_at",
+                    "held_from",
                     "idempotency_key",
                     "updated_at",
                 ]
@@ -200,12 +251,12 @@ def book(
             return held
         # The slot first: a refused request writes nothing (no patient profile either).
         _reserve_check(
-            agenda=agenda, motive=motive, start=start, now=now, enforce_openings=enforce_openings
+            agenda=agenda, motive=motive, start=start, now=now, enforce_openings=not as_staff
         )
         created = Appointment.objects.create(
             agenda=agenda,
             motive=motive,
-            patient=_resolve_patient(patient, owner=booked_by),
+            patient=_resolve_patient(patient, owner=booked_by, existing=existing),
             start=start,
             end=start + motive.duration,
             status=Status.BOOKED,
@@ -273,7 +324,7 @@ def reschedule(
 ) -> Appointment:
     """Book the new time and free the old one in one transaction; return the new appointment."""
     now = now or timezone.now()
-    require_aware(new_start, "new_start")
+    _bookable_time(new_start)
     agenda = new_agenda or appointment.agenda
 
     def write() -> Appointment:
@@ -292,6 +343,8 @@ def reschedule(
         old.save(
             update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason", "updated_at"]
         )
+        # The patient already has this motive: "open to new patients" is not asked again.
+        rules.check(agenda=agenda, motive=motive, as_staff=as_staff, start=new_start, now=now)
         _reserve_check(
             agenda=agenda, motive=motive, start=new_start, now=now, enforce_openings=not as_staff
         )
@@ -409,8 +462,6 @@ def _reserve_check(
     *, agenda: Agenda, motive: Motive, start: datetime, now: datetime, enforce_openings: bool
 ) -> None:
     """Inside the locked transaction: is ``start`` a slot, and is there still room?"""
-    if motive.agenda_id != agenda.pk or not motive.is_active:
-        raise InvalidSlot(_("This motive is not offered by this agenda."))
     end = start + motive.duration
     # Lapsed holds on this interval stop counting now, inside the lock.
     Appointment.objects.filter(
@@ -462,15 +513,33 @@ def _same_request_or_raise(previous: Appointment, *, agenda, motive, start) -> N
         raise IdempotencyKeyReused()
 
 
-def _resolve_patient(patient: PatientProfile | PatientIdentity, *, owner) -> PatientProfile:
+def _bookable_time(start: datetime) -> None:
+    require_aware(start, "start")
+    if not in_range(start):
+        raise InvalidSlot(_("This date is out of range."), field="start")
+
+
+def _existing_profile(patient: PatientProfile | PatientIdentity, *, owner) -> PatientProfile | None:
+    """The profile an identity names among the account's own (None: a new person)."""
     if isinstance(patient, PatientProfile):
         return patient
-    profile = PatientProfile.objects.filter(
+    if owner is None:
+        return None
+    return PatientProfile.objects.filter(
         owner=owner,
         first_name__iexact=patient.first_name,
         last_name__iexact=patient.last_name,
         birth_date=patient.birth_date,
     ).first()
+
+
+def _resolve_patient(
+    patient: PatientProfile | PatientIdentity, *, owner, existing: PatientProfile | None
+) -> PatientProfile:
+    """``existing``: what ``_existing_profile`` found for ``patient`` in this transaction."""
+    if isinstance(patient, PatientProfile):
+        return patient
+    profile = existing
     if profile is None:
         has_self = owner is not None and owner.patient_profiles.filter(relationship="self").exists()
         return PatientProfile.objects.create(
@@ -517,8 +586,10 @@ def _usable_hold(hold_, *, booked_by, agenda, start, now) -> Appointment | None:
 
 
 def _check_patient_may_change(appointment: Appointment, *, by, now: datetime) -> None:
+    """The patient side changes only the appointments of profiles the account owns: having
+    booked it (staff by phone, a former relative's account) gives no right to it."""
     owner_id = appointment.patient.owner_id if appointment.patient_id else None
-    if by is None or by.pk not in {appointment.booked_by_id, owner_id}:
+    if by is None or owner_id is None or by.pk != owner_id:
         raise PermissionDenied()
     deadline = appointment.start - timedelta(hours=appointment.motive.cancellation_deadline_hours)
     if appointment.status == Status.BOOKED and now > deadline:

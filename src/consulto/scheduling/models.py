@@ -306,6 +306,9 @@ class Appointment(models.Model):
     # NULL, not "", when absent: the unique constraint must ignore bookings without a key.
     idempotency_key = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001
     hold_expires_at = models.DateTimeField(_("hold expires at"), null=True, blank=True)
+    # Of a hold made on the patient pages: a keyed digest of the client's address, to count the
+    # holds one visitor keeps at once (scheduling/limits.py). Never the address itself.
+    held_from = models.CharField(max_length=32, blank=True, default="", editable=False)
     # True on capacity-1 agendas: the database refuses any overlap between such rows.
     exclusive = models.BooleanField(default=True, editable=False)
     rescheduled_from = models.OneToOneField(
@@ -339,6 +342,11 @@ class Appointment(models.Model):
             models.Index(fields=["agenda", "start", "end"], name="appointment_agenda_time"),
             models.Index(fields=["patient", "start"], name="appointment_patient"),
             models.Index(fields=["booked_by", "start"], name="appointment_booker"),
+            models.Index(
+                fields=["held_from", "hold_expires_at"],
+                condition=Q(status="held"),
+                name="appointment_live_hold",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

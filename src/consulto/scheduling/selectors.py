@@ -153,9 +153,11 @@ def get_agenda(agenda_id: int) -> Agenda | None:
 
 
 def appointments_of(user) -> "QuerySet[Appointment]":
-    """Appointments a patient account may see: those it booked or made for its profiles."""
+    """Appointments a patient account may see: those of the profiles it owns (itself and its
+    relatives), whoever booked them. Who booked is no key: staff who booked by phone reach the
+    appointment through the practice space and its permissions, not through the patient side."""
     return (
-        Appointment.objects.filter(Q(booked_by=user) | Q(patient__owner=user))
+        Appointment.objects.filter(patient__owner=user)
         .exclude(status__in=(Appointment.Status.HELD, Appointment.Status.EXPIRED))
         .select_related("agenda__site", "agenda__practitioner", "motive", "patient")
     )
@@ -163,3 +165,31 @@ def appointments_of(user) -> "QuerySet[Appointment]":
 
 def appointment_of(user, appointment_id: int) -> Appointment | None:
     return appointments_of(user).filter(pk=appointment_id).first()
+
+
+# Statuses of an appointment that took place, or was due to and was not called off.
+KNOWN_STATUSES = (
+    Appointment.Status.BOOKED,
+    Appointment.Status.ARRIVED,
+    Appointment.Status.IN_PROGRESS,
+    Appointment.Status.SEEN,
+)
+
+
+def is_known_patient(profile_id: int, agenda: Agenda, *, motive: Motive, now: datetime) -> bool:
+    """May this person book a motive kept for known patients? Yes if they have already
+    consulted here (an appointment that has begun, not cancelled nor missed, with the agenda's
+    practitioner in its organisation, or on the agenda itself when it is a resource's), or if
+    the practice already gave them an appointment of this very motive that is still to come
+    (they may take an earlier one from the waiting list). Another appointment still to come does
+    not make a patient known."""
+    where = Q(agenda__organisation_id=agenda.organisation_id)
+    if agenda.practitioner_id is not None:
+        where &= Q(agenda__practitioner_id=agenda.practitioner_id)
+    else:
+        where &= Q(agenda_id=agenda.pk)
+    return (
+        Appointment.objects.filter(patient_id=profile_id, status__in=KNOWN_STATUSES)
+        .filter((where & Q(start__lte=now)) | Q(motive=motive, status=Appointment.Status.BOOKED))
+        .exists()
+    )
