@@ -154,6 +154,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "consulto.practice.context.staff",
+                "consulto.patients.context.held_slot",
             ],
         },
     },

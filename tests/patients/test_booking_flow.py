@@ -1,5 +1,6 @@
 """The booking flow: a slot is held when chosen, then booked for the patient or a relative."""
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -36,6 +37,10 @@ def choose(client, world, hour=9, motive=None):
     )
 
 
+def seconds_left(page: str) -> int:
+    return int(re.search(r'class="countdown" data-seconds="(\d+)"', page)[1])
+
+
 def held_of(response) -> Appointment:
     return Appointment.objects.get(pk=int(response.url.rstrip("/").split("/")[-1]))
 
@@ -46,7 +51,7 @@ def test_choosing_a_slot_holds_it_for_a_few_minutes_even_before_login(client, wo
     assert held.status == Appointment.Status.HELD and held.booked_by is None
     page = client.get(response.url).content.decode()
     assert "Connectez-vous pour confirmer" in page
-    assert 'data-expires="' in page
+    assert 410 <= seconds_left(page) <= 420  # CONSULTO_HOLD_MINUTES, counted by the server
     # The slot is no longer offered to others while held.
     other = client.__class__()
     assert other.post(
@@ -232,3 +237,33 @@ def test_an_unpublished_practitioner_is_not_found(client, world):
     world.gp.is_published = False
     world.gp.save()
     assert client.get(f"/praticien/{world.gp.pk}/").status_code == 404
+
+
+def test_the_time_left_is_sent_in_seconds_by_the_servers_clock(client, world, clock):
+    """The page counts down from what the server measured, not from an absolute expiry the
+    browser would compare with its own (possibly wrong, or in tests frozen) clock."""
+    response = choose(client, world)
+    clock.shift(timedelta(minutes=3))
+    page = client.get(response.url).content.decode()
+    assert 230 <= seconds_left(page) <= 240
+    assert "data-expires" not in page
+    clock.shift(timedelta(minutes=5))
+    page = client.get(response.url).content.decode()
+    assert 'class="countdown"' not in page and "Les quelques minutes" in page
+
+
+def test_the_login_and_signup_pages_keep_the_held_slot_in_view(client, world):
+    response = choose(client, world)
+    held = held_of(response)
+    for url in (f"/accounts/login/?next={response.url}", f"/accounts/signup/?next={response.url}"):
+        page = client.get(url).content.decode()
+        assert "Votre rendez-vous" in page, url
+        assert "Première consultation" in page and "Dr Claire Martin" in page
+        assert 410 <= seconds_left(page) <= 420
+        assert "/static/patients/booking.js" in page
+    assert held.start.astimezone(world.site.zone).strftime("%H:%M") in page
+
+
+def test_the_login_page_without_a_held_slot_shows_no_recap(client, world):
+    page = client.get("/accounts/login/").content.decode()
+    assert "Votre rendez-vous" not in page and "booking.js" not in page

@@ -18,7 +18,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from consulto.core.errors import DomainError
@@ -36,7 +36,7 @@ PAGE_SIZE = 20
 DAYS_SHOWN = 5
 SLOTS_PER_DAY = 4
 RADIUS_KM = 25
-SESSION_HOLD = "consulto_hold"
+SESSION_HOLD = selectors.SESSION_HOLD
 
 
 # Search -----------------------------------------------------------------------------------------
@@ -235,9 +235,14 @@ def _my_hold(request, hold_id: int) -> Appointment:
 @ratelimit(key="user_or_ip", rate="30/10m", method="POST")
 def booking_page(request, hold_id: int):
     held = _my_hold(request, hold_id)
-    now = timezone.now()
-    context = {"held": held, "motive": held.motive, "practitioner": held.agenda.practitioner}
-    lapsed = held.status == Appointment.Status.EXPIRED or held.hold_expires_at <= now
+    recap = selectors.HeldSlot.of(held)
+    lapsed = recap.lapsed
+    context = {
+        "held": held,
+        "motive": held.motive,
+        "practitioner": held.agenda.practitioner,
+        "seconds_left": recap.seconds_left,
+    }
     if not request.user.is_authenticated:
         return render(request, "patients/booking_login.html", context | {"lapsed": lapsed})
     if held.booked_by_id is None and not lapsed:
@@ -345,6 +350,15 @@ def appointment(request, pk: int):
     )
 
 
+def _aware_datetime(text: str) -> datetime | None:
+    """An ISO date and time with its offset, or None (not one, or out of range)."""
+    try:
+        moment = parse_datetime(text or "")
+    except (ValueError, OverflowError):
+        return None
+    return moment if moment is not None and moment.tzinfo is not None else None
+
+
 def _mine(request, pk: int) -> Appointment:
     found = selectors.my_appointment(request.user, pk)
     if found is None:
@@ -353,9 +367,14 @@ def _mine(request, pk: int) -> Appointment:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def cancel(request, pk: int):
+    """GET asks to confirm with a summary of the appointment; POST cancels."""
     found = _mine(request, pk)
+    if request.method == "GET":
+        if found.status != Appointment.Status.BOOKED:
+            return redirect("appointment", pk=pk)
+        return render(request, "patients/cancel.html", {"appointment": found})
     try:
         services.cancel_appointment(user=request.user, appointment=found)
     except DomainError as error:
@@ -381,6 +400,16 @@ def move(request, pk: int):
             return redirect(reverse("move", args=[pk]) + f"?week={new_start.date().isoformat()}")
         messages.success(request, _("Your appointment is moved. The former time is free again."))
         return redirect("appointment", pk=moved.pk)
+    if found.status != Appointment.Status.BOOKED:
+        return redirect("appointment", pk=pk)
+    if "start" in request.GET:
+        # A time was chosen: say what changes and ask to confirm, nothing is moved yet.
+        new_start = _aware_datetime(request.GET["start"])
+        if new_start is None:
+            raise Http404
+        return render(
+            request, "patients/move_confirm.html", {"appointment": found, "new_start": new_start}
+        )
     found.motive.agenda = found.agenda
     week = selectors.week_of_slots(
         motive=found.motive, week=parse_date(request.GET.get("week", ""))
@@ -483,11 +512,14 @@ def relative(request, pk: int):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def remove_relative(request, pk: int):
+    """GET asks to confirm; POST removes."""
     found = selectors.relative_of(request.user, pk)
     if found is None:
         raise Http404
+    if request.method == "GET":
+        return render(request, "patients/relative_remove.html", {"relative": found})
     try:
         services.remove_relative(user=request.user, relative=found)
     except DomainError as error:

@@ -272,6 +272,12 @@ class Appointment(models.Model):
         API = "api", _("API")
 
     FREEING_STATUSES = (Status.CANCELLED, Status.EXPIRED)
+    # Cancellation reasons the platform writes itself: codes for programs, never shown as they
+    # are (a person sees "moved to...", "cancelled by you"); any other reason is someone's words.
+    REASON_BY_PATIENT = "patient"
+    REASON_MOVED = "rescheduled"
+    REASON_WAITLIST = "moved earlier (waiting list)"
+    PLATFORM_REASONS = ("", REASON_BY_PATIENT, REASON_MOVED, REASON_WAITLIST)
 
     agenda = models.ForeignKey(
         Agenda, on_delete=models.PROTECT, related_name="appointments", verbose_name=_("agenda")
@@ -361,3 +367,8 @@ class Appointment(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status not in self.FREEING_STATUSES
+
+    @property
+    def reason_in_words(self) -> str:
+        """The reason someone typed when cancelling; "" for the platform's own codes."""
+        return "" if self.cancel_reason in self.PLATFORM_REASONS else self.cancel_reason
