@@ -9,6 +9,7 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from .folding import FoldedField
 from .rpps import luhn_ok, normalise_rpps, validate_rpps
 
 
@@ -136,6 +137,8 @@ class Practitioner(models.Model):
     video_enabled = models.BooleanField(_("video consultation"), default=False)
     is_published = models.BooleanField(_("published"), default=True)
     bio = models.TextField(_("presentation"), blank=True)
+    # "first last", folded: what name searches compare (a trigram index on PostgreSQL).
+    search_name = FoldedField(max_length=201, sources=("first_name", "last_name"))
 
     class Meta:
         verbose_name = _("practitioner")

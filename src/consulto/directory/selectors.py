@@ -1,14 +1,19 @@
 """Read queries over the directory: practitioner search filters, distances."""
 
 import math
+import re
+from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Avg, Case, Q, QuerySet, Value, When
 
+from . import matching
 from .models import DirectoryRecord, Practitioner, Site, Specialty
-from .places import find_place
+from .places import PlaceMatch, understand_place
 from .rpps import normalise_rpps
 
 EARTH_RADIUS_KM = 6371.0088
+_CODE = re.compile(r"[a-z0-9-]{1,64}")
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -35,18 +40,63 @@ def practitioners_matching(
     language: str | None = None,
     sector: str | None = None,
 ) -> QuerySet[Practitioner]:
-    """Published practitioners matching the filters (a bounding box stands for the radius)."""
-    qs = Practitioner.objects.filter(is_published=True)
+    """Published practitioners matching the filters (a bounding box stands for the radius).
+    ``specialty`` is a code or a specialty's name as typed; ``q`` words (see ``text_search``)."""
+    return text_search(
+        specialty=specialty,
+        q=q,
+        near=near,
+        radius_km=radius_km,
+        video=video,
+        language=language,
+        sector=sector,
+    ).practitioners
+
+
+@dataclass
+class TextSearch:
+    """Practitioners found for what was typed; ``approximate`` lists the words matched by
+    their spelling only (no name or specialty contains them as typed)."""
+
+    practitioners: QuerySet[Practitioner]
+    approximate: tuple[str, ...] = ()
+
+
+def specialty_index() -> list[matching.SpecialtyWords]:
+    return [
+        matching.SpecialtyWords.of(pk, code, (fr, en))
+        for pk, code, fr, en in Specialty.objects.values_list("pk", "code", "label_fr", "label_en")
+    ]
+
+
+def text_search(
+    *,
+    specialty: str | None = None,
+    q: str | None = None,
+    near: tuple[float, float] | None = None,
+    radius_km: float | None = None,
+    video: bool = False,
+    language: str | None = None,
+    sector: str | None = None,
+) -> TextSearch:
+    """``practitioners_matching``, saying which words of ``q`` were taken as misspelt.
+
+    Each word of ``q`` must be in the practitioner's name or their specialty's (folded: no
+    case, no accents; a word may begin a specialty's: "cardio"). When that finds nobody, each
+    word that nobody's name or specialty contains is matched by spelling instead: trigram
+    similarity on PostgreSQL (the index of ``search_name``), rapidfuzz over the names'
+    words on SQLite.
+    """
+    published = Practitioner.objects.filter(is_published=True)
+    qs = published
+    index: list[matching.SpecialtyWords] | None = None
     if specialty:
-        qs = qs.filter(specialty__code=specialty)
-    if q:
-        for word in q.split()[:5]:
-            qs = qs.filter(
-                Q(last_name__icontains=word)
-                | Q(first_name__icontains=word)
-                | Q(specialty__label_fr__icontains=word)
-                | Q(specialty__label_en__icontains=word)
-            )
+        if _CODE.fullmatch(specialty) and Specialty.objects.filter(code=specialty).exists():
+            qs = qs.filter(specialty__code=specialty)
+        else:
+            index = specialty_index()
+            named = matching.specialty_named(specialty, index)
+            qs = qs.filter(specialty_id=named.id) if named else qs.none()
     if video:
         qs = qs.filter(video_enabled=True)
     if language:
@@ -63,7 +113,50 @@ def practitioners_matching(
         lat0, lat1, lon0, lon1 = bounding_box(near[0], near[1], radius_km)
         sites = Site.objects.filter(latitude__range=(lat0, lat1), longitude__range=(lon0, lon1))
         qs = qs.filter(agendas__site__in=sites, agendas__is_active=True)
-    return qs.distinct()
+    words = matching.words_of(q or "")
+    if not words:
+        return TextSearch(qs.distinct())
+    index = index or specialty_index()
+    exact = {w: _word_filter(w, index) for w in words}
+    found = qs.filter(*exact.values()).distinct()
+    if found.exists():
+        return TextSearch(found)
+    approximate = [
+        w
+        for w in words
+        if len(w) >= matching.SHORTEST_TYPO and not published.filter(exact[w]).exists()
+    ]
+    if not approximate:
+        return TextSearch(found)
+    for word in approximate:
+        exact[word] = _spelt_like_filter(word, index, published)
+    return TextSearch(qs.filter(*exact.values()).distinct(), tuple(approximate))
+
+
+def _word_filter(word: str, index) -> Q:
+    return Q(search_name__contains=word) | Q(specialty_id__in=matching.specialties_for(word, index))
+
+
+def _spelt_like_filter(word: str, index, published: QuerySet[Practitioner]) -> Q:
+    specialties = Q(specialty_id__in=matching.specialties_spelt_like(word, index))
+    if connection.vendor == "postgresql":
+        # word_similarity(word, search_name) >= pg_trgm.word_similarity_threshold (0.6).
+        return specialties | Q(search_name__trigram_word_similar=word)
+    return specialties | Q(pk__in=_names_spelt_like(word, published))
+
+
+def _names_spelt_like(word: str, published: QuerySet[Practitioner]) -> list[int]:
+    """Ids of the practitioners one of whose names' words is spelt close to ``word``."""
+    from rapidfuzz import fuzz, process
+
+    holders: dict[str, list[int]] = {}
+    for pk, name in published.values_list("pk", "search_name").iterator(chunk_size=5000):
+        for part in name.split():
+            holders.setdefault(part, []).append(pk)
+    close = process.extract(
+        word, list(holders), scorer=fuzz.ratio, score_cutoff=matching.TYPO_CUTOFF, limit=None
+    )
+    return [pk for part, _, _ in close for pk in holders[part]]
 
 
 def specialties() -> QuerySet[Specialty]:
@@ -73,12 +166,23 @@ def specialties() -> QuerySet[Specialty]:
 def place_coordinates(place: str) -> tuple[float, float] | None:
     """The centre of a city (by name) or a postcode (or its first digits): from the bundled
     table of French places, else from the sites that are there."""
+    return resolve_place(place).coordinates
+
+
+def resolve_place(place: str) -> PlaceMatch:
+    """What a typed place is (``places.understand_place``): the place, or the communes the
+    patient may have meant; a place unknown to the bundled table may still be a site's city."""
     place = place.strip()
     if not place:
-        return None
-    known = find_place(place)
-    if known is not None:
-        return known
+        return PlaceMatch(None)
+    found = understand_place(place)
+    if found.coordinates is not None or found.choices:
+        return found
+    centre = _sites_centre(place)
+    return PlaceMatch(centre) if centre is not None else found
+
+
+def _sites_centre(place: str) -> tuple[float, float] | None:
     sites = Site.objects.all()
     if place.isdigit():
         sites = sites.filter(postcode__startswith=place)

@@ -22,7 +22,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_ratelimit.decorators import ratelimit
 
 from consulto.core.errors import DomainError
-from consulto.directory.selectors import place_coordinates, specialties
+from consulto.directory.folding import fold
+from consulto.directory.selectors import resolve_place, specialties
 from consulto.notifications.ics import appointment_ics
 from consulto.scheduling import booking
 from consulto.scheduling.models import Appointment
@@ -57,14 +58,25 @@ def _specialty_labels() -> list[str]:
 
 def _search(request, data) -> dict:
     where = data["where"]
-    near = place_coordinates(where) if where else None
+    place = resolve_place(where) if where else None
+    near = place.coordinates if place else None
     page_number = data["page"] or 1
-    if where and near is None:
+    if place is not None and near is None:
+        # Several communes start so ("Vitry"), or none is spelt so ("Parsi"): let them choose.
+        choices = place.choices or place.suggestions
+        links = [(c.label, _query_with(request, where=c.query)) for c in choices]
+        if place.choices:
+            problem = _("Several places match: which one do you mean?")
+        elif place.suggestions:
+            problem = _("We do not know “%(place)s”. Did you mean:") % {"place": where}
+        else:
+            problem = _("We do not know this place yet.")
         return {
             "searched": True,
             "hits": [],
             "radius": RADIUS_KM,
-            "problem": _("We do not know this place yet."),
+            "problem": problem,
+            "places": links,
         }
     sort = data["sort"] or "earliest"
     result = search_practitioners(
@@ -99,7 +111,18 @@ def _search(request, data) -> dict:
     page = pages.get_page(page_number)
     query = request.GET.copy()
     query.pop("page", None)
+    understood = None
+    if data["specialty_code"] and data["what"]:
+        chosen = specialties().filter(code=data["specialty_code"]).first()
+        if chosen and fold(chosen.label) != fold(data["what"]):
+            understood = chosen.label  # "generaliste" was taken for "Médecin généraliste"
     return {
+        "understood": understood,
+        "homonyms": [
+            (c.label, _query_with(request, where=c.query))
+            for c in (place.homonyms if place else ())
+        ],
+        "approximate": result.approximate,
         "searched": True,
         "hits": cards,
         "count": result.count,
@@ -109,6 +132,15 @@ def _search(request, data) -> dict:
         "filtered": any(data[k] for k in ("video", "within", "language", "sector")),
         "problem": None,
     }
+
+
+def _query_with(request, **values) -> str:
+    """The search's query string with ``values`` changed, back to its first page."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    for key, value in values.items():
+        query[key] = value
+    return query.urlencode()
 
 
 # A practitioner's page --------------------------------------------------------------------------
