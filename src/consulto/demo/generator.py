@@ -117,6 +117,12 @@ def load_cities() -> tuple[City, ...]:
     return tuple(City(p.name, p.postcode, p.lat, p.lon, p.timezone) for p in load_places())
 
 
+DEMO_CITY = next(c for c in load_cities() if c.postcode == "75011")  # the demo staff's centre
+# Practitioners put in Paris first, whatever the dataset's size: a newcomer who searches Paris
+# finds many of them, with free slots (the others go to cities drawn at random).
+PARIS_SHOWCASE = 24
+
+
 # Professions whose members are not addressed as "Dr".
 NOT_DOCTORS = frozenset(
     {
@@ -505,6 +511,9 @@ class _DirectoryPlanner:
         self.organisations: list[OrganisationPlan] = []
         self.practitioners: list[PractitionerPlan] = []
         self.agendas: list[AgendaPlan] = []
+        self.paris = [c for c in self.cities if c.name == "Paris" and c != DEMO_CITY]
+        self.paris_turn = 0
+        self.in_paris = 0
 
     # -- pieces
 
@@ -592,9 +601,21 @@ class _DirectoryPlanner:
 
     # -- organisations
 
-    def health_centre(self, size: int) -> None:
+    def city(self, size: int) -> City:
+        """Where the next organisation of ``size`` practitioners is: a random city, or, until
+        Paris holds ``PARIS_SHOWCASE`` practitioners, the next arrondissement of Paris (the
+        random draw is still made, so the rest of the dataset is as it would be)."""
+        drawn = self.rng.choice(self.cities)
+        if self.in_paris >= min(PARIS_SHOWCASE, self.n):
+            return drawn
+        self.in_paris += size
+        city = self.paris[self.paris_turn % len(self.paris)]
+        self.paris_turn += 1
+        return city
+
+    def health_centre(self, size: int, *, city: City | None = None) -> None:
         rng = self.rng
-        city = rng.choice(self.cities)
+        city = city or self.city(size)
         name = rng.choice(
             (
                 f"Centre de santé {rng.choice(PLACE_NAMES)}",
@@ -610,7 +631,7 @@ class _DirectoryPlanner:
 
     def practice(self, size: int) -> None:
         rng = self.rng
-        city = rng.choice(self.cities)
+        city = self.city(size)
         first = self.draw(1)[0]
         specialties = [first] + [
             first if rng.random() < 0.6 else self.draw(1)[0] for _ in range(size - 1)
@@ -707,7 +728,10 @@ class _DirectoryPlanner:
         rng.shuffle(jobs)
 
         if first_centre:
-            self.health_centre(first_centre)
+            # The demo staff's centre is in Paris, where a newcomer is likely to search first.
+            self.rng.choice(self.cities)
+            self.in_paris += first_centre
+            self.health_centre(first_centre, city=DEMO_CITY)
         for kind, size in jobs:
             if kind == Kind.HEALTH_CENTRE:
                 self.health_centre(size)
