@@ -29,6 +29,7 @@ from bisect import bisect
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from functools import cache
 from itertools import accumulate
 from typing import TextIO
@@ -272,6 +273,14 @@ BIOS = (
 LANGUAGE_NAMES = {
     "en": "anglais", "ar": "arabe", "es": "espagnol", "de": "allemand", "it": "italien",
     "pt": "portugais",
+}  # fmt: skip
+# A consultation's usual fee in euros (sector 1, or the going rate outside the convention).
+FEES = {
+    "medecin-generaliste": 30, "chirurgien-dentiste": 23, "kinesitherapeute": 17,
+    "infirmier": 20, "sage-femme": 25, "pediatre": 35, "gynecologue": 35, "ophtalmologue": 35,
+    "dermatologue": 35, "psychiatre": 55, "cardiologue": 52, "orl": 35, "radiologue": 45,
+    "psychologue": 60, "orthophoniste": 30, "orthoptiste": 25, "osteopathe": 60,
+    "podologue": 35, "dieteticien": 45, "geriatre": 35,
 }  # fmt: skip
 CANCEL_REASONS = (
     "Empêchement personnel",
@@ -815,6 +824,20 @@ class _PatientPools:
         if specialty == "geriatre":
             return self.seniors
         return self.everyone
+
+
+def motive_price(practitioner: PractitionerPlan | None, motive: MotivePlan) -> Decimal | None:
+    """What a motive costs, from the specialty's usual fee and the practitioner's sector (no
+    random draw: the rest of the dataset stays as it was). Resources (vaccination, screening)
+    are free of charge for the patient here: no price is shown."""
+    if practitioner is None:
+        return None
+    base = FEES.get(practitioner.specialty, 50)
+    factor = {"1": 1, "2": 1.6, "3": 2}.get(practitioner.sector, 1)
+    if motive.duration >= 45:
+        factor *= 1.5
+    price = base if factor == 1 else round(base * factor / 5) * 5  # fees over the convention's
+    return Decimal(price).quantize(Decimal("1.00"))
 
 
 def _motive(label: str, duration: int, rng: random.Random, **overrides) -> MotivePlan:
@@ -1419,6 +1442,10 @@ def _insert_batch(
     motives: list[Motive] = []
     for index, content in batch:
         agenda_id = ids.agendas[index]
+        agenda = plan.agendas[index]
+        practitioner = (
+            None if agenda.practitioner is None else plan.practitioners[agenda.practitioner]
+        )
         motives.extend(
             Motive(
                 agenda_id=agenda_id,
@@ -1432,6 +1459,7 @@ def _insert_batch(
                 max_advance_days=m.max_advance_days,
                 cancellation_deadline_hours=m.cancellation_deadline_hours,
                 colour=m.colour,
+                price=motive_price(practitioner, m),
                 position=position,
             )
             for position, m in enumerate(content.motives)

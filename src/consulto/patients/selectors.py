@@ -1,9 +1,9 @@
 """Read queries of the patient pages."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import Case, Prefetch, QuerySet, When
+from django.db.models import Case, Prefetch, Q, QuerySet, When
 from django.utils import timezone
 
 from consulto.directory.models import Practitioner
@@ -30,6 +30,36 @@ def published_practitioner(practitioner_id: int) -> Practitioner | None:
         .prefetch_related(Prefetch("agendas", queryset=agendas, to_attr="bookable_agendas"))
         .first()
     )
+
+
+@dataclass
+class OpeningDay:
+    """One weekday of an agenda's hours: ``spans`` as (start, end) wall-clock times, those
+    held every second week only flagged."""
+
+    weekday: int
+    spans: list[tuple[time, time, bool]]
+
+
+def opening_hours(agenda: Agenda, *, today: date | None = None) -> list[OpeningDay]:
+    """The agenda's weekly hours in force today (from its openings), Monday first; touching
+    or overlapping periods of a day are shown as one."""
+    today = today or timezone.localdate()
+    openings = (
+        agenda.openings.filter(valid_from__lte=today)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .order_by("weekday", "start_time")
+        .values_list("weekday", "start_time", "end_time", "every_weeks")
+    )
+    days: dict[int, list[tuple[time, time, bool]]] = {}
+    for weekday, start, end, every in openings:
+        spans = days.setdefault(weekday, [])
+        fortnightly = every == 2
+        if spans and start <= spans[-1][1] and spans[-1][2] == fortnightly:
+            spans[-1] = (spans[-1][0], max(end, spans[-1][1]), fortnightly)
+        else:
+            spans.append((start, end, fortnightly))
+    return [OpeningDay(weekday, spans) for weekday, spans in sorted(days.items())]
 
 
 def bookable_motive(*, agenda_id: int, motive_id: int) -> Motive | None:

@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.formats import date_format
 from django.utils.http import urlencode
+from django.utils.text import capfirst
+from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
@@ -148,13 +150,17 @@ def _query_with(request, **values) -> str:
 
 @require_GET
 def practitioner(request, pk: int):
+    """A practitioner's page. Answering "already consulted?" or choosing a motive reloads only
+    what follows (htmx asks for ``HX-Target``); without JavaScript the form's button does."""
     found = selectors.published_practitioner(pk)
     if found is None:
         raise Http404
     agendas = [a for a in found.bookable_agendas if a.online_motives]
     known = request.GET.get("known")  # "yes" / "no": has the patient consulted before?
+    known = known if known in ("yes", "no") else None
     chosen_agenda = _pick(agendas, request.GET.get("agenda"))
-    motives = chosen_agenda.online_motives if chosen_agenda else []
+    offered = chosen_agenda.online_motives if chosen_agenda else []
+    motives = offered
     if known == "no":
         motives = [m for m in motives if m.open_to_new_patients]
     motive = _pick(motives, request.GET.get("motive"))
@@ -174,17 +180,44 @@ def practitioner(request, pk: int):
         "motives": motives,
         "motive": motive,
         "known": known,
-        "asks_known": any(
-            not m.open_to_new_patients
-            for m in (chosen_agenda.online_motives if chosen_agenda else [])
-        ),
+        "asks_known": any(not m.open_to_new_patients for m in offered),
+        "known_choices": (("yes", _("Yes")), ("no", _("No"))),
         "week": week,
         "waitlist_form": waitlist_form,
     }
-    template = (
-        "patients/_week.html" if request.headers.get("HX-Request") else "patients/practitioner.html"
-    )
-    return render(request, template, context)
+    target = request.headers.get("HX-Target")
+    if target == "week":
+        return render(request, "patients/_week.html", context)
+    if target in ("motive-step", "slots-step"):
+        return render(request, "patients/_booking_step.html", context | {"target": target})
+    context |= {
+        "initials": "".join(part[:1] for part in (found.first_name, found.last_name)).upper(),
+        "languages": _language_names(found.languages),
+        "priced": [m for m in offered if m.price is not None],
+        "hours": [
+            {"name": _weekday_name(day.weekday), "spans": day.spans}
+            for day in (selectors.opening_hours(chosen_agenda) if chosen_agenda else [])
+        ],
+    }
+    return render(request, "patients/practitioner.html", context)
+
+
+def _language_names(codes: str) -> list[str]:
+    """"Français, anglais" in French, "French, English" in English."""
+    names = []
+    for code in [c.strip() for c in codes.split(",") if c.strip()] or ["fr"]:
+        try:
+            names.append(str(get_language_info(code)["name_translated"]))
+        except KeyError:
+            names.append(code)
+    if not (get_language() or "fr").startswith("en"):
+        names = [name.lower() for name in names]
+    return [capfirst(names[0]), *names[1:]]
+
+
+def _weekday_name(weekday: int) -> str:
+    # 2024-01-01 was a Monday.
+    return capfirst(date_format(date(2024, 1, 1 + weekday), "l"))
 
 
 def _pick(items, wanted):

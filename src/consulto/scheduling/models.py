@@ -114,6 +114,15 @@ class Motive(models.Model):
         _("follow-up after (days)"), null=True, blank=True
     )
     colour = models.CharField(_("colour"), max_length=7, default="#2e6fd8")
+    # What the patient pays, shown on the practitioner's page (blank: not said online).
+    price = models.DecimalField(
+        _("price (euros)"),
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
     position = models.PositiveSmallIntegerField(default=0)
     is_active = models.BooleanField(_("active"), default=True)
 
