@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -32,9 +32,26 @@ class Specialty(models.Model):
     def __str__(self) -> str:
         return self.label
 
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        _forget_specialty_index()
+
+    def delete(self, *args, **kwargs):
+        deleted = super().delete(*args, **kwargs)
+        _forget_specialty_index()
+        return deleted
+
     @property
     def label(self) -> str:
         return self.label_en if (get_language() or "fr").startswith("en") else self.label_fr
+
+
+def _forget_specialty_index() -> None:
+    """Searches read the specialties from the cache (``selectors.specialty_index``)."""
+    from django.core.cache import cache
+
+    key = "directory:specialty-index:1"
+    transaction.on_commit(lambda: cache.delete(key))
 
 
 class Organisation(models.Model):

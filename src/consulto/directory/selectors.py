@@ -1,9 +1,9 @@
 """Read queries over the directory: practitioner search filters, distances."""
 
 import math
-import re
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Avg, Case, Q, QuerySet, Value, When
 
@@ -13,7 +13,6 @@ from .places import PlaceMatch, understand_place
 from .rpps import normalise_rpps
 
 EARTH_RADIUS_KM = 6371.0088
-_CODE = re.compile(r"[a-z0-9-]{1,64}")
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -62,11 +61,18 @@ class TextSearch:
     approximate: tuple[str, ...] = ()
 
 
+SPECIALTIES_CACHE = "directory:specialty-index:1"  # forgotten by Specialty.save / delete
+
+
 def specialty_index() -> list[matching.SpecialtyWords]:
-    return [
-        matching.SpecialtyWords.of(pk, code, (fr, en))
-        for pk, code, fr, en in Specialty.objects.values_list("pk", "code", "label_fr", "label_en")
-    ]
+    """Every specialty with its words, shared by the workers for a few minutes: the list
+    changes with a release, not with a request."""
+    index = cache.get(SPECIALTIES_CACHE)
+    if index is None:
+        rows = Specialty.objects.values_list("pk", "code", "label_fr", "label_en")
+        index = [matching.SpecialtyWords.of(pk, code, (fr, en)) for pk, code, fr, en in rows]
+        cache.set(SPECIALTIES_CACHE, index, timeout=300)
+    return index
 
 
 def text_search(
@@ -89,14 +95,11 @@ def text_search(
     """
     published = Practitioner.objects.filter(is_published=True)
     qs = published
-    index: list[matching.SpecialtyWords] | None = None
+    index = specialty_index()
     if specialty:
-        if _CODE.fullmatch(specialty) and Specialty.objects.filter(code=specialty).exists():
-            qs = qs.filter(specialty__code=specialty)
-        else:
-            index = specialty_index()
-            named = matching.specialty_named(specialty, index)
-            qs = qs.filter(specialty_id=named.id) if named else qs.none()
+        named = next((s for s in index if s.code == specialty), None)
+        named = named or matching.specialty_named(specialty, index)
+        qs = qs.filter(specialty_id=named.id) if named else qs.none()
     if video:
         qs = qs.filter(video_enabled=True)
     if language:
@@ -116,7 +119,6 @@ def text_search(
     words = matching.words_of(q or "")
     if not words:
         return TextSearch(qs.distinct())
-    index = index or specialty_index()
     exact = {w: _word_filter(w, index) for w in words}
     found = qs.filter(*exact.values()).distinct()
     if found.exists():

@@ -203,7 +203,7 @@ def practitioner(request, pk: int):
 
 
 def _language_names(codes: str) -> list[str]:
-    """"Français, anglais" in French, "French, English" in English."""
+    """ "Français, anglais" in French, "French, English" in English."""
     names = []
     for code in [c.strip() for c in codes.split(",") if c.strip()] or ["fr"]:
         try:
