@@ -274,7 +274,7 @@ def test_cancelling_asks_for_confirmation_with_a_summary_first(logged, booked):
     page = logged.get(f"/rendez-vous/{booked.pk}/annuler/").content.decode()
     booked.refresh_from_db()
     assert booked.status == Appointment.Status.BOOKED
-    assert "Annuler le rendez-vous ?" in page and "09:00" in page
+    assert "Annuler le rendez-vous\u00a0?" in page and "09:00" in page
     assert "Première consultation" in page and "Alice Durand" in page
     assert f'action="/rendez-vous/{booked.pk}/annuler/"' in page
     assert "Oui, annuler ce rendez-vous" in page and "Non, le garder" in page
@@ -290,7 +290,7 @@ def test_choosing_a_new_time_asks_for_confirmation_before_moving(logged, booked,
     assert booked.status == Appointment.Status.BOOKED
     assert not Appointment.objects.filter(rescheduled_from=booked).exists()
     text = question.content.decode()
-    assert "Déplacer le rendez-vous ?" in text and "09:00" in text and "10:00" in text
+    assert "Déplacer le rendez-vous\u00a0?" in text and "09:00" in text and "10:00" in text
     assert f'name="start" value="{new}"' in text and "Confirmer le nouvel horaire" in text
 
 
