@@ -95,7 +95,8 @@ def text_search(
     """
     published = Practitioner.objects.filter(is_published=True)
     qs = published
-    index = specialty_index()
+    words = matching.words_of(q or "")
+    index = specialty_index() if specialty or words else []
     if specialty:
         named = next((s for s in index if s.code == specialty), None)
         named = named or matching.specialty_named(specialty, index)
@@ -116,7 +117,6 @@ def text_search(
         lat0, lat1, lon0, lon1 = bounding_box(near[0], near[1], radius_km)
         sites = Site.objects.filter(latitude__range=(lat0, lat1), longitude__range=(lon0, lon1))
         qs = qs.filter(agendas__site__in=sites, agendas__is_active=True)
-    words = matching.words_of(q or "")
     if not words:
         return TextSearch(qs.distinct())
     exact = {w: _word_filter(w, index) for w in words}
