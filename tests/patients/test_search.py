@@ -216,8 +216,19 @@ def test_the_api_searches_the_same_way(client, specialists, world):
     assert api(specialty="cardiologue") == ["Lefèvre"]
     assert api(specialty="Médecin généraliste") == ["Martin"]
     assert api(specialty="nothing-like-it") == []
+    # A NUL byte never reaches the database (PostgreSQL refuses it in a query).
+    assert api(q="a\x00b") == [] and api(specialty="\x00") == []
 
 
-@pytest.mark.parametrize("params", [{"what": "a\x00b"}, {"what": "\x00"}, {"specialty": "\x00"}])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"what": "a\x00b"},
+        {"what": "\x00"},
+        {"specialty": "\x00"},
+        {"where": "Par\x00is"},
+        {"where": "\x00"},
+    ],
+)
 def test_control_characters_in_a_search_are_no_error(client, world, params):
     assert client.get("/", params).status_code == 200

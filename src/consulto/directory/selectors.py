@@ -174,7 +174,8 @@ def place_coordinates(place: str) -> tuple[float, float] | None:
 def resolve_place(place: str) -> PlaceMatch:
     """What a typed place is (``places.understand_place``): the place, or the communes the
     patient may have meant; a place unknown to the bundled table may still be a site's city."""
-    place = place.strip()
+    # Control characters name no place (and PostgreSQL refuses a NUL in a query).
+    place = "".join(ch for ch in place if ch.isprintable()).strip()
     if not place:
         return PlaceMatch(None)
     found = understand_place(place)
