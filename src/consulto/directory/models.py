@@ -48,9 +48,12 @@ class Specialty(models.Model):
 
 def _forget_specialty_index() -> None:
     """Searches read the specialties from the cache (``selectors.specialty_index``)."""
+    _forget("directory:specialty-index:1")
+
+
+def _forget(key: str) -> None:
     from django.core.cache import cache
 
-    key = "directory:specialty-index:1"
     transaction.on_commit(lambda: cache.delete(key))
 
 
@@ -167,6 +170,7 @@ class Practitioner(models.Model):
 
     def save(self, *args, **kwargs):
         self.rpps = normalise_rpps(self.rpps)
+        _forget("directory:name-words:1")  # the words of names that typos are compared with
         if self.rpps_status == self.RppsStatus.VALID and not luhn_ok(self.rpps):
             # A failing check digit is not refused: support confirms the number instead. A number
             # may also be set "to verify" for another reason (not in the directory).
