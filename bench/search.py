@@ -16,7 +16,15 @@ page can be cut.
   computed. Goal: p95 <= 100 ms. With the default in-process cache (LocMemCache, at most 300
   keys) a "warm" run cannot keep 500 agendas: see README.
 
-Usage: python bench/search.py [--runs 100] [--big-runs 30] [--target 500]
+* ``search.text``: what a patient types, as the results page passes it (``q`` with
+  ``near=Paris``, 20 km, sorted by distance, first page of 20, slots cached by a first run):
+  ``name`` a practitioner's last name in lower case without its accents, ``name_typo`` the same
+  with a letter left out, ``specialty`` "generaliste". ``matching_*`` times the directory filter
+  alone (the ids of the matching practitioners). ``place_*`` resolves what was typed in the
+  place box: "Paris", "Vitry" (several communes) and "Parsi" (a typo).
+  ``size`` gives the number of matches of each.
+
+Usage: python bench/search.py [--runs 100] [--big-runs 30] [--target 500] [--parts page,big,text]
 """
 
 import sys
@@ -63,20 +71,34 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--big-runs", type=int, default=30, help="runs of the big search (30)")
     parser.add_argument("--target", type=int, default=500, help="hits of the big search (500)")
     parser.add_argument("--specialty", default=GP, help=f"specialty code (default {GP})")
+    parser.add_argument(
+        "--parts", default="page,big,text", help="which parts to run (default page,big,text)"
+    )
     options = parser.parse_args(argv)
+    parts = set(options.parts.split(","))
 
     django_setup()
     from django.conf import settings
+
+    ensure_dataset(options.practitioners, options.seed)
+    days = settings.CONSULTO_SEARCH_DAYS
+
+    if "page" in parts:
+        results_page(options, days)
+    if "big" in parts:
+        big_search(options, days)
+    if "text" in parts:
+        text_search(options.runs)
+    return 0
+
+
+def results_page(options, days: int) -> None:
     from django.core.cache import cache
     from django.utils import timezone
 
     from consulto.scheduling.search import search_practitioners
 
-    ensure_dataset(options.practitioners, options.seed)
-    days = settings.CONSULTO_SEARCH_DAYS
     clear = lambda _i: cache.clear()  # noqa: E731
-
-    # (a) A results page ---------------------------------------------------------------------
     bench = "search.results_page"
     matched = {}
 
@@ -104,7 +126,16 @@ def main(argv: list[str] | None = None) -> int:
         report(bench, f"{sort}_cold", measure(run, options.runs, before=clear), size, goal_ms=goal)
         report(bench, f"{sort}_warm", measure(run, options.runs, before=run), size, goal_ms=goal)
 
-    # (b) 500 practitioners sorted by earliest availability ----------------------------------
+
+def big_search(options, days: int) -> None:
+    """500 practitioners sorted by earliest availability."""
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from consulto.scheduling.search import search_practitioners
+
+    clear = lambda _i: cache.clear()  # noqa: E731
+    matched = {}
     bench = f"search.earliest_{options.target}"
     radius = radius_for(options.target, options.specialty)
 
@@ -127,7 +158,48 @@ def main(argv: list[str] | None = None) -> int:
     report(bench, "cold", measure(big, runs, before=clear), size, goal_ms=100)
     report(bench, "warm", measure(big, runs, before=big), size, goal_ms=100)
     emit(bench, "matches", matched["big"], "practitioners", size)
-    return 0
+
+
+def text_search(runs: int) -> None:
+    import unicodedata
+
+    from django.utils import timezone
+
+    from consulto.directory import selectors as directory
+    from consulto.directory.models import Practitioner
+    from consulto.scheduling.search import search_practitioners
+
+    bench = "search.text"
+    names = Practitioner.objects.filter(is_published=True).order_by("pk")
+    accented = [
+        n
+        for n in names.values_list("last_name", flat=True)[:2000]
+        if not n.isascii() and len(n) > 5
+    ]
+    name = accented[0] if accented else names.values_list("last_name", flat=True).first()
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    typo = plain[:3] + plain[4:] if len(plain) > 5 else plain
+    queries = {"name": plain, "name_typo": typo, "specialty": "generaliste"}
+    log(f"Text search: {queries}")
+    for label, q in queries.items():
+        found = {}
+
+        def page(_i: int, q=q, found=found) -> None:
+            result = search_practitioners(
+                q=q, near=PARIS, radius_km=RADIUS_KM, sort="distance", limit=20, now=timezone.now()
+            )
+            found["count"] = result.count
+
+        def matching(_i: int, q=q) -> None:
+            list(directory.practitioners_matching(q=q).values_list("pk", flat=True))
+
+        page(0)
+        size = f"{found['count']} within {RADIUS_KM} km"
+        report(bench, label, measure(page, runs), size)
+        report(bench, f"matching_{label}", measure(matching, runs), size)
+    resolve = getattr(directory, "resolve_place", None) or directory.place_coordinates
+    for label, place in (("paris", "Paris"), ("ambiguous", "Vitry"), ("typo", "Parsi")):
+        report(bench, f"place_{label}", measure(lambda _i, p=place: resolve(p), runs), place)
 
 
 if __name__ == "__main__":

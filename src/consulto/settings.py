@@ -157,6 +157,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "consulto.practice.context.staff",
+                "consulto.patients.context.held_slot",
             ],
         },
     },
@@ -185,6 +186,12 @@ else:
         "max_size": int(os.environ.get("CONSULTO_DB_POOL_MAX", "20")),
         "timeout": 10,
     }
+    # A misspelt name is found by trigram word similarity (directory/selectors.py): 0.6, the
+    # default, misses one wrong letter inside a short name ("lefebre" for "Lefèvre" is 0.45).
+    options = DATABASES["default"]["OPTIONS"]
+    options["options"] = (
+        options.get("options", "") + " -c pg_trgm.word_similarity_threshold=0.45"
+    ).strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache and real-time ---------------------------------------------------------------------------

@@ -224,3 +224,70 @@ def test_the_video_call_to_try_makes_room_in_a_full_agenda(demo):
     # A second run in the same quarter hour finds it: nothing more is booked or moved.
     again = ensure_demo_video_call(now=now + timedelta(minutes=2))
     assert again.pk == call.pk and again.moved == 0
+
+
+def test_the_demo_practice_is_in_paris_where_a_search_finds_many_with_slots(db):
+    """A newcomer runs `make run` (60 practitioners, seed 2026) and searches Paris: the demo
+    logins' health centre is there, among many practitioners with free slots."""
+    from django.utils import timezone
+
+    from consulto.directory.selectors import place_coordinates
+    from consulto.scheduling.search import search_practitioners
+
+    generate(practitioners=60, seed=2026, today=timezone.localdate(), progress=False)
+    gp = Practitioner.objects.get(user__email=DEMO_LOGINS[1].email)
+    site = gp.agendas.get().site
+    assert site.city == "Paris" and site.postcode.startswith("75")
+    secretary_sites = set(
+        Site.objects.filter(
+            organisation__memberships__user__email=DEMO_LOGINS[2].email
+        ).values_list("city", flat=True)
+    )
+    assert secretary_sites == {"Paris"}
+    result = search_practitioners(near=place_coordinates("Paris"), radius_km=25, limit=20)
+    assert result.count >= 20
+    assert sum(1 for hit in result.hits if hit.slots) >= 15
+    generalists = search_practitioners(
+        specialty="medecin-generaliste", near=place_coordinates("Paris"), radius_km=25
+    )
+    assert generalists.count >= 3
+
+
+def test_paris_gets_its_share_without_changing_the_rest_of_a_large_dataset():
+    plan = plan_directory(seed=7, practitioners=400, today=TODAY)
+    in_paris = [
+        a
+        for a in plan.agendas
+        if a.practitioner is not None
+        and plan.organisations[a.organisation].sites[a.site].city == "Paris"
+    ]
+    assert 24 <= len(in_paris) <= 0.4 * len(plan.agendas)
+    assert len({plan.organisations[a.organisation].sites[a.site].city for a in plan.agendas}) > 40
+
+
+def test_the_rpps_offered_to_try_onboarding_is_never_one_already_used(db):
+    import re
+
+    from consulto.directory.sample import SAMPLE_GP_RPPS
+    from consulto.onboarding.models import Journey
+
+    def offered() -> str:
+        out = StringIO()
+        call_command("demo", practitioners=12, seed=5, stdout=out, stderr=StringIO())
+        return re.search(r"Try self-onboarding with RPPS (\d{11})", out.getvalue())[1]
+
+    first = offered()
+    assert first == SAMPLE_GP_RPPS
+    # Someone tried it, and the server restarts: the next number offered is free.
+    Practitioner.objects.create(
+        first_name="Julie",
+        last_name="Bernardin",
+        rpps=first,
+        specialty=Practitioner.objects.first().specialty,
+    )
+    second = offered()
+    assert second != first
+    Journey.objects.create(email="essai@example.org", rpps=second)
+    third = offered()
+    assert third not in (first, second)
+    assert not Practitioner.objects.filter(rpps=third).exists()

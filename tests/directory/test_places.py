@@ -10,11 +10,13 @@ from consulto.directory.places import (
     COLUMNS,
     POSTCODES_CSV,
     PRECISIONS,
+    PlaceMatch,
     city_key,
     find_place,
     folded,
     load_places,
     locate,
+    understand_place,
 )
 
 
@@ -226,3 +228,53 @@ def test_every_city_of_the_demo_is_in_the_table_where_the_demo_puts_it():
         assert found is not None and found.precision == "commune", place
         assert km(at(found), (place.lat, place.lon)) < 5, place
         assert found.timezone == place.timezone
+
+
+# --- understand_place: the place, or which places the patient may have meant ---------------------
+
+
+def test_a_name_that_starts_several_communes_offers_them_the_most_populous_first():
+    match = understand_place("Vitry")
+    assert match.coordinates is None
+    labels = [c.label for c in match.choices]
+    assert labels[:2] == ["Vitry-sur-Seine (94)", "Vitry-le-François (51)"]
+    assert len(labels) == len(set(labels)) <= 8
+    # Each choice, typed back, is that place alone.
+    chosen = find_place(match.choices[1].query)
+    assert km(chosen, (48.7247, 4.5844)) < 2
+
+
+def test_a_misspelt_place_suggests_those_spelt_closest():
+    assert understand_place("Parsi").suggestions[0].label == "Paris (75)"
+    assert understand_place("Parsi").coordinates is None
+    assert understand_place("Marseile").suggestions[0].label == "Marseille (13)"
+    assert understand_place("Montpelier").suggestions[0].label == "Montpellier (34)"
+    assert understand_place("Parsi").suggestions[0].query == "Paris"
+
+
+def test_the_start_of_a_single_communes_name_is_that_commune():
+    assert km(understand_place("Strasbou").coordinates, (48.58, 7.75)) < 5
+
+
+def test_saint_is_not_the_start_of_strasbourg():
+    choices = [c.name for c in understand_place("Saint").choices]
+    assert choices and all(name.startswith(("Saint-", "Sainte-")) for name in choices)
+
+
+def test_homonyms_of_the_place_taken_are_offered_with_their_department():
+    match = understand_place("Saint-Denis")
+    assert match.coordinates is not None
+    assert "Saint-Denis (93)" in [c.label for c in match.homonyms]
+    assert understand_place("Paris").homonyms == ()
+    assert understand_place("Vitry-sur-Seine").homonyms == ()
+
+
+def test_the_department_is_the_communes_own_not_a_neighbours_postcode():
+    labels = [c.label for c in understand_place("Boulogne").choices]
+    assert "Boulogne-Billancourt (92)" in labels and "Boulogne-sur-Mer (62)" in labels
+
+
+def test_nonsense_and_unknown_postcodes_offer_nothing():
+    for text in ("zzzzqx", "99999", "x"):
+        match = understand_place(text)
+        assert match == PlaceMatch(None), text

@@ -50,6 +50,13 @@ def test_a_patient_moves_an_appointment_and_joins_the_waiting_list(
     assert_accessible(page)
     assert_fits_width(page)
     page.locator(f"button.slot[value='{ten.isoformat()}']").click()
+    # Nothing moves before the patient confirms, on a page that says what changes.
+    page.get_by_role("heading", name="Déplacer le rendez-vous ?").wait_for()
+    assert not Appointment.objects.filter(rescheduled_from=booked).exists()
+    shoot(page, f"account-move-confirm-{device}")
+    assert_accessible(page)
+    assert_fits_width(page)
+    page.get_by_role("button", name="Confirmer le nouvel horaire").click()
     page.get_by_text("Votre rendez-vous est déplacé").wait_for()
     moved = Appointment.objects.get(rescheduled_from=booked)
     assert moved.start == ten
@@ -61,6 +68,15 @@ def test_a_patient_moves_an_appointment_and_joins_the_waiting_list(
     shoot(page, f"account-appointments-{device}")
     assert_accessible(page)
     assert_fits_width(page)
+
+    # The former appointment says where it went, with a link there.
+    page.goto(f"/rendez-vous/{booked.pk}/")
+    page.get_by_text("Déplacé au").wait_for()
+    shoot(page, f"account-moved-away-{device}")
+    assert_accessible(page)
+    assert_fits_width(page)
+    page.locator(".notice").get_by_role("link").click()
+    page.wait_for_url(f"**/rendez-vous/{moved.pk}/")
 
 
 def test_relatives_are_managed_from_the_account(phone, user, patient, live_server):

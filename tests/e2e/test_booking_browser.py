@@ -58,11 +58,14 @@ def test_a_new_patient_books_for_her_child_then_cancels(request, device, world, 
     page.get_by_label("Courriel").fill(email)
     field(page, "Mot de passe").fill(PASSWORD)
     page.get_by_label("Mot de passe (confirmation)").fill(PASSWORD)
+    # The held slot stays in view, its countdown still running, while the patient signs up.
+    expect(page.locator(".recap .countdown .remaining")).to_have_text(re.compile(r"\(\d+:\d\d\)"))
     check(page, "3-signup", phone)
     page.get_by_role("button", name="Création de compte").click()
 
     # The e-mail address is verified by a code typed in the page: the held slot is not left.
     page.get_by_label("Code").wait_for()
+    expect(page.locator(".recap")).to_contain_text("Dr Claire Martin")
     check(page, "4-code", phone)
     code_mail = smtp.to(email)[-1].get_body(("plain",)).get_content()
     code = re.search(r"^\s*([A-Z0-9]{3,}(?:-[A-Z0-9]{3,})*)\s*$", code_mail, re.MULTILINE).group(1)
@@ -100,9 +103,14 @@ def test_a_new_patient_books_for_her_child_then_cancels(request, device, world, 
     event = Calendar.from_ical(ics.get_content()).walk("VEVENT")[0]
     assert event.decoded("DTSTART") == appointment.start
 
-    page.get_by_role("button", name="Annuler ce rendez-vous").click()
+    page.get_by_role("link", name="Annuler ce rendez-vous").click()
+    page.get_by_role("heading", name="Annuler le rendez-vous ?").wait_for()
+    check(page, "8-cancel-confirm", phone)
+    appointment.refresh_from_db()
+    assert appointment.status == Appointment.Status.BOOKED
+    page.get_by_role("button", name="Oui, annuler ce rendez-vous").click()
     page.get_by_text("Votre rendez-vous est annulé").wait_for()
-    check(page, "8-cancelled", phone)
+    check(page, "9-cancelled", phone)
     appointment.refresh_from_db()
     assert appointment.status == Appointment.Status.CANCELLED
 

@@ -1,6 +1,7 @@
 """The booking flow: a slot is held when chosen, then booked for the patient or a relative."""
 
-from datetime import date, timedelta
+import re
+from datetime import date, time, timedelta
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -36,6 +37,10 @@ def choose(client, world, hour=9, motive=None):
     )
 
 
+def seconds_left(page: str) -> int:
+    return int(re.search(r'class="countdown" data-seconds="(\d+)"', page)[1])
+
+
 def held_of(response) -> Appointment:
     return Appointment.objects.get(pk=int(response.url.rstrip("/").split("/")[-1]))
 
@@ -46,7 +51,7 @@ def test_choosing_a_slot_holds_it_for_a_few_minutes_even_before_login(client, wo
     assert held.status == Appointment.Status.HELD and held.booked_by is None
     page = client.get(response.url).content.decode()
     assert "Connectez-vous pour confirmer" in page
-    assert 'data-expires="' in page
+    assert 410 <= seconds_left(page) <= 420  # CONSULTO_HOLD_MINUTES, counted by the server
     # The slot is no longer offered to others while held.
     other = client.__class__()
     assert other.post(
@@ -222,13 +227,127 @@ def test_the_week_view_answers_htmx_with_the_fragment_only(client, world):
     response = client.get(
         f"/praticien/{world.gp.pk}/",
         {"agenda": world.agenda.pk, "motive": world.first.pk},
-        headers={"HX-Request": "true"},
+        headers={"HX-Request": "true", "HX-Target": "week"},
     )
     html = response.content.decode()
     assert "<html" not in html and 'class="days week"' in html
+
+
+def test_answering_already_consulted_updates_the_motives_and_slots_in_place(client, world):
+    world.follow_up.open_to_new_patients = False
+    world.follow_up.save()
+    url = f"/praticien/{world.gp.pk}/"
+    hx = {"HX-Request": "true", "HX-Target": "motive-step"}
+    new = client.get(url, {"agenda": world.agenda.pk, "known": "no"}, headers=hx)
+    html = new.content.decode()
+    assert "<html" not in html
+    assert world.follow_up.label not in html and world.first.label in html
+    assert 'id="slots-step" hx-swap-oob="true"' in html
+    assert 'hx-swap-oob="innerHTML:#booking-status"' in html
+    known = client.get(url, {"agenda": world.agenda.pk, "known": "yes"}, headers=hx)
+    assert world.follow_up.label in known.content.decode()
+
+
+def test_choosing_a_motive_brings_its_slots_in_place(client, world):
+    response = client.get(
+        f"/praticien/{world.gp.pk}/",
+        {"agenda": world.agenda.pk, "known": "yes", "motive": world.first.pk},
+        headers={"HX-Request": "true", "HX-Target": "slots-step"},
+    )
+    html = response.content.decode()
+    assert "<html" not in html and 'class="days week"' in html
+    assert "Disponibilités pour « Première consultation » affichées" in html
+
+
+def test_going_back_in_history_gets_the_whole_page(client, world):
+    response = client.get(
+        f"/praticien/{world.gp.pk}/",
+        {"agenda": world.agenda.pk, "motive": world.first.pk},
+        headers={"HX-Request": "true", "HX-History-Restore-Request": "true"},
+    )
+    assert "<html" in response.content.decode()
+
+
+def test_the_page_works_without_javascript(client, world):
+    """The same form, submitted by its button, answers with the whole page."""
+    world.follow_up.open_to_new_patients = False
+    world.follow_up.save()
+    page = client.get(f"/praticien/{world.gp.pk}/").content.decode()
+    assert 'id="motive-form"' in page and "Voir les disponibilités" in page
+    assert 'hx-target="#motive-step"' in page  # answered in place when JavaScript runs
+    full = client.get(
+        f"/praticien/{world.gp.pk}/", {"agenda": world.agenda.pk, "known": "no"}
+    ).content.decode()
+    assert "<html" in full and world.follow_up.label not in full
+
+
+def test_the_practitioner_page_tells_fees_hours_languages_and_the_way_in(client, world):
+    from decimal import Decimal
+
+    from consulto.scheduling.models import Opening
+
+    world.gp.languages = "fr,en,ar"
+    world.gp.convention_sector = "2"
+    world.gp.save()
+    world.first.price = Decimal("50.00")
+    world.first.save()
+    world.follow_up.price = Decimal("32.50")
+    world.follow_up.save()
+    world.site.access_details = "Bâtiment B, 2e étage"
+    world.site.phone = "01 99 00 12 34"
+    world.site.save()
+    saturday = Opening.objects.create(
+        agenda=world.agenda,
+        site=world.site,
+        weekday=5,
+        start_time=time(9),
+        end_time=time(12),
+        valid_from=world.monday - timedelta(days=60),
+        every_weeks=2,
+    )
+    saturday.motives.set([world.first])
+    page = client.get(f"/praticien/{world.gp.pk}/").content.decode()
+    assert '<span class="avatar" aria-hidden="true">CM</span>' in page
+    assert "Secteur 2" in page and "50 €" in page and "32,50 €" in page
+    assert "Français, anglais, arabe" in page
+    assert "Bâtiment B, 2e étage" in page and 'href="tel:0199001234"' in page
+    hours = page.partition('class="hours"')[2].partition("</table>")[0]
+    assert "Lundi" in hours and "09:00–12:00" in hours and "14:00–18:00" in hours
+    assert "Samedi" in hours and "une semaine sur deux" in hours and "Dimanche" not in hours
+    assert "openstreetmap.org/?mlat=48.87770&amp;mlon=2.39250" in page
 
 
 def test_an_unpublished_practitioner_is_not_found(client, world):
     world.gp.is_published = False
     world.gp.save()
     assert client.get(f"/praticien/{world.gp.pk}/").status_code == 404
+
+
+def test_the_time_left_is_sent_in_seconds_by_the_servers_clock(client, world, clock):
+    """The page counts down from what the server measured, not from an absolute expiry the
+    browser would compare with its own (possibly wrong, or in tests frozen) clock."""
+    response = choose(client, world)
+    clock.shift(timedelta(minutes=3))
+    page = client.get(response.url).content.decode()
+    assert 230 <= seconds_left(page) <= 240
+    assert "data-expires" not in page
+    clock.shift(timedelta(minutes=5))
+    page = client.get(response.url).content.decode()
+    assert 'class="countdown"' not in page and "Les quelques minutes" in page
+
+
+def test_the_login_and_signup_pages_keep_the_held_slot_in_view(client, world):
+    response = choose(client, world)
+    held = held_of(response)
+    for url in (f"/accounts/login/?next={response.url}", f"/accounts/signup/?next={response.url}"):
+        page = client.get(url).content.decode()
+        assert "Votre rendez-vous" in page, url
+        assert "Première consultation" in page and "Dr Claire Martin" in page
+        assert 410 <= seconds_left(page) <= 420
+        assert "/static/patients/booking.js" in page
+    assert held.start.astimezone(world.site.zone).strftime("%H:%M") in page
+
+
+def test_the_login_page_without_a_held_slot_shows_no_recap(client, world):
+    page = client.get("/accounts/login/").content.decode()
+    assert "Votre rendez-vous" not in page and "booking.js" not in page

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 from icalendar import Calendar
 
+from consulto.patients import waitlist
 from consulto.scheduling import booking
 from consulto.scheduling.models import Appointment, PatientProfile
 from tests.conftest import at
@@ -207,3 +208,116 @@ def test_a_relative_with_an_upcoming_appointment_cannot_be_removed(logged, world
     assert "Annulez" in response.content.decode()
     child.refresh_from_db()
     assert child.owner == user
+
+
+def test_a_moved_appointment_says_where_it_went_with_a_link(logged, booked, world):
+    """Not "Motif d'annulation : rescheduled": the patient reads "Déplacé au ..." and can
+    follow the link to the new appointment, on its page and in the list."""
+    logged.post(f"/rendez-vous/{booked.pk}/deplacer/", {"start": at(world.monday, 10).isoformat()})
+    moved = Appointment.objects.get(rescheduled_from=booked)
+    page = logged.get(f"/rendez-vous/{booked.pk}/").content.decode()
+    assert "Déplacé au" in page and f'href="/rendez-vous/{moved.pk}/"' in page
+    assert "10:00" in page
+    listing = logged.get("/rendez-vous/").content.decode()
+    past = listing.partition("Passés et annulés")[2]
+    assert "Déplacé au" in past and f'href="/rendez-vous/{moved.pk}/"' in past
+    for text in (page, listing):
+        assert "rescheduled" not in text and "Motif d’annulation" not in text
+
+
+def test_an_appointment_replaced_from_the_waiting_list_links_to_the_earlier_one(
+    logged, booked, world, user, other_user
+):
+    later = booking.book(
+        agenda=world.agenda,
+        motive=world.first,
+        start=at(world.monday + timedelta(days=4), 17),
+        patient=booked.patient,
+        booked_by=user,
+    )
+    logged.post("/liste-attente/", {"appointment": later.pk})
+    booking.cancel(appointment=booked, by=user)
+    made = waitlist.offer(agenda_id=world.agenda.pk, start=booked.start)
+    logged.post(f"/reserver/{made.hold.pk}/", {"patient": str(booked.patient_id)})
+    later.refresh_from_db()
+    assert later.cancel_reason == Appointment.REASON_WAITLIST
+    page = logged.get(f"/rendez-vous/{later.pk}/").content.decode()
+    assert "Remplacé par un créneau plus tôt" in page
+    assert f'href="/rendez-vous/{made.hold.pk}/"' in page
+    assert "waiting list)" not in page and "moved earlier" not in page
+
+
+def test_a_cancellation_says_who_cancelled_and_the_practices_words_only(
+    logged, booked, world, user, django_user_model
+):
+    booking.cancel(appointment=booked, by=user, reason=Appointment.REASON_BY_PATIENT)
+    page = logged.get(f"/rendez-vous/{booked.pk}/").content.decode()
+    assert "Annulé par vous" in page and "patient</" not in page
+    other = booking.book(
+        agenda=world.agenda,
+        motive=world.first,
+        start=at(world.monday, 11),
+        patient=booked.patient,
+        booked_by=user,
+    )
+    secretary = django_user_model.objects.create_user(email="sec@example.org", password="x" * 12)
+    booking.cancel(appointment=other, by=secretary, reason="Le docteur est malade", as_staff=True)
+    page = logged.get(f"/rendez-vous/{other.pk}/").content.decode()
+    assert "Annulé par le cabinet" in page and "Le docteur est malade" in page
+
+
+def test_cancelling_asks_for_confirmation_with_a_summary_first(logged, booked):
+    detail = logged.get(f"/rendez-vous/{booked.pk}/").content.decode()
+    # The page's button leads to a question, not to a form that cancels at once.
+    assert f'action="/rendez-vous/{booked.pk}/annuler/"' not in detail
+    assert f'href="/rendez-vous/{booked.pk}/annuler/"' in detail
+    page = logged.get(f"/rendez-vous/{booked.pk}/annuler/").content.decode()
+    booked.refresh_from_db()
+    assert booked.status == Appointment.Status.BOOKED
+    assert "Annuler le rendez-vous\u00a0?" in page and "09:00" in page
+    assert "Première consultation" in page and "Alice Durand" in page
+    assert f'action="/rendez-vous/{booked.pk}/annuler/"' in page
+    assert "Oui, annuler ce rendez-vous" in page and "Non, le garder" in page
+
+
+def test_choosing_a_new_time_asks_for_confirmation_before_moving(logged, booked, world):
+    page = logged.get(f"/rendez-vous/{booked.pk}/deplacer/?week={world.monday}").content.decode()
+    # Slots lead to the question (GET), they do not move anything.
+    assert f'<form method="get" action="/rendez-vous/{booked.pk}/deplacer/"' in page
+    new = at(world.monday, 10).isoformat()
+    question = logged.get(f"/rendez-vous/{booked.pk}/deplacer/", {"start": new})
+    booked.refresh_from_db()
+    assert booked.status == Appointment.Status.BOOKED
+    assert not Appointment.objects.filter(rescheduled_from=booked).exists()
+    text = question.content.decode()
+    assert "Déplacer le rendez-vous\u00a0?" in text and "09:00" in text and "10:00" in text
+    assert f'name="start" value="{new}"' in text and "Confirmer le nouvel horaire" in text
+
+
+@pytest.mark.parametrize("start", ["nonsense", "2026-02-30T10:00:00+01:00", "2026-12-14T10:00"])
+def test_a_bad_new_time_is_not_found(logged, booked, start):
+    response = logged.get(f"/rendez-vous/{booked.pk}/deplacer/", {"start": start})
+    assert response.status_code == 404
+
+
+def test_a_cancelled_appointment_offers_neither_cancel_nor_move(logged, booked, user):
+    booking.cancel(appointment=booked, by=user)
+    for url in (f"/rendez-vous/{booked.pk}/annuler/", f"/rendez-vous/{booked.pk}/deplacer/"):
+        response = logged.get(url)
+        assert response.status_code == 302 and response.url == f"/rendez-vous/{booked.pk}/"
+
+
+def test_removing_a_relative_asks_for_confirmation_first(logged, user):
+    tom = PatientProfile.objects.create(
+        owner=user,
+        relationship="child",
+        first_name="Tom",
+        last_name="D",
+        birth_date=date(2015, 1, 1),
+    )
+    page = logged.get(f"/proches/{tom.pk}/").content.decode()
+    assert f'action="/proches/{tom.pk}/supprimer/"' not in page
+    question = logged.get(f"/proches/{tom.pk}/supprimer/").content.decode()
+    tom.refresh_from_db()
+    assert tom.owner == user
+    assert "Tom D" in question and f'action="/proches/{tom.pk}/supprimer/"' in question

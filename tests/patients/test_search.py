@@ -88,3 +88,147 @@ def test_results_are_paginated_by_twenty(client, world):
 def test_an_empty_filtered_search_suggests_removing_filters(client, world):
     page = client.get("/", {"what": "Médecin généraliste", "language": "de"}).content.decode()
     assert "Des filtres sont actifs" in page
+
+
+# --- as French users type: accents, capitals, abbreviations, typos -----------------------------
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "generaliste",
+        "MÉDECIN GÉNÉRALISTE",
+        "medecin generaliste",
+        "Généraliste",
+        "médecin traitant",
+    ],
+)
+def test_a_specialty_is_found_whatever_its_accents_and_capitals(client, world, typed):
+    response = client.get("/", {"what": typed, "where": "Paris"})
+    assert names(response) == ["Martin"]
+    assert "Médecin généraliste" in response.content.decode()
+
+
+@pytest.fixture
+def specialists(world):
+    from consulto.directory.models import Specialty
+
+    made = {}
+    for n, (code, first, last) in enumerate(
+        [
+            ("cardiologue", "Thierry", "Lefèvre"),
+            ("kinesitherapeute", "Zoé", "Garçon"),
+            ("chirurgien-dentiste", "Éloïse", "D'Alembert"),
+            ("ophtalmologue", "Jean-Noël", "Nguyen"),
+        ],
+        start=1,
+    ):
+        gp = clone_gp(world, n, last_name=last)
+        gp.first_name = first
+        gp.specialty = Specialty.objects.get(code=code)
+        gp.save()
+        made[code] = gp
+    return made
+
+
+@pytest.mark.parametrize(
+    "typed, found",
+    [
+        ("lefevre", "Lefèvre"),
+        ("LEFÈVRE", "Lefèvre"),
+        ("thierry", "Lefèvre"),
+        ("dr thierry lefevre", "Lefèvre"),
+        ("garcon", "Garçon"),
+        ("eloise d'alembert", "D'Alembert"),
+        ("alembert", "D'Alembert"),
+        ("jean noel", "Nguyen"),
+        ("kiné", "Garçon"),
+        ("dentiste", "D'Alembert"),
+        ("ophtalmo", "Nguyen"),
+        ("cardio lefevre", "Lefèvre"),
+    ],
+)
+def test_names_and_specialties_are_found_as_people_type_them(client, specialists, typed, found):
+    response = client.get("/", {"what": typed})
+    assert names(response) == [found]
+    assert "les plus proches" not in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "typed, found",
+    [
+        ("thiery", "Lefèvre"),
+        ("lefebre", "Lefèvre"),
+        ("nguyem", "Nguyen"),
+        ("cardiolgue", "Lefèvre"),
+    ],
+)
+def test_a_misspelt_name_or_specialty_finds_the_closest_and_says_so(
+    client, specialists, typed, found
+):
+    response = client.get("/", {"what": typed})
+    assert names(response) == [found]
+    page = response.content.decode()
+    if typed == "cardiolgue":  # understood as the specialty it is closest to
+        assert "Spécialité : Cardiologue" in page
+    else:
+        assert f"Aucun nom ni aucune spécialité ne s’écrit « {typed} »" in page
+
+
+def test_a_typo_does_not_match_everyone(client, specialists):
+    assert names(client.get("/", {"what": "xqzwvy"})) == []
+    # Only the misspelt word is taken loosely: the other still has to match.
+    assert names(client.get("/", {"what": "thiery nguyen"})) == []
+
+
+def test_an_ambiguous_place_lets_the_patient_choose(client, world):
+    response = client.get("/", {"what": "generaliste", "where": "Vitry"})
+    page = response.content.decode()
+    assert response.context["hits"] == []
+    assert "Plusieurs communes correspondent" in page
+    assert "Vitry-sur-Seine (94)" in page and "Vitry-le-François (51)" in page
+    assert "where=Vitry-sur-Seine+%2894%29" in page and "what=generaliste" in page
+    chosen = client.get("/", {"what": "generaliste", "where": "Vitry-sur-Seine (94)"})
+    assert names(chosen) == ["Martin"]  # 19th arrondissement: within 25 km of Vitry
+
+
+def test_an_unknown_place_suggests_what_it_may_be(client, world):
+    page = client.get("/", {"what": "generaliste", "where": "Parsi"}).content.decode()
+    assert "Nous ne connaissons pas « Parsi ». Vouliez-vous dire :" in page
+    assert "where=Paris" in page and ">Paris (75)</a>" in page
+
+
+def test_other_places_of_the_same_name_are_offered(client, world):
+    page = client.get("/", {"where": "Saint-Denis"}).content.decode()
+    assert "Autres communes de ce nom" in page and "Saint-Denis (93)" in page
+
+
+def test_the_api_searches_the_same_way(client, specialists, world):
+    def api(**params):
+        response = client.get("/api/v1/practitioners", params)
+        assert response.status_code == 200, response.content
+        return sorted(r["name"].rsplit(" ", 1)[-1] for r in response.json()["results"])
+
+    assert api(q="thiery") == ["Lefèvre"]
+    assert api(q="LEFÈVRE") == ["Lefèvre"]
+    assert api(q="kine") == ["Garçon"]
+    assert api(specialty="generaliste") == ["Martin"]
+    assert api(specialty="cardiologue") == ["Lefèvre"]
+    assert api(specialty="Médecin généraliste") == ["Martin"]
+    assert api(specialty="nothing-like-it") == []
+    # A NUL byte never reaches the database (PostgreSQL refuses it in a query).
+    assert api(q="lefe\x00vre") == ["Lefèvre"] and api(specialty="\x00") == []
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"what": "a\x00b"},
+        {"what": "\x00"},
+        {"specialty": "\x00"},
+        {"where": "Par\x00is"},
+        {"where": "\x00"},
+    ],
+)
+def test_control_characters_in_a_search_are_no_error(client, world, params):
+    assert client.get("/", params).status_code == 200

@@ -29,6 +29,7 @@ from bisect import bisect
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from functools import cache
 from itertools import accumulate
 from typing import TextIO
@@ -115,6 +116,12 @@ class City:
 def load_cities() -> tuple[City, ...]:
     """The real French places the demo puts its sites in (``directory/data/places.csv``)."""
     return tuple(City(p.name, p.postcode, p.lat, p.lon, p.timezone) for p in load_places())
+
+
+DEMO_CITY = next(c for c in load_cities() if c.postcode == "75011")  # the demo staff's centre
+# Practitioners put in Paris first, whatever the dataset's size: a newcomer who searches Paris
+# finds many of them, with free slots (the others go to cities drawn at random).
+PARIS_SHOWCASE = 24
 
 
 # Professions whose members are not addressed as "Dr".
@@ -266,6 +273,14 @@ BIOS = (
 LANGUAGE_NAMES = {
     "en": "anglais", "ar": "arabe", "es": "espagnol", "de": "allemand", "it": "italien",
     "pt": "portugais",
+}  # fmt: skip
+# A consultation's usual fee in euros (sector 1, or the going rate outside the convention).
+FEES = {
+    "medecin-generaliste": 30, "chirurgien-dentiste": 23, "kinesitherapeute": 17,
+    "infirmier": 20, "sage-femme": 25, "pediatre": 35, "gynecologue": 35, "ophtalmologue": 35,
+    "dermatologue": 35, "psychiatre": 55, "cardiologue": 52, "orl": 35, "radiologue": 45,
+    "psychologue": 60, "orthophoniste": 30, "orthoptiste": 25, "osteopathe": 60,
+    "podologue": 35, "dieteticien": 45, "geriatre": 35,
 }  # fmt: skip
 CANCEL_REASONS = (
     "Empêchement personnel",
@@ -505,6 +520,9 @@ class _DirectoryPlanner:
         self.organisations: list[OrganisationPlan] = []
         self.practitioners: list[PractitionerPlan] = []
         self.agendas: list[AgendaPlan] = []
+        self.paris = [c for c in self.cities if c.name == "Paris" and c != DEMO_CITY]
+        self.paris_turn = 0
+        self.in_paris = 0
 
     # -- pieces
 
@@ -592,9 +610,21 @@ class _DirectoryPlanner:
 
     # -- organisations
 
-    def health_centre(self, size: int) -> None:
+    def city(self, size: int) -> City:
+        """Where the next organisation of ``size`` practitioners is: a random city, or, until
+        Paris holds ``PARIS_SHOWCASE`` practitioners, the next arrondissement of Paris (the
+        random draw is still made, so the rest of the dataset is as it would be)."""
+        drawn = self.rng.choice(self.cities)
+        if self.in_paris >= min(PARIS_SHOWCASE, self.n):
+            return drawn
+        self.in_paris += size
+        city = self.paris[self.paris_turn % len(self.paris)]
+        self.paris_turn += 1
+        return city
+
+    def health_centre(self, size: int, *, city: City | None = None) -> None:
         rng = self.rng
-        city = rng.choice(self.cities)
+        city = city or self.city(size)
         name = rng.choice(
             (
                 f"Centre de santé {rng.choice(PLACE_NAMES)}",
@@ -610,7 +640,7 @@ class _DirectoryPlanner:
 
     def practice(self, size: int) -> None:
         rng = self.rng
-        city = rng.choice(self.cities)
+        city = self.city(size)
         first = self.draw(1)[0]
         specialties = [first] + [
             first if rng.random() < 0.6 else self.draw(1)[0] for _ in range(size - 1)
@@ -707,7 +737,10 @@ class _DirectoryPlanner:
         rng.shuffle(jobs)
 
         if first_centre:
-            self.health_centre(first_centre)
+            # The demo staff's centre is in Paris, where a newcomer is likely to search first.
+            self.rng.choice(self.cities)
+            self.in_paris += first_centre
+            self.health_centre(first_centre, city=DEMO_CITY)
         for kind, size in jobs:
             if kind == Kind.HEALTH_CENTRE:
                 self.health_centre(size)
@@ -791,6 +824,20 @@ class _PatientPools:
         if specialty == "geriatre":
             return self.seniors
         return self.everyone
+
+
+def motive_price(practitioner: PractitionerPlan | None, motive: MotivePlan) -> Decimal | None:
+    """What a motive costs, from the specialty's usual fee and the practitioner's sector (no
+    random draw: the rest of the dataset stays as it was). Resources (vaccination, screening)
+    are free of charge for the patient here: no price is shown."""
+    if practitioner is None:
+        return None
+    base = FEES.get(practitioner.specialty, 50)
+    factor = {"1": 1, "2": 1.6, "3": 2}.get(practitioner.sector, 1)
+    if motive.duration >= 45:
+        factor *= 1.5
+    price = base if factor == 1 else round(base * factor / 5) * 5  # fees over the convention's
+    return Decimal(price).quantize(Decimal("1.00"))
 
 
 def _motive(label: str, duration: int, rng: random.Random, **overrides) -> MotivePlan:
@@ -1395,6 +1442,10 @@ def _insert_batch(
     motives: list[Motive] = []
     for index, content in batch:
         agenda_id = ids.agendas[index]
+        agenda = plan.agendas[index]
+        practitioner = (
+            None if agenda.practitioner is None else plan.practitioners[agenda.practitioner]
+        )
         motives.extend(
             Motive(
                 agenda_id=agenda_id,
@@ -1408,6 +1459,7 @@ def _insert_batch(
                 max_advance_days=m.max_advance_days,
                 cancellation_deadline_hours=m.cancellation_deadline_hours,
                 colour=m.colour,
+                price=motive_price(practitioner, m),
                 position=position,
             )
             for position, m in enumerate(content.motives)

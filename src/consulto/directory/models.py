@@ -5,10 +5,11 @@ from zoneinfo import ZoneInfo, available_timezones
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from .folding import FoldedField
 from .rpps import luhn_ok, normalise_rpps, validate_rpps
 
 
@@ -31,9 +32,29 @@ class Specialty(models.Model):
     def __str__(self) -> str:
         return self.label
 
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        _forget_specialty_index()
+
+    def delete(self, *args, **kwargs):
+        deleted = super().delete(*args, **kwargs)
+        _forget_specialty_index()
+        return deleted
+
     @property
     def label(self) -> str:
         return self.label_en if (get_language() or "fr").startswith("en") else self.label_fr
+
+
+def _forget_specialty_index() -> None:
+    """Searches read the specialties from the cache (``selectors.specialty_index``)."""
+    _forget("directory:specialty-index:1")
+
+
+def _forget(key: str) -> None:
+    from django.core.cache import cache
+
+    transaction.on_commit(lambda: cache.delete(key))
 
 
 class Organisation(models.Model):
@@ -136,6 +157,8 @@ class Practitioner(models.Model):
     video_enabled = models.BooleanField(_("video consultation"), default=False)
     is_published = models.BooleanField(_("published"), default=True)
     bio = models.TextField(_("presentation"), blank=True)
+    # "first last", folded: what name searches compare (a trigram index on PostgreSQL).
+    search_name = FoldedField(max_length=201, sources=("first_name", "last_name"))
 
     class Meta:
         verbose_name = _("practitioner")
@@ -147,6 +170,7 @@ class Practitioner(models.Model):
 
     def save(self, *args, **kwargs):
         self.rpps = normalise_rpps(self.rpps)
+        _forget("directory:name-words:1")  # the words of names that typos are compared with
         if self.rpps_status == self.RppsStatus.VALID and not luhn_ok(self.rpps):
             # A failing check digit is not refused: support confirms the number instead. A number
             # may also be set "to verify" for another reason (not in the directory).

@@ -170,6 +170,7 @@ class _Table:
         self.zones = tuple(zones)
         self._keys: list[str] | None = None
         self._key_rows = array("l")
+        self._distinct: list[str] | None = None
 
     def rows(self, postcode: str) -> range:
         return range(bisect_left(self.postcodes, postcode), bisect_right(self.postcodes, postcode))
@@ -186,6 +187,36 @@ class _Table:
             self._index_names()
         keys = self._keys
         return self._key_rows[bisect_left(keys, key) : bisect_right(keys, key)]
+
+    def starting(self, prefix: str) -> Sequence[int]:
+        """The rows of the communes one of whose keys starts with ``prefix`` ("vitry": Vitry-
+        sur-Seine, Vitry-le-François...)."""
+        if self._keys is None:
+            self._index_names()
+        keys = self._keys
+        return self._key_rows[bisect_left(keys, prefix) : bisect_left(keys, prefix + "\x7f")]
+
+    def spelt_like(self, key: str) -> "list[Commune]":
+        """Communes whose name is spelt closest to ``key``, best first: a typo ("Parsi",
+        "Marseile") still finds them. rapidfuzz compares with every distinct name in a few
+        milliseconds."""
+        from rapidfuzz import fuzz, process
+
+        if self._keys is None:
+            self._index_names()
+        if self._distinct is None:
+            self._distinct = sorted(set(self._keys))
+        found = process.extract(
+            key, self._distinct, scorer=fuzz.ratio, limit=20, score_cutoff=SUGGESTION_CUTOFF
+        )
+        ranked: dict[str, tuple[float, Commune]] = {}
+        for name, score, _ in found:
+            for commune in _communes(self, self.named(name)):
+                if commune.label not in ranked:
+                    ranked[commune.label] = (score, commune)
+        # Close scores are a tie, broken by population: "Parsi" means Paris before Parsac.
+        order = sorted(ranked.values(), key=lambda sc: (-round(sc[0] / 5), -sc[1].population))
+        return [commune for _, commune in order]
 
     def _index_names(self) -> None:
         """Every row's keys, sorted, beside the row each comes from: a bisection finds a name
@@ -285,6 +316,97 @@ def locate(postcode: str, city: str = "") -> Location | None:
         if hits:
             return table.centre(table.best_commune(hits, wanted))
     return None
+
+
+@dataclass(frozen=True, slots=True)
+class Commune:
+    """A commune a patient may have meant: its name, the department that tells it from its
+    homonyms, and a text (``query``) that ``find_place`` resolves to it alone."""
+
+    name: str
+    department: str
+    population: int
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.department})"
+
+    @property
+    def query(self) -> str:
+        return self.name if self.name in ("Paris", "Lyon", "Marseille") else self.label
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceMatch:
+    """What a typed place is: ``coordinates`` when it names one place; otherwise ``choices``
+    (several communes start with what was typed: "Vitry") or ``suggestions`` (nothing is
+    called so, these are spelt closest: "Parsi"). ``homonyms`` are the other communes of the
+    same name when the most populous was taken ("Saint-Denis")."""
+
+    coordinates: tuple[float, float] | None
+    choices: tuple[Commune, ...] = ()
+    suggestions: tuple[Commune, ...] = ()
+    homonyms: tuple[Commune, ...] = ()
+
+
+MAX_CHOICES = 8
+# rapidfuzz's normalised InDel similarity (0-100): "parsi"/"paris" is 80, "marseile" 93.
+SUGGESTION_CUTOFF = 75
+
+
+def understand_place(text: str) -> PlaceMatch:
+    """``find_place`` for a person's typing: the place, or which places they may have meant."""
+    found = find_place(text)
+    table = _table()
+    key = city_key(text.strip())
+    if found is not None:
+        homonyms = ()
+        if key and not key.replace(" ", "").isdigit() and key not in _SPLIT_CITIES:
+            communes = _communes(table, table.named(key))
+            homonyms = tuple(communes[1:MAX_CHOICES])
+        return PlaceMatch(found, homonyms=homonyms)
+    if len(key) < 2 or key.replace(" ", "").isdigit():
+        return PlaceMatch(None)
+    # A word typed whole ("vitry", "saint") or, from four letters, the start of one ("bordeau").
+    rows = table.starting(key) if len(key) >= 4 else table.starting(key + " ")
+    starting = _communes(table, rows)
+    if len(starting) == 1:
+        return PlaceMatch(find_place(starting[0].query))
+    if starting:
+        return PlaceMatch(None, choices=tuple(starting[:MAX_CHOICES]))
+    return PlaceMatch(None, suggestions=tuple(table.spelt_like(key)[:5]))
+
+
+def _communes(table: "_Table", rows: Iterable[int], limit: int = MAX_CHOICES) -> list[Commune]:
+    """The ``limit`` most populous distinct communes of ``rows`` (a city split into
+    arrondissements counts once, with their population summed); the department is the one
+    of the commune's own postcode, not of a neighbour's that serves a few of its streets."""
+    populations: dict[object, int] = {}
+    rows_of: dict[object, int] = {}
+    split_parts: dict[str, dict[int, int]] = {}
+    for i in rows:
+        name = table.names[i]
+        if name.startswith(("Paris ", "Lyon ", "Marseille ")) and name[-14:] == "Arrondissement":
+            city = name.split(" ", 1)[0]
+            split_parts.setdefault(city, {})[table.communes[i]] = table.populations[i]
+            if city not in rows_of or table.partial[rows_of[city]]:
+                rows_of[city] = i
+            continue
+        identity = table.communes[i]
+        populations[identity] = max(populations.get(identity, 0), table.populations[i])
+        if identity not in rows_of or (table.partial[rows_of[identity]] and not table.partial[i]):
+            rows_of[identity] = i
+    for city, parts in split_parts.items():
+        populations[city] = sum(parts.values())
+    chosen = sorted(populations, key=lambda c: (-populations[c], str(c)))[:limit]
+    return [
+        Commune(
+            c if isinstance(c, str) else table.names[rows_of[c]],
+            _department(table.postcodes[rows_of[c]]),
+            populations[c],
+        )
+        for c in chosen
+    ]
 
 
 def find_place(text: str) -> tuple[float, float] | None:

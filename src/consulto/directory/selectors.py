@@ -1,11 +1,15 @@
 """Read queries over the directory: practitioner search filters, distances."""
 
 import math
+from dataclasses import dataclass
 
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import Avg, Case, Q, QuerySet, Value, When
 
+from . import matching
 from .models import DirectoryRecord, Practitioner, Site, Specialty
-from .places import find_place
+from .places import PlaceMatch, understand_place
 from .rpps import normalise_rpps
 
 EARTH_RADIUS_KM = 6371.0088
@@ -35,18 +39,68 @@ def practitioners_matching(
     language: str | None = None,
     sector: str | None = None,
 ) -> QuerySet[Practitioner]:
-    """Published practitioners matching the filters (a bounding box stands for the radius)."""
-    qs = Practitioner.objects.filter(is_published=True)
+    """Published practitioners matching the filters (a bounding box stands for the radius).
+    ``specialty`` is a code or a specialty's name as typed; ``q`` words (see ``text_search``)."""
+    return text_search(
+        specialty=specialty,
+        q=q,
+        near=near,
+        radius_km=radius_km,
+        video=video,
+        language=language,
+        sector=sector,
+    ).practitioners
+
+
+@dataclass
+class TextSearch:
+    """Practitioners found for what was typed; ``approximate`` lists the words matched by
+    their spelling only (no name or specialty contains them as typed)."""
+
+    practitioners: QuerySet[Practitioner]
+    approximate: tuple[str, ...] = ()
+
+
+SPECIALTIES_CACHE = "directory:specialty-index:1"  # forgotten by Specialty.save / delete
+
+
+def specialty_index() -> list[matching.SpecialtyWords]:
+    """Every specialty with its words, shared by the workers for a few minutes: the list
+    changes with a release, not with a request."""
+    index = cache.get(SPECIALTIES_CACHE)
+    if index is None:
+        rows = Specialty.objects.values_list("pk", "code", "label_fr", "label_en")
+        index = [matching.SpecialtyWords.of(pk, code, (fr, en)) for pk, code, fr, en in rows]
+        cache.set(SPECIALTIES_CACHE, index, timeout=300)
+    return index
+
+
+def text_search(
+    *,
+    specialty: str | None = None,
+    q: str | None = None,
+    near: tuple[float, float] | None = None,
+    radius_km: float | None = None,
+    video: bool = False,
+    language: str | None = None,
+    sector: str | None = None,
+) -> TextSearch:
+    """``practitioners_matching``, saying which words of ``q`` were taken as misspelt.
+
+    Each word of ``q`` must be in the practitioner's name or their specialty's (folded: no
+    case, no accents; a word may begin a specialty's: "cardio"). When that finds nobody, each
+    word that nobody's name or specialty contains is matched by spelling instead: trigram
+    similarity on PostgreSQL (the index of ``search_name``), rapidfuzz over the names'
+    words on SQLite.
+    """
+    published = Practitioner.objects.filter(is_published=True)
+    qs = published
+    words = matching.words_of(q or "")
+    index = specialty_index() if specialty or words else []
     if specialty:
-        qs = qs.filter(specialty__code=specialty)
-    if q:
-        for word in q.split()[:5]:
-            qs = qs.filter(
-                Q(last_name__icontains=word)
-                | Q(first_name__icontains=word)
-                | Q(specialty__label_fr__icontains=word)
-                | Q(specialty__label_en__icontains=word)
-            )
+        named = next((s for s in index if s.code == specialty), None)
+        named = named or matching.specialty_named(specialty, index)
+        qs = qs.filter(specialty_id=named.id) if named else qs.none()
     if video:
         qs = qs.filter(video_enabled=True)
     if language:
@@ -63,7 +117,62 @@ def practitioners_matching(
         lat0, lat1, lon0, lon1 = bounding_box(near[0], near[1], radius_km)
         sites = Site.objects.filter(latitude__range=(lat0, lat1), longitude__range=(lon0, lon1))
         qs = qs.filter(agendas__site__in=sites, agendas__is_active=True)
-    return qs.distinct()
+    if not words:
+        return TextSearch(qs.distinct())
+    exact = {w: _word_filter(w, index) for w in words}
+    found = qs.filter(*exact.values()).distinct()
+    if found.exists():
+        return TextSearch(found)
+    approximate = [
+        w
+        for w in words
+        if len(w) >= matching.SHORTEST_TYPO and not published.filter(exact[w]).exists()
+    ]
+    if not approximate:
+        return TextSearch(found)
+    for word in approximate:
+        exact[word] = _spelt_like_filter(word, index, published)
+    return TextSearch(qs.filter(*exact.values()).distinct(), tuple(approximate))
+
+
+def _word_filter(word: str, index) -> Q:
+    return Q(search_name__contains=word) | Q(specialty_id__in=matching.specialties_for(word, index))
+
+
+def _spelt_like_filter(word: str, index, published: QuerySet[Practitioner]) -> Q:
+    specialties = Q(specialty_id__in=matching.specialties_spelt_like(word, index))
+    if connection.vendor == "postgresql":
+        # word_similarity(word, search_name) >= pg_trgm.word_similarity_threshold (0.45).
+        return specialties | Q(search_name__trigram_word_similar=word)
+    return specialties | _names_spelt_like(word, published)
+
+
+NAME_WORDS_CACHE = "directory:name-words:1"  # forgotten by Practitioner.save
+
+
+def _names_spelt_like(word: str, published: QuerySet[Practitioner]) -> Q:
+    """Names with a word spelt close to ``word``: rapidfuzz over the distinct words of all
+    names (kept in the cache for a few minutes: a few milliseconds for 10,000 names), then
+    the names holding the closest of those words."""
+    from rapidfuzz import fuzz, process
+
+    words = cache.get(NAME_WORDS_CACHE)
+    if words is None:
+        names = published.values_list("search_name", flat=True).iterator(chunk_size=5000)
+        words = sorted({part for name in names for part in name.split()})
+        cache.set(NAME_WORDS_CACHE, words, timeout=300)
+    close = process.extract(
+        word, words, scorer=fuzz.ratio, score_cutoff=matching.TYPO_CUTOFF, limit=20
+    )
+    found = Q(pk__in=[])
+    for part, _, _ in close:
+        found |= (
+            Q(search_name=part)
+            | Q(search_name__startswith=f"{part} ")
+            | Q(search_name__endswith=f" {part}")
+            | Q(search_name__contains=f" {part} ")
+        )
+    return found
 
 
 def specialties() -> QuerySet[Specialty]:
@@ -73,12 +182,24 @@ def specialties() -> QuerySet[Specialty]:
 def place_coordinates(place: str) -> tuple[float, float] | None:
     """The centre of a city (by name) or a postcode (or its first digits): from the bundled
     table of French places, else from the sites that are there."""
-    place = place.strip()
+    return resolve_place(place).coordinates
+
+
+def resolve_place(place: str) -> PlaceMatch:
+    """What a typed place is (``places.understand_place``): the place, or the communes the
+    patient may have meant; a place unknown to the bundled table may still be a site's city."""
+    # Control characters name no place (and PostgreSQL refuses a NUL in a query).
+    place = "".join(ch for ch in place if ch.isprintable()).strip()
     if not place:
-        return None
-    known = find_place(place)
-    if known is not None:
-        return known
+        return PlaceMatch(None)
+    found = understand_place(place)
+    if found.coordinates is not None or found.choices:
+        return found
+    centre = _sites_centre(place)
+    return PlaceMatch(centre) if centre is not None else found
+
+
+def _sites_centre(place: str) -> tuple[float, float] | None:
     sites = Site.objects.all()
     if place.isdigit():
         sites = sites.filter(postcode__startswith=place)

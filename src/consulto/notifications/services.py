@@ -547,7 +547,7 @@ def _context(appointment: Appointment, purpose: str) -> dict:
             appointment.cancel_reason
             if purpose == Purpose.CANCELLATION
             and appointment.cancelled_by_id not in (None, appointment.booked_by_id)
-            and appointment.cancel_reason not in ("", "patient", "rescheduled")
+            and appointment.cancel_reason not in Appointment.PLATFORM_REASONS
             else ""
         ),
         "deadline": when_text(deadline, zone) if deadline > timezone.now() else "",

@@ -6,7 +6,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from consulto.directory import matching
 from consulto.directory.models import Practitioner, Specialty
+from consulto.directory.selectors import specialty_index
 from consulto.scheduling.models import PatientProfile
 
 LANGUAGES = (
@@ -65,18 +67,17 @@ class SearchForm(forms.Form):
 
     @staticmethod
     def _split_what(what: str, code: str) -> tuple[str | None, str | None]:
-        """A specialty when the text names one (in either language), else a name to look for."""
+        """A specialty when the text names one (in either language, as people write it:
+        "generaliste", "MÉDECIN GÉNÉRALISTE", "kiné", "dermatolog"), else words to look for
+        in names and specialties."""
         what = " ".join(what.split())
         if code and Specialty.objects.filter(code=code).exists():
             return code, what or None
         if not what:
             return None, None
-        match = (
-            Specialty.objects.filter(label_fr__iexact=what).first()
-            or Specialty.objects.filter(label_en__iexact=what).first()
-        )
-        if match:
-            return match.code, None
+        named = matching.specialty_named(what, specialty_index())
+        if named is not None:
+            return named.code, None
         return None, what
 
 

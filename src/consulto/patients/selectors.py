@@ -1,9 +1,9 @@
 """Read queries of the patient pages."""
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import Case, Prefetch, QuerySet, When
+from django.db.models import Case, Prefetch, Q, QuerySet, When
 from django.utils import timezone
 
 from consulto.directory.models import Practitioner
@@ -11,6 +11,8 @@ from consulto.scheduling import availability as engine
 from consulto.scheduling.cache import slots_for_many
 from consulto.scheduling.models import Agenda, Appointment, Motive, PatientProfile
 from consulto.scheduling.selectors import appointments_of
+
+from .models import WaitlistEntry, WaitlistOffer
 
 
 def published_practitioner(practitioner_id: int) -> Practitioner | None:
@@ -30,6 +32,36 @@ def published_practitioner(practitioner_id: int) -> Practitioner | None:
     )
 
 
+@dataclass
+class OpeningDay:
+    """One weekday of an agenda's hours: ``spans`` as (start, end) wall-clock times, those
+    held every second week only flagged."""
+
+    weekday: int
+    spans: list[tuple[time, time, bool]]
+
+
+def opening_hours(agenda: Agenda, *, today: date | None = None) -> list[OpeningDay]:
+    """The agenda's weekly hours in force today (from its openings), Monday first; touching
+    or overlapping periods of a day are shown as one."""
+    today = today or timezone.localdate()
+    openings = (
+        agenda.openings.filter(valid_from__lte=today)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .order_by("weekday", "start_time")
+        .values_list("weekday", "start_time", "end_time", "every_weeks")
+    )
+    days: dict[int, list[tuple[time, time, bool]]] = {}
+    for weekday, start, end, every in openings:
+        spans = days.setdefault(weekday, [])
+        fortnightly = every == 2
+        if spans and start <= spans[-1][1] and spans[-1][2] == fortnightly:
+            spans[-1] = (spans[-1][0], max(end, spans[-1][1]), fortnightly)
+        else:
+            spans.append((start, end, fortnightly))
+    return [OpeningDay(weekday, spans) for weekday, spans in sorted(days.items())]
+
+
 def bookable_motive(*, agenda_id: int, motive_id: int) -> Motive | None:
     """A motive patients may book online, with its agenda and site."""
     return (
@@ -45,6 +77,43 @@ def bookable_motive(*, agenda_id: int, motive_id: int) -> Motive | None:
         .select_related("agenda__site", "agenda__practitioner__specialty")
         .first()
     )
+
+
+# The session key of the slot a visitor holds while they log in and confirm.
+SESSION_HOLD = "consulto_hold"
+
+
+@dataclass
+class HeldSlot:
+    """A visitor's held slot as the booking pages recap it. ``seconds_left`` is measured here,
+    by the server's clock: the page counts down from it, whatever the device's clock says."""
+
+    held: Appointment
+    lapsed: bool
+    seconds_left: int
+
+    @classmethod
+    def of(cls, held: Appointment, *, now: datetime | None = None) -> "HeldSlot":
+        now = now or timezone.now()
+        left = 0
+        if held.status == Appointment.Status.HELD and held.hold_expires_at:
+            left = max(0, int((held.hold_expires_at - now).total_seconds()))
+        return cls(held=held, lapsed=left == 0, seconds_left=left)
+
+
+def held_slot_in_session(session) -> HeldSlot | None:
+    """The slot this session holds (or held until a moment ago), if any."""
+    hold_id = session.get(SESSION_HOLD)
+    if not isinstance(hold_id, int):
+        return None
+    held = (
+        Appointment.objects.select_related(
+            "agenda__site", "agenda__practitioner__specialty", "motive"
+        )
+        .filter(pk=hold_id, status__in=(Appointment.Status.HELD, Appointment.Status.EXPIRED))
+        .first()
+    )
+    return HeldSlot.of(held) if held is not None else None
 
 
 @dataclass
@@ -101,28 +170,80 @@ def relative_of(user, profile_id: int) -> PatientProfile | None:
 
 
 def my_appointments(user, *, now: datetime | None = None) -> tuple[list, list]:
-    """(upcoming, past) appointments of the account and its relatives."""
+    """(upcoming, past) appointments of the account and its relatives; each cancelled one
+    carries its ``cancellation`` (see ``Cancellation``)."""
     now = now or timezone.now()
     appointments = appointments_of(user).select_related("agenda__practitioner__specialty")
     upcoming = list(
         appointments.filter(end__gt=now, status=Appointment.Status.BOOKED).order_by("start")
     )
     past = list(appointments.exclude(pk__in=[a.pk for a in upcoming]).order_by("-start")[:50])
+    explain_cancellations(user, past)
     return upcoming, past
 
 
 def my_appointment(user, appointment_id: int) -> Appointment | None:
-    return (
+    found = (
         appointments_of(user)
         .select_related("agenda__practitioner__specialty")
         .filter(pk=appointment_id)
         .first()
     )
+    if found is not None:
+        explain_cancellations(user, [found])
+    return found
+
+
+@dataclass
+class Cancellation:
+    """What became of a cancelled appointment, in the patient's terms: ``moved`` (to
+    ``replacement``), ``replaced`` by an earlier slot from the waiting list, cancelled ``by_you``
+    or ``by_practice`` (with the reason the practice typed, if any). Never a raw reason code."""
+
+    MOVED, REPLACED, BY_YOU, BY_PRACTICE = "moved", "replaced", "by_you", "by_practice"
+
+    kind: str
+    replacement: Appointment | None = None
+    reason: str = ""
+
+
+def explain_cancellations(user, appointments: list[Appointment]) -> None:
+    """Set ``cancellation`` on each cancelled appointment of ``appointments`` (None on the
+    others), in two queries whatever their number."""
+    cancelled = {a.pk: a for a in appointments if a.status == Appointment.Status.CANCELLED}
+    for a in appointments:
+        a.cancellation = None
+    if not cancelled:
+        return
+    mine = appointments_of(user).select_related("agenda__site")
+    successors = {a.rescheduled_from_id: a for a in mine.filter(rescheduled_from__in=cancelled)}
+    taken = (
+        WaitlistOffer.objects.filter(
+            status=WaitlistOffer.Status.TAKEN,
+            entry__appointment__in=[
+                pk for pk, a in cancelled.items() if a.cancel_reason == Appointment.REASON_WAITLIST
+            ],
+            hold__in=mine.exclude(status=Appointment.Status.EXPIRED),
+        )
+        .select_related("entry", "hold__agenda__site")
+        .order_by("pk")
+    )
+    earlier = {offer.entry.appointment_id: offer.hold for offer in taken}
+    for pk, a in cancelled.items():
+        if pk in successors:
+            a.cancellation = Cancellation(Cancellation.MOVED, successors[pk])
+        elif a.cancel_reason == Appointment.REASON_WAITLIST:
+            a.cancellation = Cancellation(Cancellation.REPLACED, earlier.get(pk))
+        elif a.cancelled_by_id is not None and a.cancelled_by_id in (
+            user.pk,
+            a.patient.owner_id if a.patient else None,
+        ):
+            a.cancellation = Cancellation(Cancellation.BY_YOU)
+        else:
+            a.cancellation = Cancellation(Cancellation.BY_PRACTICE, reason=a.reason_in_words)
 
 
 def my_waitlist(user) -> list:
-    from .models import WaitlistEntry
-
     return list(
         WaitlistEntry.objects.filter(user=user, status=WaitlistEntry.Status.WAITING)
         .select_related("motive__agenda__practitioner", "motive__agenda__site", "patient")

@@ -136,7 +136,9 @@ def confirm_booking(
 def cancel_appointment(*, user, appointment: Appointment, reason: str = "") -> Appointment:
     """Cancel, tell the patient, and offer the freed slot to the waiting list."""
     with transaction.atomic():
-        cancelled = booking.cancel(appointment=appointment, by=user, reason=reason or "patient")
+        cancelled = booking.cancel(
+            appointment=appointment, by=user, reason=reason or Appointment.REASON_BY_PATIENT
+        )
         notify.appointment_cancelled(appointment=cancelled)
         waitlist.slot_freed(agenda_id=cancelled.agenda_id, start=cancelled.start)
     return cancelled

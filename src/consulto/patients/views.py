@@ -17,12 +17,15 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.formats import date_format
 from django.utils.http import urlencode
+from django.utils.text import capfirst
+from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from consulto.core.errors import DomainError
-from consulto.directory.selectors import place_coordinates, specialties
+from consulto.directory.folding import fold
+from consulto.directory.selectors import resolve_place, specialties
 from consulto.notifications.ics import appointment_ics
 from consulto.scheduling import booking, limits, rules
 from consulto.scheduling.models import Appointment
@@ -36,7 +39,7 @@ PAGE_SIZE = 20
 DAYS_SHOWN = 5
 SLOTS_PER_DAY = 4
 RADIUS_KM = 25
-SESSION_HOLD = "consulto_hold"
+SESSION_HOLD = selectors.SESSION_HOLD
 
 
 # Search -----------------------------------------------------------------------------------------
@@ -57,14 +60,25 @@ def _specialty_labels() -> list[str]:
 
 def _search(request, data) -> dict:
     where = data["where"]
-    near = place_coordinates(where) if where else None
+    place = resolve_place(where) if where else None
+    near = place.coordinates if place else None
     page_number = data["page"] or 1
-    if where and near is None:
+    if place is not None and near is None:
+        # Several communes start so ("Vitry"), or none is spelt so ("Parsi"): let them choose.
+        choices = place.choices or place.suggestions
+        links = [(c.label, _query_with(request, where=c.query)) for c in choices]
+        if place.choices:
+            problem = _("Several places match: which one do you mean?")
+        elif place.suggestions:
+            problem = _("We do not know “%(place)s”. Did you mean:") % {"place": where}
+        else:
+            problem = _("We do not know this place yet.")
         return {
             "searched": True,
             "hits": [],
             "radius": RADIUS_KM,
-            "problem": _("We do not know this place yet."),
+            "problem": problem,
+            "places": links,
         }
     sort = data["sort"] or "earliest"
     result = search_practitioners(
@@ -99,7 +113,18 @@ def _search(request, data) -> dict:
     page = pages.get_page(page_number)
     query = request.GET.copy()
     query.pop("page", None)
+    understood = None
+    if data["specialty_code"] and data["what"]:
+        chosen = specialties().filter(code=data["specialty_code"]).first()
+        if chosen and fold(chosen.label) != fold(data["what"]):
+            understood = chosen.label  # "generaliste" was taken for "Médecin généraliste"
     return {
+        "understood": understood,
+        "homonyms": [
+            (c.label, _query_with(request, where=c.query))
+            for c in (place.homonyms if place else ())
+        ],
+        "approximate": result.approximate,
         "searched": True,
         "hits": cards,
         "count": result.count,
@@ -111,18 +136,31 @@ def _search(request, data) -> dict:
     }
 
 
+def _query_with(request, **values) -> str:
+    """The search's query string with ``values`` changed, back to its first page."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    for key, value in values.items():
+        query[key] = value
+    return query.urlencode()
+
+
 # A practitioner's page --------------------------------------------------------------------------
 
 
 @require_GET
 def practitioner(request, pk: int):
+    """A practitioner's page. Answering "already consulted?" or choosing a motive reloads only
+    what follows (htmx asks for ``HX-Target``); without JavaScript the form's button does."""
     found = selectors.published_practitioner(pk)
     if found is None:
         raise Http404
     agendas = [a for a in found.bookable_agendas if a.online_motives]
     known = request.GET.get("known")  # "yes" / "no": has the patient consulted before?
+    known = known if known in ("yes", "no") else None
     chosen_agenda = _pick(agendas, request.GET.get("agenda"))
-    motives = chosen_agenda.online_motives if chosen_agenda else []
+    offered = chosen_agenda.online_motives if chosen_agenda else []
+    motives = offered
     if known == "no":
         motives = [m for m in motives if m.open_to_new_patients]
     motive = _pick(motives, request.GET.get("motive"))
@@ -142,17 +180,44 @@ def practitioner(request, pk: int):
         "motives": motives,
         "motive": motive,
         "known": known,
-        "asks_known": any(
-            not m.open_to_new_patients
-            for m in (chosen_agenda.online_motives if chosen_agenda else [])
-        ),
+        "asks_known": any(not m.open_to_new_patients for m in offered),
+        "known_choices": (("yes", _("Yes")), ("no", _("No"))),
         "week": week,
         "waitlist_form": waitlist_form,
     }
-    template = (
-        "patients/_week.html" if request.headers.get("HX-Request") else "patients/practitioner.html"
-    )
-    return render(request, template, context)
+    target = request.headers.get("HX-Target")
+    if target == "week":
+        return render(request, "patients/_week.html", context)
+    if target in ("motive-step", "slots-step"):
+        return render(request, "patients/_booking_step.html", context | {"target": target})
+    context |= {
+        "initials": "".join(part[:1] for part in (found.first_name, found.last_name)).upper(),
+        "languages": _language_names(found.languages),
+        "priced": [m for m in offered if m.price is not None],
+        "hours": [
+            {"name": _weekday_name(day.weekday), "spans": day.spans}
+            for day in (selectors.opening_hours(chosen_agenda) if chosen_agenda else [])
+        ],
+    }
+    return render(request, "patients/practitioner.html", context)
+
+
+def _language_names(codes: str) -> list[str]:
+    """ "Français, anglais" in French, "French, English" in English."""
+    names = []
+    for code in [c.strip() for c in codes.split(",") if c.strip()] or ["fr"]:
+        try:
+            names.append(str(get_language_info(code)["name_translated"]))
+        except KeyError:
+            names.append(code)
+    if not (get_language() or "fr").startswith("en"):
+        names = [name.lower() for name in names]
+    return [capfirst(names[0]), *names[1:]]
+
+
+def _weekday_name(weekday: int) -> str:
+    # 2024-01-01 was a Monday.
+    return capfirst(date_format(date(2024, 1, 1 + weekday), "l"))
 
 
 def _pick(items, wanted):
@@ -237,9 +302,14 @@ def _my_hold(request, hold_id: int) -> Appointment:
 @ratelimit(key="user_or_ip", rate="30/10m", method="POST")
 def booking_page(request, hold_id: int):
     held = _my_hold(request, hold_id)
-    now = timezone.now()
-    context = {"held": held, "motive": held.motive, "practitioner": held.agenda.practitioner}
-    lapsed = held.status == Appointment.Status.EXPIRED or held.hold_expires_at <= now
+    recap = selectors.HeldSlot.of(held)
+    lapsed = recap.lapsed
+    context = {
+        "held": held,
+        "motive": held.motive,
+        "practitioner": held.agenda.practitioner,
+        "seconds_left": recap.seconds_left,
+    }
     if not request.user.is_authenticated:
         return render(request, "patients/booking_login.html", context | {"lapsed": lapsed})
     if held.booked_by_id is None and not lapsed:
@@ -360,6 +430,15 @@ def _visio_state(appointment: Appointment, now) -> rooms.RoomState | None:
     return rooms.room_state(room, now=now) if room is not None else None
 
 
+def _aware_datetime(text: str) -> datetime | None:
+    """An ISO date and time with its offset, or None (not one, or out of range)."""
+    try:
+        moment = parse_datetime(text or "")
+    except (ValueError, OverflowError):
+        return None
+    return moment if moment is not None and moment.tzinfo is not None else None
+
+
 def _mine(request, pk: int) -> Appointment:
     found = selectors.my_appointment(request.user, pk)
     if found is None:
@@ -368,9 +447,14 @@ def _mine(request, pk: int) -> Appointment:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def cancel(request, pk: int):
+    """GET asks to confirm with a summary of the appointment; POST cancels."""
     found = _mine(request, pk)
+    if request.method == "GET":
+        if found.status != Appointment.Status.BOOKED:
+            return redirect("appointment", pk=pk)
+        return render(request, "patients/cancel.html", {"appointment": found})
     try:
         services.cancel_appointment(user=request.user, appointment=found)
     except DomainError as error:
@@ -396,6 +480,16 @@ def move(request, pk: int):
             return redirect(reverse("move", args=[pk]) + f"?week={new_start.date().isoformat()}")
         messages.success(request, _("Your appointment is moved. The former time is free again."))
         return redirect("appointment", pk=moved.pk)
+    if found.status != Appointment.Status.BOOKED:
+        return redirect("appointment", pk=pk)
+    if "start" in request.GET:
+        # A time was chosen: say what changes and ask to confirm, nothing is moved yet.
+        new_start = _aware_datetime(request.GET["start"])
+        if new_start is None:
+            raise Http404
+        return render(
+            request, "patients/move_confirm.html", {"appointment": found, "new_start": new_start}
+        )
     found.motive.agenda = found.agenda
     week = selectors.week_of_slots(
         motive=found.motive, week=parse_date(request.GET.get("week", ""))
@@ -498,11 +592,14 @@ def relative(request, pk: int):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def remove_relative(request, pk: int):
+    """GET asks to confirm; POST removes."""
     found = selectors.relative_of(request.user, pk)
     if found is None:
         raise Http404
+    if request.method == "GET":
+        return render(request, "patients/relative_remove.html", {"relative": found})
     try:
         services.remove_relative(user=request.user, relative=found)
     except DomainError as error:

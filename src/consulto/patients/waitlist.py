@@ -152,7 +152,7 @@ def taken(*, hold: Appointment, appointment: Appointment, user) -> None:
         and replaced.start > appointment.start
     ):
         cancelled = booking.cancel(
-            appointment=replaced, by=user, reason="moved earlier (waiting list)", as_staff=True
+            appointment=replaced, by=user, reason=Appointment.REASON_WAITLIST, as_staff=True
         )
         notify.appointment_cancelled(appointment=cancelled)
         slot_freed(agenda_id=cancelled.agenda_id, start=cancelled.start)

@@ -339,7 +339,7 @@ def reschedule(
         old.status = Status.CANCELLED
         old.cancelled_at = now
         old.cancelled_by = by
-        old.cancel_reason = "rescheduled"
+        old.cancel_reason = Appointment.REASON_MOVED
         old.save(
             update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason", "updated_at"]
         )

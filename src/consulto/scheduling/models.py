@@ -114,6 +114,15 @@ class Motive(models.Model):
         _("follow-up after (days)"), null=True, blank=True
     )
     colour = models.CharField(_("colour"), max_length=7, default="#2e6fd8")
+    # What the patient pays, shown on the practitioner's page (blank: not said online).
+    price = models.DecimalField(
+        _("price (euros)"),
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+    )
     position = models.PositiveSmallIntegerField(default=0)
     is_active = models.BooleanField(_("active"), default=True)
 
@@ -272,6 +281,12 @@ class Appointment(models.Model):
         API = "api", _("API")
 
     FREEING_STATUSES = (Status.CANCELLED, Status.EXPIRED)
+    # Cancellation reasons the platform writes itself: codes for programs, never shown as they
+    # are (a person sees "moved to...", "cancelled by you"); any other reason is someone's words.
+    REASON_BY_PATIENT = "patient"
+    REASON_MOVED = "rescheduled"
+    REASON_WAITLIST = "moved earlier (waiting list)"
+    PLATFORM_REASONS = ("", REASON_BY_PATIENT, REASON_MOVED, REASON_WAITLIST)
 
     agenda = models.ForeignKey(
         Agenda, on_delete=models.PROTECT, related_name="appointments", verbose_name=_("agenda")
@@ -369,3 +384,8 @@ class Appointment(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status not in self.FREEING_STATUSES
+
+    @property
+    def reason_in_words(self) -> str:
+        """The reason someone typed when cancelling; "" for the platform's own codes."""
+        return "" if self.cancel_reason in self.PLATFORM_REASONS else self.cancel_reason

@@ -14,7 +14,7 @@ from django.db.models.functions import RowNumber
 from django.utils import timezone
 
 from consulto.directory.models import Practitioner, Site
-from consulto.directory.selectors import distance_km, practitioners_matching
+from consulto.directory.selectors import distance_km, text_search
 
 from . import availability as engine
 from .cache import first_for_many, slots_for_many
@@ -43,6 +43,7 @@ class SearchHit:
 class SearchResult:
     count: int
     hits: list[SearchHit]
+    approximate: tuple[str, ...] = ()  # words of ``q`` matched by spelling only
 
 
 def search_practitioners(
@@ -66,7 +67,7 @@ def search_practitioners(
     now = now or timezone.now()
     days = days or settings.CONSULTO_SEARCH_DAYS
     video = mode == Motive.Mode.VIDEO
-    matching = practitioners_matching(
+    found = text_search(
         specialty=specialty,
         q=q,
         near=near,
@@ -75,6 +76,7 @@ def search_practitioners(
         language=language,
         sector=sector,
     )
+    matching = found.practitioners
     # Candidates are plain rows: sorting needs ids, versions, distances, names and first slots,
     # not models. Whole agendas, sites, motives and practitioners are loaded for the page only.
     candidates = Agenda.objects.filter(
@@ -123,7 +125,9 @@ def search_practitioners(
         far = now + timedelta(days=365)
         hits.sort(key=lambda h: (h.first or far, h.distance_km or 0, h.agenda.practitioner_id))
     return SearchResult(
-        count=len(hits), hits=_page(hits[offset : offset + limit], now=now, days=days)
+        count=len(hits),
+        hits=_page(hits[offset : offset + limit], now=now, days=days),
+        approximate=found.approximate,
     )
 
 

@@ -5,8 +5,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from consulto.demo.generator import DEMO_TOTP_SECRET, DemoError, generate
+from consulto.demo.try_it import free_onboarding_rpps
 from consulto.demo.video_call import ensure_demo_video_call
-from consulto.directory.sample import SAMPLE_GP_RPPS
 
 
 class Command(BaseCommand):
@@ -57,9 +57,12 @@ class Command(BaseCommand):
             "Staff (praticien, secretariat, admin) also give an authenticator code: add the secret "
             f"{DEMO_TOTP_SECRET} to an authenticator app, or run `consulto demo-code`."
         )
-        self.stdout.write(
-            f"Try self-onboarding with RPPS {SAMPLE_GP_RPPS} (a GP of the sample directory)."
-        )
+        rpps = free_onboarding_rpps()
+        if rpps:
+            self.stdout.write(
+                f"Try self-onboarding with RPPS {rpps} (a GP of the sample directory, not used"
+                " yet)."
+            )
         call = ensure_demo_video_call()
         room = getattr(call, "video_room", None) if call is not None else None
         if room is not None:

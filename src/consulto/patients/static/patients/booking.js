@@ -2,14 +2,16 @@
 (function () {
   "use strict";
 
+  // The server sends the seconds left, counted by its own clock; the page counts them down on
+  // the monotonic clock, so a device whose date or time is off still shows the right time left.
   function countdown(box) {
-    var expires = Date.parse(box.dataset.expires);
+    var end = window.performance.now() + parseInt(box.dataset.seconds, 10) * 1000;
     var remaining = box.querySelector(".remaining");
     var live = box.querySelector("[data-live]");
     var expired = document.querySelector(".expired-notice");
     var announced = {};
     function tick() {
-      var left = Math.max(0, Math.round((expires - Date.now()) / 1000));
+      var left = Math.max(0, Math.round((end - window.performance.now()) / 1000));
       var minutes = Math.floor(left / 60);
       var seconds = String(left % 60).padStart(2, "0");
       remaining.textContent = " (" + minutes + ":" + seconds + ")";
@@ -45,6 +47,6 @@
     sync();
   }
 
-  document.querySelectorAll(".countdown[data-expires]").forEach(countdown);
+  document.querySelectorAll(".countdown[data-seconds]").forEach(countdown);
   relativeFields();
 })();
