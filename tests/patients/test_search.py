@@ -216,8 +216,10 @@ def test_the_api_searches_the_same_way(client, specialists, world):
     assert api(specialty="cardiologue") == ["Lefèvre"]
     assert api(specialty="Médecin généraliste") == ["Martin"]
     assert api(specialty="nothing-like-it") == []
-    # A NUL byte never reaches the database (PostgreSQL refuses it in a query).
-    assert api(q="lefe\x00vre") == ["Lefèvre"] and api(specialty="\x00") == []
+    # A NUL byte never reaches the database (PostgreSQL refuses it in a query): the API says no.
+    for params in ({"q": "lefe\x00vre"}, {"specialty": "\x00"}):
+        refused = client.get("/api/v1/practitioners", params)
+        assert refused.status_code == 422 and "NUL" in refused.json()["fields"][next(iter(params))]
 
 
 @pytest.mark.parametrize(
