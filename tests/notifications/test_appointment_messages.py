@@ -180,3 +180,86 @@ def test_a_video_appointment_message_carries_the_link_to_its_room(
     assert check.room.appointment == appointment and not check.reason
     [sms_message] = sms_outbox
     assert "/visio/lien/" in sms_message["text"]
+
+
+def _cancel(appointment, django_capture_on_commit_callbacks, **kwargs):
+    with django_capture_on_commit_callbacks(execute=True):
+        cancelled = booking.cancel(appointment=appointment, **kwargs)
+        services.appointment_cancelled(appointment=cancelled)
+    return cancelled
+
+
+def test_the_practice_reason_reaches_the_patient_when_the_one_who_cancels_also_booked(
+    world, patient, other_user, book, run_tasks, sms_outbox, django_capture_on_commit_callbacks
+):
+    patient.phone = "06 12 34 56 78"
+    patient.save()
+    secretary = other_user
+    appointment = book(at(world.monday, 9), booked_by=secretary, channel="secretary")
+    run_tasks()
+    mail.outbox.clear()
+    sms_outbox.clear()
+    _cancel(
+        appointment, django_capture_on_commit_callbacks,
+        by=secretary, reason="Docteur malade", as_staff=True, by_practice=True,
+    )  # fmt: skip
+    run_tasks()
+    [email] = mail.outbox
+    assert "Motif indiqué par le cabinet : Docteur malade" in email.body
+    assert "Docteur malade" in email.alternatives[0][0]
+    [text] = sms_outbox
+    assert "annulé" in text["text"] and "Motif : Docteur malade" in text["text"]
+
+
+def test_a_patient_cancelling_what_the_secretary_booked_is_not_told_a_practice_reason(
+    world, patient, user, other_user, book, run_tasks, sms_outbox,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    patient.phone = "06 12 34 56 78"
+    patient.save()
+    appointment = book(at(world.monday, 9), booked_by=other_user, channel="secretary")
+    run_tasks()
+    mail.outbox.clear()
+    sms_outbox.clear()
+    _cancel(appointment, django_capture_on_commit_callbacks, by=user, reason="Empêchement")
+    run_tasks()
+    [email] = mail.outbox
+    assert "Empêchement" not in email.body and "cabinet :" not in email.body
+    assert sms_outbox == []  # the patient knows: no SMS for their own cancellation
+
+
+def test_a_practice_move_is_texted_and_a_patient_move_is_not(
+    world, patient, user, book, run_tasks, sms_outbox, django_capture_on_commit_callbacks
+):
+    patient.phone = "06 12 34 56 78"
+    patient.save()
+    appointment = book(at(world.monday, 9))
+    run_tasks()
+    sms_outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        moved = booking.reschedule(appointment=appointment, new_start=at(world.monday, 10), by=user)
+        services.appointment_rescheduled(old=appointment, new=moved)
+    run_tasks()
+    assert sms_outbox == []
+    with django_capture_on_commit_callbacks(execute=True):
+        again = booking.reschedule(
+            appointment=moved, new_start=at(world.monday, 11), by=user, as_staff=True
+        )
+        services.appointment_rescheduled(old=moved, new=again)
+    run_tasks()
+    [text] = sms_outbox
+    assert "11:00" in text["text"]
+
+
+def test_a_staff_booking_never_takes_the_staff_member_address_or_phone(
+    world, patient, other_user, book, run_tasks, sms_outbox
+):
+    other_user.phone = "06 99 99 99 99"
+    other_user.save()
+    patient.email = ""
+    patient.save()
+    patient.owner.email = "alice@example.org"
+    book(at(world.monday, 9), booked_by=other_user, channel="secretary")
+    run_tasks()
+    assert [m.to for m in mail.outbox] == [["alice@example.org"]]
+    assert sms_outbox == []  # the patient has no phone: nothing to the secretary's

@@ -69,9 +69,11 @@ def appointment_booked(*, appointment: Appointment) -> list[Message]:
     return [m for m in written if m is not None]
 
 
-def appointment_cancelled(*, appointment: Appointment, by_practice: bool = False) -> list[Message]:
-    """Tell the patient by e-mail (with a CANCEL .ics), and by SMS too when the practice
-    cancelled (the patient did not see it coming); the appointment's reminders are skipped."""
+def appointment_cancelled(*, appointment: Appointment) -> list[Message]:
+    """Tell the patient by e-mail (with a CANCEL .ics), and by SMS too, with its reason, when
+    the practice cancelled (the patient did not see it coming); the appointment's reminders
+    are skipped. Who cancelled is the appointment's record (``cancelled_by_practice``), not a
+    guess from who booked it."""
     with transaction.atomic():
         appointment = _load(appointment.pk)
         _skip_reminders(appointment, reason="appointment cancelled")
@@ -82,15 +84,14 @@ def appointment_cancelled(*, appointment: Appointment, by_practice: bool = False
         written = [
             _queue(appointment, Purpose.CANCELLATION, channel, recipient)
             for channel, recipient in _recipients(appointment)
-            if by_practice or channel == Channel.EMAIL
+            if appointment.cancelled_by_practice or channel == Channel.EMAIL
         ]
     return [m for m in written if m]
 
 
-def appointment_rescheduled(
-    *, old: Appointment, new: Appointment, by_practice: bool = False
-) -> list[Message]:
-    """Tell the new time by e-mail, skip the old appointment's reminders, schedule the new ones.
+def appointment_rescheduled(*, old: Appointment, new: Appointment) -> list[Message]:
+    """Tell the new time by e-mail (and SMS when the practice moved it), skip the old
+    appointment's reminders, schedule the new ones.
 
     The .ics keeps the UID of the first appointment of the chain with a higher SEQUENCE, so the
     patient's calendar moves the event it has; no separate CANCEL is sent for the old one.
@@ -103,7 +104,7 @@ def appointment_rescheduled(
         written = [
             _queue(new, Purpose.RESCHEDULED, channel, recipient)
             for channel, recipient in _recipients(new)
-            if by_practice or channel == Channel.EMAIL
+            if old.cancelled_by_practice or channel == Channel.EMAIL
         ]
         written += schedule_reminders(appointment=new)
     return [m for m in written if m]
@@ -322,10 +323,18 @@ def _dedupe_key(appointment_id: int, purpose: str, channel: str) -> str:
     return f"appointment:{appointment_id}:{purpose}:{channel}"
 
 
+def _patient_side_booker(appointment: Appointment):
+    """The account that booked, when it booked as the patient (online); never a secretary, a
+    practitioner or a regulator who booked for them: their address is not the patient's."""
+    if appointment.channel == Appointment.Channel.ONLINE:
+        return appointment.booked_by
+    return None
+
+
 def _email_of(appointment: Appointment) -> str:
     """The account that booked online, else the patient's own address, else their account's."""
-    patient, booker = appointment.patient, appointment.booked_by
-    if appointment.channel == Appointment.Channel.ONLINE and booker and booker.email:
+    patient, booker = appointment.patient, _patient_side_booker(appointment)
+    if booker and booker.email:
         return booker.email
     if patient and patient.email:
         return patient.email
@@ -335,10 +344,10 @@ def _email_of(appointment: Appointment) -> str:
 
 
 def _phone_of(appointment: Appointment) -> str:
-    patient, booker = appointment.patient, appointment.booked_by
+    patient, booker = appointment.patient, _patient_side_booker(appointment)
     candidates = [patient.phone if patient else ""]
     candidates.append(patient.owner.phone if patient and patient.owner else "")
-    if appointment.channel == Appointment.Channel.ONLINE and booker:
+    if booker:
         candidates.append(booker.phone)
     return next((c for c in candidates if c), "")
 
@@ -352,7 +361,7 @@ def _language_of(appointment: Appointment) -> str:
     """The patient's language when one is recorded somewhere, else the site's default."""
     known = dict(settings.LANGUAGES)
     patient = appointment.patient
-    for holder in (patient, patient and patient.owner, appointment.booked_by):
+    for holder in (patient, patient and patient.owner, _patient_side_booker(appointment)):
         language = getattr(holder, "language", "") or ""
         if language in known:
             return language
@@ -496,6 +505,8 @@ def _compose(message: Message, appointment: Appointment) -> None:
         if message.channel == Channel.SMS:
             message.subject = ""
             message.body = _sms_text(message.purpose) % context
+            if context["cancel_reason"]:
+                message.body += " " + _("Reason: %(cancel_reason)s") % context
             if context["visio_url"]:
                 message.body += " " + _("Video: %(visio_url)s") % context
             return
@@ -545,9 +556,7 @@ def _context(appointment: Appointment, purpose: str) -> dict:
         # The practice's reason, when it cancelled (a patient's own cancellation says nothing).
         "cancel_reason": (
             appointment.cancel_reason
-            if purpose == Purpose.CANCELLATION
-            and appointment.cancelled_by_id not in (None, appointment.booked_by_id)
-            and appointment.cancel_reason not in ("", "patient", "rescheduled")
+            if purpose == Purpose.CANCELLATION and appointment.cancelled_by_practice
             else ""
         ),
         "deadline": when_text(deadline, zone) if deadline > timezone.now() else "",

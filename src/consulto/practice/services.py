@@ -118,7 +118,7 @@ def move(*, user, appointment_id: int, new_start: datetime) -> Appointment:
             )
         except booking.SlotTaken as taken:
             raise booking.SlotTaken(TAKEN) from taken
-        notify.appointment_rescheduled(old=appointment, new=moved, by_practice=True)
+        notify.appointment_rescheduled(old=appointment, new=moved)
         _as_substitute(user, appointment)
         waitlist.slot_freed(agenda_id=appointment.agenda_id, start=appointment.start)
     return moved
@@ -131,8 +131,10 @@ def cancel(*, user, appointment_id: int, reason: str) -> Appointment:
         raise InvalidInput(_("Say why the appointment is cancelled."), field="reason")
     appointment = _appointment(user, appointment_id)
     with transaction.atomic():
-        cancelled = booking.cancel(appointment=appointment, by=user, reason=reason, as_staff=True)
-        notify.appointment_cancelled(appointment=cancelled, by_practice=True)
+        cancelled = booking.cancel(
+            appointment=appointment, by=user, reason=reason, as_staff=True, by_practice=True
+        )
+        notify.appointment_cancelled(appointment=cancelled)
         _as_substitute(user, appointment)
         waitlist.slot_freed(agenda_id=cancelled.agenda_id, start=cancelled.start)
     return cancelled
