@@ -263,3 +263,81 @@ def test_a_staff_booking_never_takes_the_staff_member_address_or_phone(
     run_tasks()
     assert [m.to for m in mail.outbox] == [["alice@example.org"]]
     assert sms_outbox == []  # the patient has no phone: nothing to the secretary's
+
+
+def _soon(world):
+    """The first slot of the follow-up motive from now (a patient or API client can book it)."""
+    from django.utils import timezone
+
+    from consulto.scheduling.selectors import agenda_slots
+
+    now = timezone.now()
+    [slot] = agenda_slots(
+        agenda=world.agenda, motive=world.follow_up, start=now.date(), days=14, now=now, limit=1
+    )
+    return slot.start
+
+
+def test_a_confirmation_that_could_not_go_out_before_the_start_is_dropped(
+    world, patient, book, run_tasks, sms_outbox
+):
+    """The patient pages' door: the worker was down until after the appointment began."""
+    patient.phone = "06 12 34 56 78"
+    patient.save()
+    start = _soon(world)
+    appointment = book(start)
+    assert run_tasks(start + timedelta(minutes=1))
+    assert mail.outbox == [] and sms_outbox == []
+    assert set(
+        Message.objects.filter(appointment=appointment, purpose="confirmation").values_list(
+            "status", "last_error"
+        )
+    ) == {("skipped", "appointment already started")}
+
+
+def test_an_api_booking_confirmed_too_late_is_not_announced(
+    client, world, user, run_tasks, sms_outbox, django_capture_on_commit_callbacks
+):
+    """The API's door: the same rule, in notifications."""
+    import json
+
+    from consulto.api.models import ApiToken
+
+    _token, secret = ApiToken.issue(user)
+    start = _soon(world)
+    body = {
+        "agenda": world.agenda.pk, "motive": world.follow_up.pk, "start": start.isoformat(),
+        "patient": {"first_name": "Alice", "last_name": "Durand", "birth_date": "1980-05-17",
+                    "phone": "06 12 34 56 78", "email": "alice@example.org"},
+    }  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/api/v1/appointments", data=json.dumps(body), content_type="application/json",
+            headers={"Authorization": f"Bearer {secret}"},
+        )  # fmt: skip
+    assert response.status_code == 201, response.content
+    run_tasks(start + timedelta(minutes=5))
+    assert mail.outbox == [] and sms_outbox == []
+    assert not Message.objects.filter(status="sent").exists()
+
+
+def test_nothing_is_written_for_an_appointment_booked_or_moved_into_the_past(
+    world, patient, book, sms_outbox, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    patient.phone = "06 12 34 56 78"
+    patient.save()
+    past = timezone.now() - timedelta(hours=3)
+    booked = book(past, enforce_openings=False)
+    assert not Message.objects.filter(appointment=booked).exists()
+    later = book(at(world.monday, 9))
+    with django_capture_on_commit_callbacks(execute=True):
+        moved = booking.reschedule(
+            appointment=later, new_start=past - timedelta(hours=1), by=None, as_staff=True
+        )
+        services.appointment_rescheduled(old=later, new=moved)
+    assert not Message.objects.filter(appointment=moved).exists()
+    assert not Message.objects.filter(
+        appointment=later, purpose__startswith="reminder", status="pending"
+    ).exists()

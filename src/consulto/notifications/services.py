@@ -6,6 +6,10 @@ Delivery (``send_message``) claims a row with a conditional update, sends it out
 transaction, and retries with exponential backoff. Reminders are outbox rows written when the
 appointment is booked, due at their time; a reminder is re-checked just before it goes out and
 skipped unless the appointment is still booked at the time it was scheduled for.
+
+Whatever door booked or moved it (patient pages, API, practice space), nothing announces an
+appointment whose start has passed: no confirmation, no "moved" message, no reminder. The rule
+is checked when the message is written and again when it goes out (a worker may be late).
 """
 
 import logging
@@ -59,7 +63,7 @@ def appointment_booked(*, appointment: Appointment) -> list[Message]:
     """
     with transaction.atomic():
         appointment = _load(appointment.pk)
-        if appointment.status != Appointment.Status.BOOKED:
+        if appointment.status != Appointment.Status.BOOKED or _started(appointment):
             return []
         written = [
             _queue(appointment, Purpose.CONFIRMATION, channel, recipient)
@@ -99,7 +103,7 @@ def appointment_rescheduled(*, old: Appointment, new: Appointment) -> list[Messa
     with transaction.atomic():
         old, new = _load(old.pk), _load(new.pk)
         _skip_reminders(old, reason="appointment moved")
-        if new.status != Appointment.Status.BOOKED:
+        if new.status != Appointment.Status.BOOKED or _started(new):
             return []
         written = [
             _queue(new, Purpose.RESCHEDULED, channel, recipient)
@@ -120,7 +124,7 @@ def schedule_reminders(*, appointment: Appointment, now: datetime | None = None)
     written = []
     with transaction.atomic():
         appointment = _load(appointment.pk)
-        if appointment.status != Appointment.Status.BOOKED:
+        if appointment.status != Appointment.Status.BOOKED or _started(appointment, now=now):
             return []
         preferences = _reminder_settings(appointment)
         recipients = dict(_recipients(appointment))
@@ -241,7 +245,11 @@ def send_message(*, message_id: int, now: datetime | None = None) -> str:
                 return _finish(message, Status.SKIPPED, error="no recipient")
             message.save(update_fields=["recipient", "subject", "body", "html_body", "ics"])
         elif not message.body and message.appointment_id:
-            _compose(message, _load(message.appointment_id))
+            appointment = _load(message.appointment_id)
+            obstacle = _announcement_obstacle(message, appointment, now=now)
+            if obstacle:
+                return _finish(message, Status.SKIPPED, error=obstacle)
+            _compose(message, appointment)
             message.save(update_fields=["subject", "body", "html_body", "ics"])
         _transmit(message)
     except Exception as error:
@@ -428,6 +436,23 @@ def _skip_reminders(appointment: Appointment, *, reason: str) -> int:
     ).update(status=Status.SKIPPED, last_error=reason)
 
 
+def _started(appointment: Appointment, *, now: datetime | None = None) -> bool:
+    """Whether the appointment's start has passed: too late to announce or remind it."""
+    return appointment.start <= (now or timezone.now())
+
+
+ANNOUNCEMENTS = (Purpose.CONFIRMATION, Purpose.RESCHEDULED)
+
+
+def _announcement_obstacle(message: Message, appointment: Appointment, *, now: datetime) -> str:
+    """Why a confirmation or a "moved" message must not go out any more, or "" if it may."""
+    if message.purpose not in ANNOUNCEMENTS:
+        return ""
+    if _started(appointment, now=now):
+        return "appointment already started"
+    return ""
+
+
 def _reminder_obstacle(message: Message, appointment: Appointment | None, *, now: datetime) -> str:
     """Why this reminder must not go out any more, or "" if it may."""
     if appointment is None:
@@ -436,6 +461,8 @@ def _reminder_obstacle(message: Message, appointment: Appointment | None, *, now
         return f"appointment {appointment.status}"
     if appointment.start != message.expected_start:
         return "appointment moved"
+    if _started(appointment, now=now):
+        return "appointment already started"
     if now > reminder_time(appointment, message.purpose) + STALE_AFTER:
         return "too late"
     if not _reminder_settings(appointment).allows(message.purpose, message.channel):
