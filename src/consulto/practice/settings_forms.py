@@ -10,6 +10,7 @@ import re
 from datetime import date
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from consulto.directory.models import Site
@@ -201,7 +202,10 @@ class OpeningForm(forms.ModelForm):
             organisation_id=agenda.organisation_id
         ).order_by("name")
         self.fields["site"].empty_label = None
-        self.fields["weekday"].choices = Opening.Weekday.choices
+        # Alone in a list, a weekday starts with a capital (in a sentence, French writes "lundi").
+        self.fields["weekday"].choices = [
+            (value, capfirst(label)) for value, label in Opening.Weekday.choices
+        ]
         motives = Motive.objects.filter(agenda=agenda).order_by("-is_active", "position", "id")
         self.fields["motives"].queryset = motives
         self.fields["motives"].label_from_instance = _motive_choice_label
