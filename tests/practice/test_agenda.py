@@ -100,14 +100,16 @@ def test_motive_colours_keep_text_readable():
 def test_a_secretary_books_a_new_patient_by_phone(practice, as_user):
     w = practice
     client = as_user(w.secretary)
-    response = client.post(
-        reverse("practice:appointment_new"),
-        {
-            "agenda": w.agenda.pk, "motive": w.first.pk, "date": w.monday.isoformat(),
-            "time": "07:30", "patient_kind": "new", "last_name": "Nouveau",
-            "first_name": "Nina", "birth_date": "1990-04-02", "phone": "0611223344",
-        },
-    )  # fmt: skip
+    data = {
+        "agenda": w.agenda.pk, "motive": w.first.pk, "date": w.monday.isoformat(),
+        "time": "other", "other_time": "07:30", "patient_kind": "new", "last_name": "Nouveau",
+        "first_name": "Nina", "birth_date": "1990-04-02", "phone": "0611223344",
+    }  # fmt: skip
+    warned = client.post(reverse("practice:appointment_new"), data)
+    assert warned.status_code == 200 and not Appointment.objects.exists()
+    assert "En dehors des plages d'ouverture" in html.unescape(warned.content.decode())
+    confirmed = at(w.monday, 7, 30).isoformat()
+    response = client.post(reverse("practice:appointment_new"), data | {"confirmed": confirmed})
     assert response.status_code == 302
     appointment = Appointment.objects.get(patient__last_name="Nouveau")
     # Staff may book outside the openings (07:30), and the practice keeps the identity.
@@ -205,11 +207,40 @@ def test_cancelling_needs_a_reason_and_tells_the_patient(practice, as_user):
     client.post(url, {"reason": ""})
     appointment.refresh_from_db()
     assert appointment.status == Status.BOOKED
-    client.post(url, {"reason": "Docteur malade"})
+    asked = client.post(url, {"reason": "Docteur malade"})
+    appointment.refresh_from_db()
+    assert appointment.status == Status.BOOKED  # a confirmation first
+    page = html.unescape(asked.content.decode())
+    assert "Annuler le rendez-vous ?" in page and "Docteur malade" in page
+    assert "prévenu par SMS, avec le motif" in page
+    client.post(url, {"reason": "Docteur malade", "confirmed": "1"})
     appointment.refresh_from_db()
     assert appointment.status == Status.CANCELLED
     assert appointment.cancel_reason == "Docteur malade"
     assert Message.objects.filter(appointment=appointment, purpose="cancellation").exists()
+
+
+def test_the_reason_of_the_secretary_who_booked_and_cancels_reaches_the_patient(
+    practice, as_user, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from consulto.notifications import services as notify
+    from consulto.notifications import sms
+
+    w = practice
+    w.profile.email = "jeanne.petit@example.org"
+    w.profile.save()
+    appointment = _book(w, at(w.monday, 9))  # booked by the secretary
+    url = reverse("practice:appointment_cancel", args=[appointment.pk])
+    sms.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        as_user(w.secretary).post(url, {"reason": "Docteur malade", "confirmed": "1"})
+    notify.deliver_due()
+    [email] = [m for m in mail.outbox if "annulé" in m.subject]
+    assert "Motif indiqué par le cabinet : Docteur malade" in email.body
+    [text] = sms.outbox
+    assert "Motif : Docteur malade" in text["text"]
 
 
 def test_blocking_a_period_removes_its_slots_and_warns_of_appointments_in_it(practice, as_user):

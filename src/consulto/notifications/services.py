@@ -93,9 +93,12 @@ def appointment_cancelled(*, appointment: Appointment) -> list[Message]:
     return [m for m in written if m]
 
 
-def appointment_rescheduled(*, old: Appointment, new: Appointment) -> list[Message]:
+def appointment_rescheduled(
+    *, old: Appointment, new: Appointment, send_after: datetime | None = None
+) -> list[Message]:
     """Tell the new time by e-mail (and SMS when the practice moved it), skip the old
-    appointment's reminders, schedule the new ones.
+    appointment's reminders, schedule the new ones. ``send_after`` holds the message back for
+    a while (the practice may still undo the move: see ``appointment_move_undone``).
 
     The .ics keeps the UID of the first appointment of the chain with a higher SEQUENCE, so the
     patient's calendar moves the event it has; no separate CANCEL is sent for the old one.
@@ -106,12 +109,38 @@ def appointment_rescheduled(*, old: Appointment, new: Appointment) -> list[Messa
         if new.status != Appointment.Status.BOOKED or _started(new):
             return []
         written = [
-            _queue(new, Purpose.RESCHEDULED, channel, recipient)
+            _queue(new, Purpose.RESCHEDULED, channel, recipient, send_after=send_after)
             for channel, recipient in _recipients(new)
             if old.cancelled_by_practice or channel == Channel.EMAIL
         ]
         written += schedule_reminders(appointment=new)
     return [m for m in written if m]
+
+
+def appointment_move_undone(*, moved: Appointment, back: Appointment) -> list[Message]:
+    """A move taken back (the practice's "Undo"). If the patient has not been told of the move
+    yet, its messages are dropped and nothing is sent: their appointment is where they know it.
+    Otherwise they are told of the time it is back at, as of any move."""
+    with transaction.atomic():
+        # Pending rows first: once skipped, no sender can claim them any more.
+        Message.objects.filter(
+            appointment_id=moved.pk, purpose=Purpose.RESCHEDULED, status=Status.PENDING
+        ).update(status=Status.SKIPPED, last_error="move undone")
+        told = Message.objects.filter(
+            appointment_id=moved.pk,
+            purpose=Purpose.RESCHEDULED,
+            status__in=(Status.SENDING, Status.SENT),
+        ).exists()
+        if told:
+            return appointment_rescheduled(old=moved, new=back)
+        _skip_reminders(_load(moved.pk), reason="appointment moved")
+        return schedule_reminders(appointment=back)
+
+
+def contact_channels(*, appointment: Appointment) -> list[str]:
+    """The channels the patient can be told on about ``appointment`` (e-mail, SMS), as the
+    messages would go: for a page that says what the patient will receive."""
+    return [channel for channel, _recipient in _recipients(_load(appointment.pk))]
 
 
 def schedule_reminders(*, appointment: Appointment, now: datetime | None = None) -> list[Message]:
@@ -394,8 +423,10 @@ def _queue(
     *,
     due: datetime | None = None,
     expected_start: datetime | None = None,
+    send_after: datetime | None = None,
 ) -> Message | None:
-    """Write one message about ``appointment``; enqueue it now unless it has a due time."""
+    """Write one message about ``appointment``; enqueue it now (or at ``send_after``) unless
+    it has a due time (a reminder, enqueued by its caller)."""
     message = Message(
         channel=channel,
         purpose=purpose,
@@ -404,7 +435,7 @@ def _queue(
         recipient=recipient,
         dedupe_key=_dedupe_key(appointment.pk, purpose, channel),
         expected_start=expected_start,
-        next_attempt_at=due or timezone.now(),
+        next_attempt_at=due or send_after or timezone.now(),
     )
     # The text is composed when the message is sent, not here: the booking's transaction (and,
     # on SQLite, the database's write lock) stays short.
@@ -417,7 +448,7 @@ def _queue(
         message.status, message.last_error = Status.SKIPPED, "invalid or missing recipient"
     written = _insert(message)
     if written is not None and written.status == Status.PENDING and due is None:
-        transaction.on_commit(deferred(_enqueue_delivery, written.pk, None), robust=True)
+        transaction.on_commit(deferred(_enqueue_delivery, written.pk, send_after), robust=True)
     return written
 
 

@@ -69,31 +69,105 @@
     settle();
   }
 
-  function move(info) {
-    if (alertBox) alertBox.hidden = true;
-    var body = new URLSearchParams({ start: info.event.startStr });
-    fetch(cfg.moveUrl + info.event.id + "/deplacer/", {
+  function post(url, fields) {
+    return fetch(url, {
       method: "POST",
       credentials: "same-origin",
       headers: { "X-CSRFToken": csrf, Accept: "application/json" },
-      body: body,
-    })
-      .then(function (response) {
-        return response.json().then(function (data) { return { ok: response.ok, data: data }; });
+      body: new URLSearchParams(fields),
+    }).then(function (response) {
+      return response.json().then(function (data) { return { ok: response.ok, data: data }; });
+    });
+  }
+
+  // The undo toast after a move: stays until used, closed or replaced by the next one.
+  var toast = document.querySelector("[data-toast]");
+  var undoUrl = null;
+  function showToast(text, url) {
+    if (!toast) return;
+    toast.querySelector("[data-toast-text]").textContent = text;
+    undoUrl = url;
+    toast.querySelector("[data-toast-undo]").hidden = !url;
+    toast.hidden = false;
+  }
+  function hideToast() {
+    if (toast) toast.hidden = true;
+    undoUrl = null;
+  }
+  if (toast) {
+    toast.querySelector("[data-toast-close]").addEventListener("click", hideToast);
+    toast.querySelector("[data-toast-undo]").addEventListener("click", function () {
+      if (!undoUrl) return;
+      var url = undoUrl;
+      undoUrl = null;
+      post(url, {})
+        .then(function (result) {
+          if (!result.ok) {
+            hideToast();
+            warn(cfg.texts.undoRefused + " " + (result.data.message || ""));
+            return;
+          }
+          showToast(result.data.message, null);
+          toast.querySelector("[data-toast-close]").focus();
+          refresh();
+        })
+        .catch(function () { hideToast(); warn(cfg.texts.undoRefused); });
+    });
+  }
+
+  // An unusual time (past, night, outside the openings) is asked about before moving there.
+  var dialog = document.querySelector("[data-confirm-move]");
+  function confirmMove(cautions) {
+    return new Promise(function (resolve) {
+      if (!dialog || !dialog.showModal) { resolve(false); return; }
+      var list = dialog.querySelector("[data-confirm-list]");
+      list.textContent = "";
+      cautions.forEach(function (text) {
+        var item = document.createElement("li");
+        item.textContent = text;
+        list.appendChild(item);
+      });
+      var done = function (answer) {
+        dialog.removeEventListener("close", onClose);
+        if (dialog.open) dialog.close();
+        resolve(answer);
+      };
+      var onClose = function () { done(false); };
+      dialog.addEventListener("close", onClose);
+      dialog.querySelector("[data-confirm-yes]").onclick = function () { done(true); };
+      dialog.querySelector("[data-confirm-no]").onclick = function () { done(false); };
+      dialog.showModal();
+      dialog.querySelector("[data-confirm-no]").focus();
+    });
+  }
+
+  function move(info) {
+    if (alertBox) alertBox.hidden = true;
+    var url = cfg.moveUrl + info.event.id + "/deplacer/";
+    var start = info.event.startStr;
+    function refused(message) {
+      info.revert();
+      warn(cfg.texts.refused + (message ? " " + message : ""));
+    }
+    post(url, { start: start })
+      .then(function (result) {
+        if (!result.ok && result.data.error === "needs_confirmation") {
+          return confirmMove(result.data.cautions || []).then(function (yes) {
+            if (!yes) { info.revert(); return null; }
+            // The server confirms the very start it warned about.
+            return post(url, { start: start, confirmed: result.data.confirm || "" });
+          });
+        }
+        return result;
       })
       .then(function (result) {
-        if (!result.ok) {
-          info.revert();
-          warn(cfg.texts.refused + " " + (result.data.message || ""));
-          return;
-        }
+        if (result === null) return;
+        if (!result.ok) { refused(result.data.message); return; }
         say(cfg.texts.moved);
+        showToast(result.data.message, result.data.undoUrl);
         refresh();
       })
-      .catch(function () {
-        info.revert();
-        warn(cfg.texts.refused);
-      });
+      .catch(function () { refused(""); });
   }
 
   document.querySelectorAll("[data-agenda]").forEach(function (element) {
