@@ -8,12 +8,14 @@ from datetime import date, time, timedelta
 import pytest
 from django.urls import reverse
 from django.utils import translation
+from hypothesis import given
+from hypothesis import strategies as st
 
 from consulto.core.errors import InvalidInput
 from consulto.notifications.models import Message
 from consulto.practice import services
 from consulto.practice.models import PatientFile, PracticePolicy
-from consulto.practice.selectors import from_wall, text_colour, wall
+from consulto.practice.selectors import contrast, from_wall, text_colour, wall
 from consulto.scheduling import booking
 from consulto.scheduling.models import Absence, Appointment, PatientProfile
 from consulto.scheduling.selectors import compute, load_inputs
@@ -93,8 +95,17 @@ def test_wall_clock_times_survive_both_clock_changes():
 
 
 def test_motive_colours_keep_text_readable():
-    assert text_colour("#ffeb3b") == "#111111"
+    assert text_colour("#ffeb3b") == "#000000"
     assert text_colour("#0b3d91") == "#ffffff"
+    # The purple and red of the demo failed AA with a dark grey (4.23 and 4.32 against 4.5).
+    assert contrast(text_colour("#8d5fd3"), "#8d5fd3") >= 4.5
+    assert contrast(text_colour("#d1495b"), "#d1495b") >= 4.5
+    assert text_colour("not a colour") == "#ffffff"
+
+
+@given(st.from_regex(r"#[0-9a-f]{6}", fullmatch=True))
+def test_any_motive_colour_gets_a_text_colour_that_passes_wcag_aa(colour):
+    assert contrast(text_colour(colour), colour) >= 4.5
 
 
 def test_a_secretary_books_a_new_patient_by_phone(practice, as_user):

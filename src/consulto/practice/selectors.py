@@ -150,18 +150,31 @@ def next_free_slot(*, agenda: Agenda, motive: Motive, after: date, now: datetime
     return found[0] if found else None
 
 
-def text_colour(background: str) -> str:
-    """Black or white, whichever reads better on ``background`` (WCAG relative luminance)."""
-    try:
-        r, g, b = (int(background[i : i + 2], 16) / 255 for i in (1, 3, 5))
-    except (ValueError, IndexError):
-        return "#ffffff"
+def _luminance(colour: str) -> float:
+    """WCAG relative luminance of ``#rrggbb``."""
+    r, g, b = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
 
     def channel(c: float) -> float:
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
 
-    luminance = 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
-    return "#111111" if (luminance + 0.05) / 0.05 > 1.05 / (luminance + 0.05) else "#ffffff"
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def contrast(first: str, second: str) -> float:
+    """The WCAG contrast ratio of two ``#rrggbb`` colours (1 to 21)."""
+    high, low = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def text_colour(background: str) -> str:
+    """Black or white, whichever reads better on ``background``. Pure black and white: on any
+    colour one of them reaches at least 4.58:1 (WCAG AA asks 4.5:1); a dark grey such as #111
+    falls short on mid-tones (4.23:1 on #8d5fd3)."""
+    try:
+        on_black = contrast(background, "#000000")
+    except (ValueError, IndexError):
+        return "#ffffff"
+    return "#000000" if on_black >= contrast(background, "#ffffff") else "#ffffff"
 
 
 def agenda_events(*, agendas: list[Agenda], start: date, end: date) -> dict:
@@ -198,7 +211,8 @@ def agenda_events(*, agendas: list[Agenda], start: date, end: date) -> dict:
     colours: dict[str, tuple[str, str]] = {}
     for pk, agenda_id, begin, finish, status, motive, colour, first, last in rows:
         zone = zones[agenda_id]
-        parts = [f"{first} {last}" if last else someone, motive]
+        name = f"{first} {last}" if last else someone
+        parts = [name, motive]
         if status != Status.BOOKED:
             parts.append(labels[status])
         colour = colour or "#2e6fd8"
@@ -216,6 +230,12 @@ def agenda_events(*, agendas: list[Agenda], start: date, end: date) -> dict:
                 "textColor": colours[colour][1],
                 "classNames": [f"status-{status}"],
                 "editable": status == Status.BOOKED,
+                # The parts, for a narrow column to show the patient's name first.
+                "extendedProps": {
+                    "patient": name,
+                    "motive": motive,
+                    "status": labels[status] if status != Status.BOOKED else "",
+                },
             }
         )
     for absence in Absence.objects.filter(

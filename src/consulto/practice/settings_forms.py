@@ -35,6 +35,24 @@ def _choices(values, current, label) -> list[tuple[int, str]]:
     return [(v, label(v)) for v in found]
 
 
+# Colours offered for a motive (any other may be typed): the agenda writes its appointments in
+# black or white on them, whichever reads better (practice/selectors.text_colour).
+MOTIVE_PALETTE = (
+    ("#2e6fd8", _("Blue")),
+    ("#0b6e99", _("Teal blue")),
+    ("#3d5a80", _("Slate")),
+    ("#1b7f5a", _("Green")),
+    ("#1b998b", _("Turquoise")),
+    ("#7a4fc2", _("Purple")),
+    ("#8d5fd3", _("Lavender")),
+    ("#b3261e", _("Red")),
+    ("#d1495b", _("Raspberry")),
+    ("#e07a5f", _("Coral")),
+    ("#f2a541", _("Orange")),
+    ("#946200", _("Ochre")),
+)
+
+
 class MotiveForm(forms.ModelForm):
     class Meta:
         model = Motive
@@ -68,7 +86,7 @@ class MotiveForm(forms.ModelForm):
         }
         widgets = {
             "instructions": forms.Textarea(attrs={"rows": 3}),
-            "colour": forms.TextInput(attrs={"type": "color"}),
+            "colour": forms.TextInput(attrs={"type": "color", "list": "motive-palette"}),
             "duration_minutes": forms.NumberInput(attrs={"min": 5, "max": 480}),
             "position": forms.NumberInput(attrs={"min": 0}),
         }

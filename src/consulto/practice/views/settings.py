@@ -22,7 +22,14 @@ from consulto.core.errors import InvalidInput
 from .. import agenda_settings as services
 from .. import settings_selectors as selectors
 from ..access import staff_view
-from ..settings_forms import AbsenceForm, MotiveForm, OpeningForm, PolicyForm, ReminderForm
+from ..settings_forms import (
+    MOTIVE_PALETTE,
+    AbsenceForm,
+    MotiveForm,
+    OpeningForm,
+    PolicyForm,
+    ReminderForm,
+)
 
 GET_POST = require_http_methods(["GET", "HEAD", "POST"])
 
@@ -167,7 +174,11 @@ def motive_new(request, agenda_id: int):
                 % {"label": motive.label},
             )
             return redirect(_agenda_url(found, "preview"))
-    return _render(request, "motive_form.html", {"agenda": found, "form": form, "motive": None})
+    return _render(
+        request,
+        "motive_form.html",
+        {"agenda": found, "form": form, "motive": None, "palette": MOTIVE_PALETTE},
+    )
 
 
 @staff_view
@@ -200,6 +211,7 @@ def motive_edit(request, agenda_id: int, pk: int):
             "title": title,
             "coming": coming,
             "ever": ever,
+            "palette": MOTIVE_PALETTE,
         },
     )
 

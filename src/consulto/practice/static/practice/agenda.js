@@ -170,9 +170,29 @@
       .catch(function () { refused(""); });
   }
 
+  // The calendars show 07:00-21:00, stretched (all alike, side by side) to show an appointment
+  // booked earlier or later: one at 03:00 must not be invisible.
+  function hoursOf(data) {
+    var first = 7 * 60;
+    var last = 21 * 60;
+    Object.keys(data.agendas).forEach(function (key) {
+      data.agendas[key].events.forEach(function (event) {
+        if (event.display === "background") return;  // a blocked day does not stretch the hours
+        var start = event.start.slice(11, 16).split(":");
+        var end = event.end.slice(11, 16).split(":");
+        first = Math.min(first, Number(start[0]) * 60 + Number(start[1]));
+        var endMinutes = event.end.slice(0, 10) > event.start.slice(0, 10) ? 24 * 60 : Number(end[0]) * 60 + Number(end[1]);
+        last = Math.max(last, endMinutes);
+      });
+    });
+    function text(minutes) { return String(Math.floor(minutes / 60)).padStart(2, "0") + ":00:00"; }
+    return { min: text(first), max: text(Math.ceil(last / 60) * 60) };
+  }
+
   document.querySelectorAll("[data-agenda]").forEach(function (element) {
     var agendaId = element.getAttribute("data-agenda");
     var hours = "";
+    var shownHours = { min: "07:00:00", max: "21:00:00" };
     var calendar = new FullCalendar.Calendar(element, {
       timeZone: "UTC",
       locale: cfg.locale,
@@ -195,6 +215,10 @@
       events: function (info, success, failure) {
         load(info.startStr.slice(0, 10), info.endStr.slice(0, 10)).then(function (data) {
           var mine = data.agendas[agendaId] || { events: [], businessHours: [] };
+          var range = hoursOf(data);
+          if (range.min !== shownHours.min) calendar.setOption("slotMinTime", range.min);
+          if (range.max !== shownHours.max) calendar.setOption("slotMaxTime", range.max);
+          shownHours = range;
           var next = JSON.stringify(mine.businessHours);
           if (next !== hours) {
             hours = next;
@@ -211,6 +235,24 @@
       select: function (info) {
         var query = new URLSearchParams({ agenda: agendaId, start: info.startStr });
         window.location.assign(cfg.newUrl + "?" + query);
+      },
+      // The patient's name first: in a narrow column (a week of several agendas, a phone) it is
+      // what shows; the time, motive and status follow when there is room.
+      eventContent: function (arg) {
+        var props = arg.event.extendedProps;
+        if (!props.patient) return true;
+        var frame = document.createElement("div");
+        frame.className = "event-content";
+        var name = document.createElement("span");
+        name.className = "event-patient";
+        name.textContent = props.patient;
+        var detail = document.createElement("span");
+        detail.className = "event-detail";
+        detail.textContent = [arg.timeText, props.motive, props.status].filter(Boolean).join(" · ");
+        frame.appendChild(name);
+        frame.appendChild(document.createTextNode(" "));
+        frame.appendChild(detail);
+        return { domNodes: [frame] };
       },
       eventDidMount: function (info) {
         info.el.setAttribute("title", info.event.title);
