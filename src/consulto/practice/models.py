@@ -41,6 +41,14 @@ class PracticePolicy(models.Model):
         blank=True,
         help_text=_("Leave empty to never stop it."),
     )
+    secretaries_manage_absences = models.BooleanField(
+        _("secretaries manage absences and blocked periods"),
+        default=True,
+        help_text=_(
+            "On the agendas they are assigned to. Unchecked: only the practitioner and the "
+            "admins close an agenda for a period."
+        ),
+    )
 
     class Meta:
         verbose_name = _("practice policy")

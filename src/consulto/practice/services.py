@@ -51,11 +51,11 @@ def _confirm(*, agenda: Agenda, motive: Motive, start: datetime, confirmed: bool
         raise NeedsConfirmation(found)
 
 
-def _agenda(user, agenda_id: int) -> Agenda:
+def _agenda(user, agenda_id: int, perm: Perm = Perm.AGENDA) -> Agenda:
     agenda = Agenda.objects.select_related("site", "practitioner").filter(pk=agenda_id).first()
     if agenda is None:
         raise Http404
-    check_agenda(user, agenda, Perm.AGENDA)
+    check_agenda(user, agenda, perm)
     return agenda
 
 
@@ -237,7 +237,7 @@ def block_period(
     require_aware(end, "end")
     if end <= start:
         raise InvalidInput(_("The end must be after the start."), field="end")
-    agenda = _agenda(user, agenda_id)
+    agenda = _agenda(user, agenda_id, Perm.ABSENCES)
     with transaction.atomic():
         absence = Absence.objects.create(
             agenda=agenda, start=start, end=end, reason=(reason or "").strip()[:200]
@@ -253,7 +253,7 @@ def unblock(*, user, absence_id: int) -> None:
     absence = Absence.objects.filter(pk=absence_id).first()
     if absence is None:
         raise Http404
-    _agenda(user, absence.agenda_id)
+    _agenda(user, absence.agenda_id, Perm.ABSENCES)
     with transaction.atomic():
         absence.delete()
         live.announce([absence.agenda_id], kind="unblocked")

@@ -312,7 +312,7 @@ class ReminderForm(forms.ModelForm):
 class PolicyForm(forms.ModelForm):
     class Meta:
         model = PracticePolicy
-        fields = ["no_show_limit"]
+        fields = ["no_show_limit", "secretaries_manage_absences"]
         widgets = {"no_show_limit": forms.NumberInput(attrs={"min": 1, "max": 99})}
 
     def clean_no_show_limit(self):

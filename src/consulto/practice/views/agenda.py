@@ -29,6 +29,7 @@ from ..access import staff_view
 from ..forms import BlockForm, CancelForm, MoveForm, NewAppointmentForm
 from ..models import PatientFile
 from ..permissions import Perm, agenda_ids, allows
+from ..settings_selectors import agenda_for_absences
 
 Status = Appointment.Status
 
@@ -88,6 +89,7 @@ def agenda_page(request):
             "config": config,
             "day_lists": selectors.day_appointments(agendas=agendas, day=day),
             "settings_ids": agenda_ids(request.user, Perm.SETTINGS),
+            "absence_ids": agenda_ids(request.user, Perm.ABSENCES),
             "feed_ids": agenda_ids(request.user, Perm.FEED),
         },
     )
@@ -562,8 +564,7 @@ def file_picker(request):
 
 @staff_view
 def block(request, agenda_id: int):
-    agendas = selectors.chosen_agendas(request.user, [agenda_id])
-    agenda = agendas[0]
+    agenda = agenda_for_absences(request.user, agenda_id)
     zone = agenda.site.zone
     form = BlockForm(
         request.POST or None,
