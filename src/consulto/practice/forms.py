@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from datetime import time as wall_time
 
@@ -73,6 +74,30 @@ class IdentityForm(forms.ModelForm):
         if value and (not value.isdigit() or len(value) != 15):
             raise forms.ValidationError(_("The INS has 15 digits (13 and a 2-digit key)."))
         return value
+
+
+class AddressForm(forms.ModelForm):
+    """Where the patient lives, as the practice records it."""
+
+    class Meta:
+        model = PatientFile
+        fields = ["address", "postcode", "city"]
+        labels = {
+            "address": _("Address (number and street)"),
+            "postcode": _("Postcode"),
+            "city": _("City"),
+        }
+        widgets = {
+            "address": forms.TextInput(attrs={"autocomplete": "off"}),
+            "postcode": forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+            "city": forms.TextInput(attrs={"autocomplete": "off"}),
+        }
+
+    def clean_postcode(self):
+        value = " ".join(self.cleaned_data["postcode"].split())
+        if value and not re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z -]{1,9}", value):
+            raise forms.ValidationError(_("Enter a postcode such as 75019."))
+        return value.upper()
 
 
 class NewAppointmentForm(forms.Form):

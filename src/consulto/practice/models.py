@@ -62,7 +62,8 @@ class PatientFile(models.Model):
     """What one organisation keeps about one patient (dossier patient).
 
     The identity is the patient profile's: the patient's own when they booked online (only they
-    change it), or one made by staff for a patient without an account (staff change it).
+    change it), or one made by staff for a patient without an account (staff change it). The
+    address is the practice's own, for every patient.
     """
 
     organisation = models.ForeignKey(
@@ -72,6 +73,11 @@ class PatientFile(models.Model):
         PatientProfile, on_delete=models.PROTECT, related_name="files", verbose_name=_("patient")
     )
     online_booking_blocked = models.BooleanField(_("online booking stopped"), default=False)
+    # The practice's record of where the patient lives (home visits, letters): kept here, for
+    # every patient, with or without an account of their own.
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=10, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
