@@ -86,7 +86,7 @@ def cautions(*, agenda: Agenda, motive: Motive, start: datetime, now: datetime) 
     found = []
     if start < now:
         found.append(
-            _("This time has already passed (%(when)s).")
+            _("This time has already passed (%(when)s): no confirmation or reminder is sent.")
             % {"when": date_format(local_start, "l j F Y, H:i")}
         )
     last_minute = (local_end - timedelta(minutes=1)).time()
