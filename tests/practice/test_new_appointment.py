@@ -306,3 +306,46 @@ def test_the_sms_of_a_practice_move_waits_for_the_undo_grace(
     notify.deliver_due(now=timezone.now() + services.UNDO_GRACE + timedelta(seconds=1))
     [text] = sms.outbox
     assert "16:00" in text["text"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"time": "25:99"},
+        {"time": "other", "other_time": "99:99"},
+        {"date": "0001-01-01", "time": "other", "other_time": "00:00"},
+        {"date": "9999-12-31", "time": "other", "other_time": "23:59"},
+        {"agenda": "999999999999999999999"},
+        {"motive": "abc"},
+        {"show_day": "2026-02-30"},
+        {"show_day": "9999-12-31"},
+        {"file": "99999999999999999999999"},
+        {"confirmed": "x" * 100},
+        {"date": "2027-03-28", "time": "other", "other_time": "02:30"},  # skipped in spring
+    ],
+)
+def test_hostile_input_gets_a_clear_answer_never_a_500(practice, as_user, change):
+    w = practice
+    client = as_user(w.secretary)
+    data = {
+        "agenda": w.agenda.pk, "motive": w.first.pk, "date": w.monday.isoformat(),
+        "time": "09:00", "patient_kind": "file", "file": w.file.pk,
+    } | change  # fmt: skip
+    answer = client.post(reverse("practice:appointment_new"), data)
+    assert answer.status_code in (200, 403, 404), answer.status_code
+    assert not Appointment.objects.exists()
+    slots = {k: v for k, v in data.items() if k in ("agenda", "motive", "date")}
+    assert client.get(reverse("practice:appointment_slots"), slots).status_code in (200, 403, 404)
+
+
+@pytest.mark.parametrize("start", ["0001-01-01T00:00:00Z", "9999-12-31T23:50:00Z", "garbage"])
+def test_a_move_to_an_impossible_time_is_refused_in_words(practice, as_user, start):
+    w = practice
+    appointment = _book(w, at(w.monday, 9))
+    client = as_user(w.secretary)
+    url = reverse("practice:appointment_move", args=[appointment.pk])
+    answer = client.post(url, {"start": start, "confirmed": start}, HTTP_ACCEPT="application/json")
+    assert answer.status_code == 422 and answer.json()["message"]
+    page = client.post(url, {"date": start[:10], "time": "00:00"}, follow=True)
+    assert page.status_code == 200
+    assert Appointment.objects.get(pk=appointment.pk).start == at(w.monday, 9)

@@ -64,10 +64,11 @@ def from_wall(text: str, zone: ZoneInfo) -> datetime:
     does not exist that day (the hour skipped in spring) is refused."""
     try:
         naive = datetime.fromisoformat(text.strip().replace("Z", "+00:00")).replace(tzinfo=None)
-    except ValueError as error:
+        local = naive.replace(tzinfo=zone)
+        exists = local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == naive
+    except (ValueError, OverflowError) as error:  # OverflowError: the years 1 and 9999
         raise InvalidInput(_("This date and time is not valid."), field="start") from error
-    local = naive.replace(tzinfo=zone)
-    if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
+    if not exists:
         raise InvalidInput(_("This time does not exist on that day (clock change)."), field="start")
     return local
 

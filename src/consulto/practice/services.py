@@ -43,10 +43,20 @@ class NeedsConfirmation(DomainError):
         self.cautions = cautions
 
 
+# How far back and ahead staff may book or move: a walk-in of last month may be recorded, not
+# one of the year 1.
+STAFF_PAST, STAFF_AHEAD = timedelta(days=366), timedelta(days=3660)
+
+
 def _confirm(*, agenda: Agenda, motive: Motive, start: datetime, confirmed: bool) -> None:
+    now = timezone.now()
+    if not now - STAFF_PAST <= start <= now + STAFF_AHEAD:
+        raise InvalidInput(
+            _("Choose a date between one year ago and ten years from now."), field="date"
+        )
     if confirmed:
         return
-    found = selectors.cautions(agenda=agenda, motive=motive, start=start, now=timezone.now())
+    found = selectors.cautions(agenda=agenda, motive=motive, start=start, now=now)
     if found:
         raise NeedsConfirmation(found)
 
