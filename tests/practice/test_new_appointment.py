@@ -349,3 +349,15 @@ def test_a_move_to_an_impossible_time_is_refused_in_words(practice, as_user, sta
     page = client.post(url, {"date": start[:10], "time": "00:00"}, follow=True)
     assert page.status_code == 200
     assert Appointment.objects.get(pk=appointment.pk).start == at(w.monday, 9)
+
+
+def test_a_click_in_the_calendar_picks_that_time(practice, as_user):
+    w = practice
+    client = as_user(w.secretary)
+    url = reverse("practice:appointment_new")
+    page = _page(client.get(url, {"agenda": w.agenda.pk, "start": f"{w.monday}T10:00:00Z"}))
+    assert 'name="time" value="10:00" checked' in page
+    # A time that is no free slot (lunch) goes to "another time", typed in.
+    page = _page(client.get(url, {"agenda": w.agenda.pk, "start": f"{w.monday}T12:30:00Z"}))
+    assert 'name="time" value="other" checked' in page
+    assert 'name="other_time" value="12:30"' in page
