@@ -44,6 +44,7 @@ class PracticePolicy(models.Model):
     secretaries_manage_absences = models.BooleanField(
         _("secretaries manage absences and blocked periods"),
         default=True,
+        db_default=True,
         help_text=_(
             "On the agendas they are assigned to. Unchecked: only the practitioner and the "
             "admins close an agenda for a period."
@@ -75,9 +76,10 @@ class PatientFile(models.Model):
     online_booking_blocked = models.BooleanField(_("online booking stopped"), default=False)
     # The practice's record of where the patient lives (home visits, letters): kept here, for
     # every patient, with or without an account of their own.
-    address = models.CharField(_("address"), max_length=255, blank=True)
-    postcode = models.CharField(_("postcode"), max_length=10, blank=True)
-    city = models.CharField(_("city"), max_length=100, blank=True)
+    # (Defaults in the database too: rows written by raw SQL, as the demo does, get them.)
+    address = models.CharField(_("address"), max_length=255, blank=True, default="", db_default="")
+    postcode = models.CharField(_("postcode"), max_length=10, blank=True, default="", db_default="")
+    city = models.CharField(_("city"), max_length=100, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

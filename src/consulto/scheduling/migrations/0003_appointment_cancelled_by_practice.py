@@ -24,7 +24,9 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="appointment",
             name="cancelled_by_practice",
-            field=models.BooleanField(default=False, verbose_name="cancelled by the practice"),
+            field=models.BooleanField(
+                db_default=False, default=False, verbose_name="cancelled by the practice"
+            ),
         ),
         no_overlap.VendorSQL("sqlite", RECREATE, migrations.RunSQL.noop),
     ]
