@@ -120,10 +120,13 @@ def test_a_secretary_logs_in_with_totp_books_by_phone_moves_and_cancels(practice
     assert_accessible(page)
 
     page.click("text=Nouveau rendez-vous")
+    # The patient fields of the other kind are hidden, whatever their layout says.
+    assert not page.locator("input[name=last_name]").is_visible()
     page.select_option("select[name=motive]", str(w.first.pk))
     page.fill("input[name=date]", w.monday.isoformat())
-    page.fill("input[name=time]", "09:00")
+    page.locator("input[name=time][value='09:00']").check()
     page.check("input[name=patient_kind][value=new]")
+    assert not page.locator("input[name=query]").is_visible()
     page.fill("input[name=last_name]", "Nouveau")
     page.fill("input[name=first_name]", "Nina")
     page.fill("input[name=birth_date]", "1990-04-02")
@@ -147,7 +150,14 @@ def test_a_secretary_logs_in_with_totp_books_by_phone_moves_and_cancels(practice
     assert moved.start == at(w.monday, 10, 30)
 
     page.fill("input[name=reason]", "Médecin en formation")
-    page.click("text=Annuler le rendez-vous")
+    page.click("text=Annuler le rendez-vous…")
+    page.wait_for_selector("h1:text('Annuler le rendez-vous ?')")
+    assert "Médecin en formation" in page.inner_text("main")
+    assert_accessible(page)
+    shoot(page, "practice-cancel-confirm")
+    moved.refresh_from_db()
+    assert moved.status == Status.BOOKED  # nothing happens before the confirmation
+    page.click("text=Oui, annuler le rendez-vous")
     page.wait_for_selector("text=Rendez-vous annulé")
     moved.refresh_from_db()
     assert moved.status == Status.CANCELLED
@@ -256,9 +266,33 @@ def test_drag_and_drop_moves_and_a_refused_drop_goes_back(practice, desk):  # no
         page.mouse.up()
 
     drag("Consultation de suivi", "14:00:00")
-    page.wait_for_selector("text=Rendez-vous déplacé", state="attached")
+    page.wait_for_selector("[data-toast]:not([hidden])")
+    assert "Rendez-vous déplacé au lundi" in page.inner_text("[data-toast]")
     moved = Appointment.objects.get(rescheduled_from=first)
     assert moved.start == at(w.monday, 14)
+    assert_accessible(page)
+    shoot(page, "practice-agenda-undo-toast")
+    # "Annuler" puts it back where it was.
+    page.locator("[data-toast]").get_by_role("button", name="Annuler").click()
+    page.wait_for_selector("[data-toast]:has-text('de retour le lundi')")
+    back = Appointment.objects.get(rescheduled_from=moved)
+    assert back.start == at(w.monday, 9) and back.status == Status.BOOKED
+
+    drag("Consultation de suivi", "14:00:00")
+    page.wait_for_selector("[data-toast]:has-text('déplacé au lundi')")
+    moved = Appointment.objects.get(rescheduled_from=back)
+    assert moved.start == at(w.monday, 14)
+
+    # A drop at lunch time, outside the openings, asks first; "leave it" puts it back.
+    drag("Consultation de suivi", "12:30:00")
+    page.wait_for_selector("dialog[open]")
+    assert "En dehors des plages d'ouverture" in page.inner_text("dialog")
+    assert_accessible(page)
+    shoot(page, "practice-agenda-confirm-move")
+    page.keyboard.press("Escape")
+    page.wait_for_selector("dialog[open]", state="detached")
+    moved.refresh_from_db()
+    assert moved.status == Status.BOOKED and moved.start == at(w.monday, 14)
 
     drag("Consultation de suivi", "11:00:00")  # onto the 11:00 first consultation
     page.wait_for_selector("[data-alert]:not([hidden])")

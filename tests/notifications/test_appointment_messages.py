@@ -180,3 +180,164 @@ def test_a_video_appointment_message_carries_the_link_to_its_room(
     assert check.room.appointment == appointment and not check.reason
     [sms_message] = sms_outbox
     assert "/visio/lien/" in sms_message["text"]
+
+
+def _cancel(appointment, django_capture_on_commit_callbacks, **kwargs):
+    with django_capture_on_commit_callbacks(execute=True):
+        cancelled = booking.cancel(appointment=appointment, **kwargs)
+        services.appointment_cancelled(appointment=cancelled)
+    return cancelled
+
+
+def test_the_practice_reason_reaches_the_patient_when_the_one_who_cancels_also_booked(
+    world, patient, other_user, book, run_tasks, sms_outbox, django_capture_on_commit_callbacks
+):
+    patient.phone = "06 12 34 56 78"
+    patient.save()
+    secretary = other_user
+    appointment = book(at(world.monday, 9), booked_by=secretary, channel="secretary")
+    run_tasks()
+    mail.outbox.clear()
+    sms_outbox.clear()
+    _cancel(
+        appointment, django_capture_on_commit_callbacks,
+        by=secretary, reason="Docteur malade", as_staff=True, by_practice=True,
+    )  # fmt: skip
+    run_tasks()
+    [email] = mail.outbox
+    assert "Motif indiqué par le cabinet : Docteur malade" in email.body
+    assert "Docteur malade" in email.alternatives[0][0]
+    [text] = sms_outbox
+    assert "annulé" in text["text"] and "Motif : Docteur malade" in text["text"]
+
+
+def test_a_patient_cancelling_what_the_secretary_booked_is_not_told_a_practice_reason(
+    world, patient, user, other_user, book, run_tasks, sms_outbox,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    patient.phone = "06 12 34 56 78"
+    patient.save()
+    appointment = book(at(world.monday, 9), booked_by=other_user, channel="secretary")
+    run_tasks()
+    mail.outbox.clear()
+    sms_outbox.clear()
+    _cancel(appointment, django_capture_on_commit_callbacks, by=user, reason="Empêchement")
+    run_tasks()
+    [email] = mail.outbox
+    assert "Empêchement" not in email.body and "cabinet :" not in email.body
+    assert sms_outbox == []  # the patient knows: no SMS for their own cancellation
+
+
+def test_a_practice_move_is_texted_and_a_patient_move_is_not(
+    world, patient, user, book, run_tasks, sms_outbox, django_capture_on_commit_callbacks
+):
+    patient.phone = "06 12 34 56 78"
+    patient.save()
+    appointment = book(at(world.monday, 9))
+    run_tasks()
+    sms_outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        moved = booking.reschedule(appointment=appointment, new_start=at(world.monday, 10), by=user)
+        services.appointment_rescheduled(old=appointment, new=moved)
+    run_tasks()
+    assert sms_outbox == []
+    with django_capture_on_commit_callbacks(execute=True):
+        again = booking.reschedule(
+            appointment=moved, new_start=at(world.monday, 11), by=user, as_staff=True
+        )
+        services.appointment_rescheduled(old=moved, new=again)
+    run_tasks()
+    [text] = sms_outbox
+    assert "11:00" in text["text"]
+
+
+def test_a_staff_booking_never_takes_the_staff_member_address_or_phone(
+    world, patient, other_user, book, run_tasks, sms_outbox
+):
+    other_user.phone = "06 99 99 99 99"
+    other_user.save()
+    patient.email = ""
+    patient.save()
+    patient.owner.email = "alice@example.org"
+    book(at(world.monday, 9), booked_by=other_user, channel="secretary")
+    run_tasks()
+    assert [m.to for m in mail.outbox] == [["alice@example.org"]]
+    assert sms_outbox == []  # the patient has no phone: nothing to the secretary's
+
+
+def _soon(world):
+    """The first slot of the follow-up motive from now (a patient or API client can book it)."""
+    from django.utils import timezone
+
+    from consulto.scheduling.selectors import agenda_slots
+
+    now = timezone.now()
+    [slot] = agenda_slots(
+        agenda=world.agenda, motive=world.follow_up, start=now.date(), days=14, now=now, limit=1
+    )
+    return slot.start
+
+
+def test_a_confirmation_that_could_not_go_out_before_the_start_is_dropped(
+    world, patient, book, run_tasks, sms_outbox
+):
+    """The patient pages' door: the worker was down until after the appointment began."""
+    patient.phone = "06 12 34 56 78"
+    patient.save()
+    start = _soon(world)
+    appointment = book(start)
+    assert run_tasks(start + timedelta(minutes=1))
+    assert mail.outbox == [] and sms_outbox == []
+    assert set(
+        Message.objects.filter(appointment=appointment, purpose="confirmation").values_list(
+            "status", "last_error"
+        )
+    ) == {("skipped", "appointment already started")}
+
+
+def test_an_api_booking_confirmed_too_late_is_not_announced(
+    client, world, user, run_tasks, sms_outbox, django_capture_on_commit_callbacks
+):
+    """The API's door: the same rule, in notifications."""
+    import json
+
+    from consulto.api.models import ApiToken
+
+    _token, secret = ApiToken.issue(user)
+    start = _soon(world)
+    body = {
+        "agenda": world.agenda.pk, "motive": world.follow_up.pk, "start": start.isoformat(),
+        "patient": {"first_name": "Alice", "last_name": "Durand", "birth_date": "1980-05-17",
+                    "phone": "06 12 34 56 78", "email": "alice@example.org"},
+    }  # fmt: skip
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/api/v1/appointments", data=json.dumps(body), content_type="application/json",
+            headers={"Authorization": f"Bearer {secret}"},
+        )  # fmt: skip
+    assert response.status_code == 201, response.content
+    run_tasks(start + timedelta(minutes=5))
+    assert mail.outbox == [] and sms_outbox == []
+    assert not Message.objects.filter(status="sent").exists()
+
+
+def test_nothing_is_written_for_an_appointment_booked_or_moved_into_the_past(
+    world, patient, book, sms_outbox, django_capture_on_commit_callbacks
+):
+    from django.utils import timezone
+
+    patient.phone = "06 12 34 56 78"
+    patient.save()
+    past = timezone.now() - timedelta(hours=3)
+    booked = book(past, enforce_openings=False)
+    assert not Message.objects.filter(appointment=booked).exists()
+    later = book(at(world.monday, 9))
+    with django_capture_on_commit_callbacks(execute=True):
+        moved = booking.reschedule(
+            appointment=later, new_start=past - timedelta(hours=1), by=None, as_staff=True
+        )
+        services.appointment_rescheduled(old=later, new=moved)
+    assert not Message.objects.filter(appointment=moved).exists()
+    assert not Message.objects.filter(
+        appointment=later, purpose__startswith="reminder", status="pending"
+    ).exists()

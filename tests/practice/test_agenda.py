@@ -8,12 +8,14 @@ from datetime import date, time, timedelta
 import pytest
 from django.urls import reverse
 from django.utils import translation
+from hypothesis import given
+from hypothesis import strategies as st
 
 from consulto.core.errors import InvalidInput
 from consulto.notifications.models import Message
 from consulto.practice import services
 from consulto.practice.models import PatientFile, PracticePolicy
-from consulto.practice.selectors import from_wall, text_colour, wall
+from consulto.practice.selectors import contrast, from_wall, text_colour, wall
 from consulto.scheduling import booking
 from consulto.scheduling.models import Absence, Appointment, PatientProfile
 from consulto.scheduling.selectors import compute, load_inputs
@@ -93,21 +95,32 @@ def test_wall_clock_times_survive_both_clock_changes():
 
 
 def test_motive_colours_keep_text_readable():
-    assert text_colour("#ffeb3b") == "#111111"
+    assert text_colour("#ffeb3b") == "#000000"
     assert text_colour("#0b3d91") == "#ffffff"
+    # The purple and red of the demo failed AA with a dark grey (4.23 and 4.32 against 4.5).
+    assert contrast(text_colour("#8d5fd3"), "#8d5fd3") >= 4.5
+    assert contrast(text_colour("#d1495b"), "#d1495b") >= 4.5
+    assert text_colour("not a colour") == "#ffffff"
+
+
+@given(st.from_regex(r"#[0-9a-f]{6}", fullmatch=True))
+def test_any_motive_colour_gets_a_text_colour_that_passes_wcag_aa(colour):
+    assert contrast(text_colour(colour), colour) >= 4.5
 
 
 def test_a_secretary_books_a_new_patient_by_phone(practice, as_user):
     w = practice
     client = as_user(w.secretary)
-    response = client.post(
-        reverse("practice:appointment_new"),
-        {
-            "agenda": w.agenda.pk, "motive": w.first.pk, "date": w.monday.isoformat(),
-            "time": "07:30", "patient_kind": "new", "last_name": "Nouveau",
-            "first_name": "Nina", "birth_date": "1990-04-02", "phone": "0611223344",
-        },
-    )  # fmt: skip
+    data = {
+        "agenda": w.agenda.pk, "motive": w.first.pk, "date": w.monday.isoformat(),
+        "time": "other", "other_time": "07:30", "patient_kind": "new", "last_name": "Nouveau",
+        "first_name": "Nina", "birth_date": "1990-04-02", "phone": "0611223344",
+    }  # fmt: skip
+    warned = client.post(reverse("practice:appointment_new"), data)
+    assert warned.status_code == 200 and not Appointment.objects.exists()
+    assert "En dehors des plages d'ouverture" in html.unescape(warned.content.decode())
+    confirmed = at(w.monday, 7, 30).isoformat()
+    response = client.post(reverse("practice:appointment_new"), data | {"confirmed": confirmed})
     assert response.status_code == 302
     appointment = Appointment.objects.get(patient__last_name="Nouveau")
     # Staff may book outside the openings (07:30), and the practice keeps the identity.
@@ -205,11 +218,40 @@ def test_cancelling_needs_a_reason_and_tells_the_patient(practice, as_user):
     client.post(url, {"reason": ""})
     appointment.refresh_from_db()
     assert appointment.status == Status.BOOKED
-    client.post(url, {"reason": "Docteur malade"})
+    asked = client.post(url, {"reason": "Docteur malade"})
+    appointment.refresh_from_db()
+    assert appointment.status == Status.BOOKED  # a confirmation first
+    page = html.unescape(asked.content.decode())
+    assert "Annuler le rendez-vous ?" in page and "Docteur malade" in page
+    assert "prévenu par SMS, avec le motif" in page
+    client.post(url, {"reason": "Docteur malade", "confirmed": "1"})
     appointment.refresh_from_db()
     assert appointment.status == Status.CANCELLED
     assert appointment.cancel_reason == "Docteur malade"
     assert Message.objects.filter(appointment=appointment, purpose="cancellation").exists()
+
+
+def test_the_reason_of_the_secretary_who_booked_and_cancels_reaches_the_patient(
+    practice, as_user, django_capture_on_commit_callbacks
+):
+    from django.core import mail
+
+    from consulto.notifications import services as notify
+    from consulto.notifications import sms
+
+    w = practice
+    w.profile.email = "jeanne.petit@example.org"
+    w.profile.save()
+    appointment = _book(w, at(w.monday, 9))  # booked by the secretary
+    url = reverse("practice:appointment_cancel", args=[appointment.pk])
+    sms.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        as_user(w.secretary).post(url, {"reason": "Docteur malade", "confirmed": "1"})
+    notify.deliver_due()
+    [email] = [m for m in mail.outbox if "annulé" in m.subject]
+    assert "Motif indiqué par le cabinet : Docteur malade" in email.body
+    [text] = sms.outbox
+    assert "Motif : Docteur malade" in text["text"]
 
 
 def test_blocking_a_period_removes_its_slots_and_warns_of_appointments_in_it(practice, as_user):

@@ -181,3 +181,12 @@ def test_a_secretary_may_not_open_the_dashboard(practice, as_user):
 def test_an_outsider_asking_for_our_agenda_gets_not_found(practice, as_user):
     response = as_user(practice.outsider).get(URL, {"agenda": practice.agenda.pk})
     assert response.status_code == 404
+
+
+def test_the_agenda_choice_reads_as_french_for_one_agenda_or_several(practice, as_user):
+    w = practice
+    alone = as_user(w.gp_user).get(URL).content.decode()
+    assert "unique agenda" not in alone and "(1)" not in alone
+    assert f'<option value="{w.agenda.pk}"' in alone
+    several = as_user(w.admin).get(URL).content.decode()
+    assert "Tous les agendas (2)" in several

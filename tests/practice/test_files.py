@@ -152,9 +152,17 @@ def test_a_file_gathers_history_no_shows_and_the_family_account(practice, as_use
     html = page.content.decode()
     assert "Léo Durand" in html  # the child's file, linked by the family account
     assert "Première consultation" in html
-    # The patient owns this identity: staff cannot change it.
-    edit = as_user(w.secretary).get(reverse("practice:file_edit", args=[parent_file.pk]))
-    assert edit.status_code == 302
+    # The patient owns this identity: staff cannot change it (only the practice's address).
+    client = as_user(w.secretary)
+    edit = client.get(reverse("practice:file_edit", args=[parent_file.pk]))
+    assert edit.status_code == 200 and 'name="last_name"' not in edit.content.decode()
+    client.post(
+        reverse("practice:file_edit", args=[parent_file.pk]),
+        {"last_name": "Changé", "address": "3 rue Haute", "postcode": "75019", "city": "Paris"},
+    )
+    patient.refresh_from_db()
+    parent_file.refresh_from_db()
+    assert patient.last_name == "Durand" and parent_file.city == "Paris"
 
 
 def test_staff_correct_the_identity_of_a_patient_without_account(practice, as_user):
@@ -195,3 +203,46 @@ def test_a_patient_stopped_online_cannot_book_online_but_the_practice_can(practi
         file_id=file.pk,
     )  # fmt: skip
     assert booked.status == "booked"
+
+
+def test_the_practice_keeps_the_address_and_edits_identity_and_contact(practice, as_user):
+    from consulto.core.models import AuditEvent
+
+    w = practice
+    client = as_user(w.secretary)
+    url = reverse("practice:file_edit", args=[w.file.pk])
+    identity = {"first_name": "Jeanne", "last_name": "Petit", "birth_date": "1950-03-02",
+                "phone": "06 12 34 56 78", "email": "jeanne@example.org", "ins": ""}  # fmt: skip
+    refused = client.post(url, identity | {"postcode": "75 019 !!", "city": "Paris"})
+    assert refused.status_code == 200 and "75019" in refused.content.decode()
+    w.file.refresh_from_db()
+    assert w.file.city == ""  # nothing saved
+    response = client.post(
+        url, identity | {"address": "12 rue des Lilas, bâtiment B", "postcode": "75019",
+                         "city": "Paris"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    w.file.refresh_from_db()
+    w.profile.refresh_from_db()
+    assert (w.file.address, w.file.postcode, w.file.city) == (
+        "12 rue des Lilas, bâtiment B",
+        "75019",
+        "Paris",
+    )
+    assert w.profile.email == "jeanne@example.org"
+    assert AuditEvent.objects.filter(patient_file_id=w.file.pk, action="update").exists()
+    page = client.get(reverse("practice:file", args=[w.file.pk])).content.decode()
+    assert "12 rue des Lilas, bâtiment B" in page and "75019 Paris" in page
+    assert f"{reverse('practice:appointment_new')}?file={w.file.pk}" in page
+
+
+def test_a_new_file_takes_its_address(practice, as_user):
+    w = practice
+    response = as_user(w.secretary).post(
+        reverse("practice:file_new") + f"?org={w.organisation.pk}",
+        {"first_name": "Paul", "last_name": "Neuf", "birth_date": "1990-01-01",
+         "address": "1 place du Marché", "postcode": "69007", "city": "Lyon"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    file = PatientFile.objects.get(profile__last_name="Neuf")
+    assert (file.address, file.city) == ("1 place du Marché", "Lyon")

@@ -117,12 +117,86 @@ def assert_nothing_changed(p):
     assert not PracticePolicy.objects.exists()
 
 
-def test_a_secretary_may_not_open_or_change_any_setting(practice, as_user):
+def test_a_secretary_may_not_open_or_change_any_setting_but_absences(practice, as_user):
     client = as_user(practice.secretary)
-    assert client.get(url("settings_home")).status_code == 403
     for method, address, data in every_url(practice):
-        assert getattr(client, method)(address, data).status_code == 403, (method, address)
+        if "/absences/" not in address:
+            assert getattr(client, method)(address, data).status_code == 403, (method, address)
     assert_nothing_changed(practice)
+    # The home page only offers the absences of the agendas she works on.
+    page = client.get(url("settings_home")).content.decode()
+    assert f'href="{url("settings_absences", practice.agenda.pk)}"' in page
+    assert f'href="{url("settings_agenda", practice.agenda.pk)}"' not in page
+
+
+def _no_secretary_absences(p):
+    PracticePolicy.objects.create(organisation=p.organisation, secretaries_manage_absences=False)
+
+
+def test_a_secretary_manages_the_absences_of_her_agendas_when_the_organisation_allows_it(
+    practice, as_user
+):
+    p = practice
+    client = as_user(p.secretary)
+    page = client.get(url("settings_absences", p.agenda.pk))
+    assert page.status_code == 200 and "New absence" in page.content.decode()
+    tuesday = p.monday + timedelta(days=1)
+    response = client.post(
+        url("settings_absence_new", p.agenda.pk),
+        {"start_date": str(tuesday), "end_date": str(tuesday), "reason": "Congrès"},
+    )
+    assert response.status_code == 302
+    assert response["Location"] == url("settings_absences", p.agenda.pk)
+    absence = Absence.objects.get(agenda=p.agenda, reason="Congrès")
+    assert client.post(url("settings_absence_delete", p.agenda.pk, absence.pk)).status_code == 302
+    assert not Absence.objects.filter(pk=absence.pk).exists()
+    # Not on an agenda she is not assigned to.
+    assert client.get(url("settings_absences", p.agenda2.pk)).status_code == 403
+    # An admin or the practitioner land on the agenda's whole settings page.
+    gp_page = as_user(p.gp_user).get(url("settings_absences", p.agenda.pk))
+    assert gp_page["Location"].endswith(url("settings_agenda", p.agenda.pk) + "#absences")
+
+
+def test_when_the_organisation_forbids_it_a_secretary_manages_no_absence(practice, as_user):
+    p = practice
+    _no_secretary_absences(p)
+    client = as_user(p.secretary)
+    assert client.get(url("settings_home")).status_code == 403
+    assert client.get(url("settings_absences", p.agenda.pk)).status_code == 403
+    tuesday = str(p.monday + timedelta(days=1))
+    data = {"start_date": tuesday, "end_date": tuesday}
+    assert client.post(url("settings_absence_new", p.agenda.pk), data).status_code == 403
+    block = reverse("practice:block", args=[p.agenda.pk])
+    assert client.get(block).status_code == 403
+    block_data = {"start_date": tuesday, "start_time": "12:00", "end_date": tuesday,
+                  "end_time": "13:00"}  # fmt: skip
+    assert client.post(block, block_data).status_code == 403
+    assert not Absence.objects.exists()
+    agenda_page = client.get(reverse("practice:agenda")).content.decode()
+    assert block not in agenda_page and reverse("practice:settings_home") not in agenda_page
+    # Her agenda itself is unchanged: she still books, moves and cancels.
+    assert client.get(reverse("practice:appointment_new")).status_code == 200
+
+
+def test_an_admin_toggles_the_secretaries_right_to_manage_absences(practice, as_user):
+    p = practice
+    client = as_user(p.admin)
+    prefix = f"org{p.organisation.pk}"
+    page = client.get(url("settings_home")).content.decode()
+    assert f'name="{prefix}-secretaries_manage_absences"' in page and "checked" in page
+    response = client.post(
+        url("settings_policy", p.organisation.pk), {f"{prefix}-no_show_limit": ""}
+    )
+    assert response.status_code == 302
+    assert not PracticePolicy.objects.get(organisation=p.organisation).secretaries_manage_absences
+    assert as_user(p.secretary).get(url("settings_absences", p.agenda.pk)).status_code == 403
+    client = as_user(p.admin)
+    client.post(
+        url("settings_policy", p.organisation.pk),
+        {f"{prefix}-no_show_limit": "", f"{prefix}-secretaries_manage_absences": "on"},
+    )
+    assert PracticePolicy.objects.get(organisation=p.organisation).secretaries_manage_absences
+    assert as_user(p.secretary).get(url("settings_absences", p.agenda.pk)).status_code == 200
 
 
 def test_another_organisation_does_not_even_see_the_settings_exist(practice, as_user):

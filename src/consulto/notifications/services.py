@@ -6,6 +6,10 @@ Delivery (``send_message``) claims a row with a conditional update, sends it out
 transaction, and retries with exponential backoff. Reminders are outbox rows written when the
 appointment is booked, due at their time; a reminder is re-checked just before it goes out and
 skipped unless the appointment is still booked at the time it was scheduled for.
+
+Whatever door booked or moved it (patient pages, API, practice space), nothing announces an
+appointment whose start has passed: no confirmation, no "moved" message, no reminder. The rule
+is checked when the message is written and again when it goes out (a worker may be late).
 """
 
 import logging
@@ -59,7 +63,7 @@ def appointment_booked(*, appointment: Appointment) -> list[Message]:
     """
     with transaction.atomic():
         appointment = _load(appointment.pk)
-        if appointment.status != Appointment.Status.BOOKED:
+        if appointment.status != Appointment.Status.BOOKED or _started(appointment):
             return []
         written = [
             _queue(appointment, Purpose.CONFIRMATION, channel, recipient)
@@ -69,9 +73,11 @@ def appointment_booked(*, appointment: Appointment) -> list[Message]:
     return [m for m in written if m is not None]
 
 
-def appointment_cancelled(*, appointment: Appointment, by_practice: bool = False) -> list[Message]:
-    """Tell the patient by e-mail (with a CANCEL .ics), and by SMS too when the practice
-    cancelled (the patient did not see it coming); the appointment's reminders are skipped."""
+def appointment_cancelled(*, appointment: Appointment) -> list[Message]:
+    """Tell the patient by e-mail (with a CANCEL .ics), and by SMS too, with its reason, when
+    the practice cancelled (the patient did not see it coming); the appointment's reminders
+    are skipped. Who cancelled is the appointment's record (``cancelled_by_practice``), not a
+    guess from who booked it."""
     with transaction.atomic():
         appointment = _load(appointment.pk)
         _skip_reminders(appointment, reason="appointment cancelled")
@@ -82,15 +88,17 @@ def appointment_cancelled(*, appointment: Appointment, by_practice: bool = False
         written = [
             _queue(appointment, Purpose.CANCELLATION, channel, recipient)
             for channel, recipient in _recipients(appointment)
-            if by_practice or channel == Channel.EMAIL
+            if appointment.cancelled_by_practice or channel == Channel.EMAIL
         ]
     return [m for m in written if m]
 
 
 def appointment_rescheduled(
-    *, old: Appointment, new: Appointment, by_practice: bool = False
+    *, old: Appointment, new: Appointment, send_after: datetime | None = None
 ) -> list[Message]:
-    """Tell the new time by e-mail, skip the old appointment's reminders, schedule the new ones.
+    """Tell the new time by e-mail (and SMS when the practice moved it), skip the old
+    appointment's reminders, schedule the new ones. ``send_after`` holds the message back for
+    a while (the practice may still undo the move: see ``appointment_move_undone``).
 
     The .ics keeps the UID of the first appointment of the chain with a higher SEQUENCE, so the
     patient's calendar moves the event it has; no separate CANCEL is sent for the old one.
@@ -98,15 +106,41 @@ def appointment_rescheduled(
     with transaction.atomic():
         old, new = _load(old.pk), _load(new.pk)
         _skip_reminders(old, reason="appointment moved")
-        if new.status != Appointment.Status.BOOKED:
+        if new.status != Appointment.Status.BOOKED or _started(new):
             return []
         written = [
-            _queue(new, Purpose.RESCHEDULED, channel, recipient)
+            _queue(new, Purpose.RESCHEDULED, channel, recipient, send_after=send_after)
             for channel, recipient in _recipients(new)
-            if by_practice or channel == Channel.EMAIL
+            if old.cancelled_by_practice or channel == Channel.EMAIL
         ]
         written += schedule_reminders(appointment=new)
     return [m for m in written if m]
+
+
+def appointment_move_undone(*, moved: Appointment, back: Appointment) -> list[Message]:
+    """A move taken back (the practice's "Undo"). If the patient has not been told of the move
+    yet, its messages are dropped and nothing is sent: their appointment is where they know it.
+    Otherwise they are told of the time it is back at, as of any move."""
+    with transaction.atomic():
+        # Pending rows first: once skipped, no sender can claim them any more.
+        Message.objects.filter(
+            appointment_id=moved.pk, purpose=Purpose.RESCHEDULED, status=Status.PENDING
+        ).update(status=Status.SKIPPED, last_error="move undone")
+        told = Message.objects.filter(
+            appointment_id=moved.pk,
+            purpose=Purpose.RESCHEDULED,
+            status__in=(Status.SENDING, Status.SENT),
+        ).exists()
+        if told:
+            return appointment_rescheduled(old=moved, new=back)
+        _skip_reminders(_load(moved.pk), reason="appointment moved")
+        return schedule_reminders(appointment=back)
+
+
+def contact_channels(*, appointment: Appointment) -> list[str]:
+    """The channels the patient can be told on about ``appointment`` (e-mail, SMS), as the
+    messages would go: for a page that says what the patient will receive."""
+    return [channel for channel, _recipient in _recipients(_load(appointment.pk))]
 
 
 def schedule_reminders(*, appointment: Appointment, now: datetime | None = None) -> list[Message]:
@@ -119,7 +153,7 @@ def schedule_reminders(*, appointment: Appointment, now: datetime | None = None)
     written = []
     with transaction.atomic():
         appointment = _load(appointment.pk)
-        if appointment.status != Appointment.Status.BOOKED:
+        if appointment.status != Appointment.Status.BOOKED or _started(appointment, now=now):
             return []
         preferences = _reminder_settings(appointment)
         recipients = dict(_recipients(appointment))
@@ -240,7 +274,11 @@ def send_message(*, message_id: int, now: datetime | None = None) -> str:
                 return _finish(message, Status.SKIPPED, error="no recipient")
             message.save(update_fields=["recipient", "subject", "body", "html_body", "ics"])
         elif not message.body and message.appointment_id:
-            _compose(message, _load(message.appointment_id))
+            appointment = _load(message.appointment_id)
+            obstacle = _announcement_obstacle(message, appointment, now=now)
+            if obstacle:
+                return _finish(message, Status.SKIPPED, error=obstacle)
+            _compose(message, appointment)
             message.save(update_fields=["subject", "body", "html_body", "ics"])
         _transmit(message)
     except Exception as error:
@@ -322,10 +360,18 @@ def _dedupe_key(appointment_id: int, purpose: str, channel: str) -> str:
     return f"appointment:{appointment_id}:{purpose}:{channel}"
 
 
+def _patient_side_booker(appointment: Appointment):
+    """The account that booked, when it booked as the patient (online); never a secretary, a
+    practitioner or a regulator who booked for them: their address is not the patient's."""
+    if appointment.channel == Appointment.Channel.ONLINE:
+        return appointment.booked_by
+    return None
+
+
 def _email_of(appointment: Appointment) -> str:
     """The account that booked online, else the patient's own address, else their account's."""
-    patient, booker = appointment.patient, appointment.booked_by
-    if appointment.channel == Appointment.Channel.ONLINE and booker and booker.email:
+    patient, booker = appointment.patient, _patient_side_booker(appointment)
+    if booker and booker.email:
         return booker.email
     if patient and patient.email:
         return patient.email
@@ -335,10 +381,10 @@ def _email_of(appointment: Appointment) -> str:
 
 
 def _phone_of(appointment: Appointment) -> str:
-    patient, booker = appointment.patient, appointment.booked_by
+    patient, booker = appointment.patient, _patient_side_booker(appointment)
     candidates = [patient.phone if patient else ""]
     candidates.append(patient.owner.phone if patient and patient.owner else "")
-    if appointment.channel == Appointment.Channel.ONLINE and booker:
+    if booker:
         candidates.append(booker.phone)
     return next((c for c in candidates if c), "")
 
@@ -352,7 +398,7 @@ def _language_of(appointment: Appointment) -> str:
     """The patient's language when one is recorded somewhere, else the site's default."""
     known = dict(settings.LANGUAGES)
     patient = appointment.patient
-    for holder in (patient, patient and patient.owner, appointment.booked_by):
+    for holder in (patient, patient and patient.owner, _patient_side_booker(appointment)):
         language = getattr(holder, "language", "") or ""
         if language in known:
             return language
@@ -377,8 +423,10 @@ def _queue(
     *,
     due: datetime | None = None,
     expected_start: datetime | None = None,
+    send_after: datetime | None = None,
 ) -> Message | None:
-    """Write one message about ``appointment``; enqueue it now unless it has a due time."""
+    """Write one message about ``appointment``; enqueue it now (or at ``send_after``) unless
+    it has a due time (a reminder, enqueued by its caller)."""
     message = Message(
         channel=channel,
         purpose=purpose,
@@ -387,7 +435,7 @@ def _queue(
         recipient=recipient,
         dedupe_key=_dedupe_key(appointment.pk, purpose, channel),
         expected_start=expected_start,
-        next_attempt_at=due or timezone.now(),
+        next_attempt_at=due or send_after or timezone.now(),
     )
     # The text is composed when the message is sent, not here: the booking's transaction (and,
     # on SQLite, the database's write lock) stays short.
@@ -400,7 +448,7 @@ def _queue(
         message.status, message.last_error = Status.SKIPPED, "invalid or missing recipient"
     written = _insert(message)
     if written is not None and written.status == Status.PENDING and due is None:
-        transaction.on_commit(deferred(_enqueue_delivery, written.pk, None), robust=True)
+        transaction.on_commit(deferred(_enqueue_delivery, written.pk, send_after), robust=True)
     return written
 
 
@@ -419,6 +467,23 @@ def _skip_reminders(appointment: Appointment, *, reason: str) -> int:
     ).update(status=Status.SKIPPED, last_error=reason)
 
 
+def _started(appointment: Appointment, *, now: datetime | None = None) -> bool:
+    """Whether the appointment's start has passed: too late to announce or remind it."""
+    return appointment.start <= (now or timezone.now())
+
+
+ANNOUNCEMENTS = (Purpose.CONFIRMATION, Purpose.RESCHEDULED)
+
+
+def _announcement_obstacle(message: Message, appointment: Appointment, *, now: datetime) -> str:
+    """Why a confirmation or a "moved" message must not go out any more, or "" if it may."""
+    if message.purpose not in ANNOUNCEMENTS:
+        return ""
+    if _started(appointment, now=now):
+        return "appointment already started"
+    return ""
+
+
 def _reminder_obstacle(message: Message, appointment: Appointment | None, *, now: datetime) -> str:
     """Why this reminder must not go out any more, or "" if it may."""
     if appointment is None:
@@ -427,6 +492,8 @@ def _reminder_obstacle(message: Message, appointment: Appointment | None, *, now
         return f"appointment {appointment.status}"
     if appointment.start != message.expected_start:
         return "appointment moved"
+    if _started(appointment, now=now):
+        return "appointment already started"
     if now > reminder_time(appointment, message.purpose) + STALE_AFTER:
         return "too late"
     if not _reminder_settings(appointment).allows(message.purpose, message.channel):
@@ -496,6 +563,8 @@ def _compose(message: Message, appointment: Appointment) -> None:
         if message.channel == Channel.SMS:
             message.subject = ""
             message.body = _sms_text(message.purpose) % context
+            if context["cancel_reason"]:
+                message.body += " " + _("Reason: %(cancel_reason)s") % context
             if context["visio_url"]:
                 message.body += " " + _("Video: %(visio_url)s") % context
             return
@@ -546,7 +615,7 @@ def _context(appointment: Appointment, purpose: str) -> dict:
         "cancel_reason": (
             appointment.cancel_reason
             if purpose == Purpose.CANCELLATION
-            and appointment.cancelled_by_id not in (None, appointment.booked_by_id)
+            and appointment.cancelled_by_practice
             and appointment.cancel_reason not in Appointment.PLATFORM_REASONS
             else ""
         ),

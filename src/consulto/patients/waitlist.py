@@ -62,13 +62,13 @@ def withdraw(*, user, entry_id: int) -> None:
         raise NotFound()
 
 
-def slot_freed(*, agenda_id: int, start: datetime) -> None:
-    """Call in the transaction that frees a slot: the offer is made once it is committed."""
+def slot_freed(*, agenda_id: int, start: datetime, after: datetime | None = None) -> None:
+    """Call in the transaction that frees a slot: the offer is made once it is committed (not
+    before ``after``: a move the practice may still undo keeps its old slot free until then)."""
     from .tasks import offer_freed_slot
 
-    transaction.on_commit(
-        deferred(offer_freed_slot.enqueue, agenda_id, start.isoformat()), robust=True
-    )
+    queue = offer_freed_slot.using(run_after=after) if after else offer_freed_slot
+    transaction.on_commit(deferred(queue.enqueue, agenda_id, start.isoformat()), robust=True)
 
 
 def offer(*, agenda_id: int, start: datetime, now: datetime | None = None) -> WaitlistOffer | None:

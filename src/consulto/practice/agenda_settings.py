@@ -221,7 +221,7 @@ class AbsenceResult:
 
 
 def create_absence(*, user, agenda: Agenda, start: datetime, end: datetime, reason: str = ""):
-    check_agenda(user, agenda, Perm.SETTINGS)
+    check_agenda(user, agenda, Perm.ABSENCES)
     if start.tzinfo is None or end.tzinfo is None:
         raise ValueError("absence bounds must be aware")
     if end <= start:
@@ -240,7 +240,7 @@ def create_absence(*, user, agenda: Agenda, start: datetime, end: datetime, reas
 
 
 def delete_absence(*, user, absence: Absence) -> None:
-    check_agenda(user, absence.agenda, Perm.SETTINGS)
+    check_agenda(user, absence.agenda, Perm.ABSENCES)
     with transaction.atomic():
         _record(user, audit.Action.DELETE, absence, absence.agenda)
         absence.delete()
@@ -280,15 +280,18 @@ def set_reminders(
     return found
 
 
-def set_no_show_limit(*, user, organisation_id: int, limit: int | None) -> PracticePolicy:
+def set_policy(
+    *, user, organisation_id: int, no_show_limit: int | None, secretaries_manage_absences: bool
+) -> PracticePolicy:
     """Only the organisation's admins set its policy."""
     check_admin(user, organisation_id)
     with transaction.atomic():
         policy, _created = PracticePolicy.objects.select_for_update().get_or_create(
             organisation_id=organisation_id
         )
-        policy.no_show_limit = limit
-        policy.save(update_fields=["no_show_limit"])
+        policy.no_show_limit = no_show_limit
+        policy.secretaries_manage_absences = secretaries_manage_absences
+        policy.save(update_fields=["no_show_limit", "secretaries_manage_absences"])
         audit.record(
             actor=user,
             action=audit.Action.UPDATE,

@@ -21,7 +21,7 @@ def nav(request) -> dict:
     user = request.user
     return {
         "dashboard": bool(organisations_with(user, Perm.DASHBOARD)),
-        "settings": bool(agenda_ids(user, Perm.SETTINGS)),
+        "settings": bool(agenda_ids(user, Perm.SETTINGS) or agenda_ids(user, Perm.ABSENCES)),
         "audit": bool(organisations_with(user, Perm.AUDIT)),
         "team": bool(organisations_with(user, Perm.POLICY)),
         "replacements": Practitioner.objects.filter(user=user).exists(),

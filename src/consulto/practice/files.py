@@ -165,17 +165,23 @@ def _parse_birth_date(word: str) -> date | None:
 
 
 IDENTITY_FIELDS = ("first_name", "last_name", "birth_date", "phone", "email", "ins")
+ADDRESS_FIELDS = ("address", "postcode", "city")
 
 
 @transaction.atomic
-def create_file(*, user, organisation_id: int, identity: dict, ip: str | None = None):
+def create_file(
+    *, user, organisation_id: int, identity: dict, address: dict | None = None, ip=None
+):
     """A file for a patient without an account (booked by phone, walked in)."""
     check_organisation(user, organisation_id, Perm.FILES)
     profile = PatientProfile.objects.create(
         owner=None, **{k: v for k, v in identity.items() if k in IDENTITY_FIELDS}
     )
     file = PatientFile.objects.create(
-        organisation_id=organisation_id, profile=profile, created_by=user
+        organisation_id=organisation_id,
+        profile=profile,
+        created_by=user,
+        **{k: v for k, v in (address or {}).items() if k in ADDRESS_FIELDS},
     )
     audit.record(
         actor=user,
@@ -190,16 +196,26 @@ def create_file(*, user, organisation_id: int, identity: dict, ip: str | None = 
 
 
 @transaction.atomic
-def update_identity(*, user, file_id: int, identity: dict, ip: str | None = None):
+def update_identity(
+    *, user, file_id: int, identity: dict | None, address: dict | None = None, ip=None
+):
+    """Correct the identity and contact of a patient without an account, and the address the
+    practice keeps (for every patient: one with an account manages the rest themself)."""
     file = get_file(user=user, file_id=file_id)
-    if file.profile.owner_id is not None:
+    if identity and file.profile.owner_id is not None:
         raise InvalidInput(
             _("This patient manages their identity from their own account."), field="last_name"
         )
     for name in IDENTITY_FIELDS:
-        if name in identity:
+        if identity and name in identity:
             setattr(file.profile, name, identity[name])
-    file.profile.save()
+    if identity:
+        file.profile.save()
+    changed = [k for k in ADDRESS_FIELDS if address and k in address]
+    for name in changed:
+        setattr(file, name, address[name])
+    if changed:
+        file.save(update_fields=changed)
     _audit(user, Action.UPDATE, "patient_file", file.pk, file, ip)
     return file
 

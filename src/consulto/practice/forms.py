@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from datetime import time as wall_time
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -36,6 +38,7 @@ class CancelForm(forms.Form):
         label=_("Reason (the patient reads it)"),
         max_length=255,
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
+        error_messages={"required": _("Say why the appointment is cancelled.")},
     )
 
 
@@ -73,15 +76,47 @@ class IdentityForm(forms.ModelForm):
         return value
 
 
+class AddressForm(forms.ModelForm):
+    """Where the patient lives, as the practice records it."""
+
+    class Meta:
+        model = PatientFile
+        fields = ["address", "postcode", "city"]
+        labels = {
+            "address": _("Address (number and street)"),
+            "postcode": _("Postcode"),
+            "city": _("City"),
+        }
+        widgets = {
+            "address": forms.TextInput(attrs={"autocomplete": "off"}),
+            "postcode": forms.TextInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+            "city": forms.TextInput(attrs={"autocomplete": "off"}),
+        }
+
+    def clean_postcode(self):
+        value = " ".join(self.cleaned_data["postcode"].split())
+        if value and not re.fullmatch(r"[0-9A-Za-z][0-9A-Za-z -]{1,9}", value):
+            raise forms.ValidationError(_("Enter a postcode such as 75019."))
+        return value.upper()
+
+
 class NewAppointmentForm(forms.Form):
-    """Who, what, when. The patient is a file of the organisation or a new one."""
+    """Who, what, when. The motives offered are the chosen agenda's; the time is one of its free
+    slots or another time staff type. The patient is a file of the organisation or a new one."""
 
     PATIENT_CHOICES = (("file", _("A patient of the practice")), ("new", _("A new patient")))
+    OTHER = "other"
 
     agenda = forms.ChoiceField(label=_("Agenda"))
-    motive = forms.ChoiceField(label=_("Motive"))
+    motive = forms.ChoiceField(
+        label=_("Motive"), error_messages={"invalid_choice": _("Choose a motive of this agenda.")}
+    )
     date = forms.DateField(label=_("Date"), widget=DateInput())
-    time = forms.TimeField(label=_("Time"), widget=TimeInput())
+    # A free slot ("09:30") picked in the list, or OTHER with ``other_time`` typed.
+    time = forms.CharField(required=False, max_length=8)
+    other_time = forms.TimeField(label=_("Another time"), required=False, widget=TimeInput())
+    # The start staff confirmed after being warned (past, night, outside the openings).
+    confirmed = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
     patient_kind = forms.ChoiceField(
         label=_("Patient"), choices=PATIENT_CHOICES, widget=forms.RadioSelect, initial="file"
     )
@@ -101,17 +136,15 @@ class NewAppointmentForm(forms.Form):
     def __init__(self, *args, agendas, motives, **kwargs):
         super().__init__(*args, **kwargs)
         self.agendas = {str(a.pk): a for a in agendas}
-        self.motives = {str(m.pk): m for m in motives}
         self.fields["agenda"].choices = [(str(a.pk), a.name) for a in agendas]
-        names = {a.pk: a.name for a in agendas}
+        wanted = str(self.data.get("agenda") if self.is_bound else self.initial.get("agenda"))
+        # The agenda the motives are offered for: the one chosen, else the first.
+        self.current_agenda = self.agendas.get(wanted) or (agendas[0] if agendas else None)
+        own = [m for m in motives if self.current_agenda and m.agenda_id == self.current_agenda.pk]
+        self.motives = {str(m.pk): m for m in own}
         self.fields["motive"].choices = [
-            (
-                names[agenda_id],
-                [(str(m.pk), f"{m.label} ({m.duration_minutes} min)") for m in motives
-                 if m.agenda_id == agenda_id],
-            )
-            for agenda_id in names
-        ]  # fmt: skip
+            (str(m.pk), f"{m.label} ({m.duration_minutes} min)") for m in own
+        ]
         self.chosen_file = None
 
     def clean_agenda(self):
@@ -122,9 +155,8 @@ class NewAppointmentForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        agenda, motive = data.get("agenda"), data.get("motive")
-        if agenda and motive and motive.agenda_id != agenda.pk:
-            self.add_error("motive", _("This motive belongs to another agenda."))
+        self._clean_time(data)
+        agenda = data.get("agenda")
         if data.get("patient_kind") == "new":
             missing = [k for k in ("first_name", "last_name", "birth_date") if not data.get(k)]
             for name in missing:
@@ -148,6 +180,21 @@ class NewAppointmentForm(forms.Form):
             data["file"] = file
             data["new_patient"] = None
         return data
+
+    def _clean_time(self, data) -> None:
+        picked, other = data.get("time") or "", data.get("other_time")
+        if picked and picked != self.OTHER:
+            try:
+                data["time"] = wall_time.fromisoformat(picked)
+            except ValueError:
+                self.add_error("time", _("Choose a free slot or give another time."))
+        elif other is not None:
+            data["time"] = other
+        elif "other_time" not in self.errors:
+            self.add_error(
+                "other_time" if picked == self.OTHER else "time",
+                _("Choose a free slot or give another time."),
+            )
 
 
 class FileSearchForm(forms.Form):

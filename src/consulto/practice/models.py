@@ -41,6 +41,15 @@ class PracticePolicy(models.Model):
         blank=True,
         help_text=_("Leave empty to never stop it."),
     )
+    secretaries_manage_absences = models.BooleanField(
+        _("secretaries manage absences and blocked periods"),
+        default=True,
+        db_default=True,
+        help_text=_(
+            "On the agendas they are assigned to. Unchecked: only the practitioner and the "
+            "admins close an agenda for a period."
+        ),
+    )
 
     class Meta:
         verbose_name = _("practice policy")
@@ -54,7 +63,8 @@ class PatientFile(models.Model):
     """What one organisation keeps about one patient (dossier patient).
 
     The identity is the patient profile's: the patient's own when they booked online (only they
-    change it), or one made by staff for a patient without an account (staff change it).
+    change it), or one made by staff for a patient without an account (staff change it). The
+    address is the practice's own, for every patient.
     """
 
     organisation = models.ForeignKey(
@@ -64,6 +74,12 @@ class PatientFile(models.Model):
         PatientProfile, on_delete=models.PROTECT, related_name="files", verbose_name=_("patient")
     )
     online_booking_blocked = models.BooleanField(_("online booking stopped"), default=False)
+    # The practice's record of where the patient lives (home visits, letters): kept here, for
+    # every patient, with or without an account of their own.
+    # (Defaults in the database too: rows written by raw SQL, as the demo does, get them.)
+    address = models.CharField(_("address"), max_length=255, blank=True, default="", db_default="")
+    postcode = models.CharField(_("postcode"), max_length=10, blank=True, default="", db_default="")
+    city = models.CharField(_("city"), max_length=100, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

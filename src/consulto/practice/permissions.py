@@ -8,6 +8,7 @@ of their organisation that their role does not allow is *forbidden* (403).
 |-----------------|--------------------|------------------|------------------|
 | agenda view/act | all agendas        | their own        | those assigned   |
 | agenda settings | all agendas        | their own        | —                |
+| absences        | all agendas        | their own        | those assigned * |
 | calendar feed   | —                  | their own        | —                |
 | patient files   | yes                | yes              | yes              |
 | notes           | —                  | yes              | —                |
@@ -16,13 +17,17 @@ of their organisation that their role does not allow is *forbidden* (403).
 | practice policy | yes                | —                | —                |
 | dashboard       | all agendas        | their own        | —                |
 
+* Absences are an agenda's absences and blocked periods (the same rows): whether secretaries
+manage them is the organisation's choice, a setting of its practice policy (allowed by default).
+
 Notes are medical: only practitioners read or write them. A person who is both admin and
 practitioner holds two memberships and gets the union.
 
 A substitute (remplaçant) holding a whole-agenda delegation that runs now also gets "agenda
 view/act" on the titular's agendas, whatever organisation they belong to, and only for the
 appointments inside the delegation's period (``acting_for``); nothing else of that organisation
-(no patient file, no settings). What they do there is audited on the titular's behalf.
+(no patient file, no settings, no absence: when the titular works is the titular's). What they
+do there is audited on the titular's behalf.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from django.http import Http404
 from consulto.directory.models import Membership
 from consulto.scheduling.models import Agenda
 
-from .models import AgendaAssignment
+from .models import AgendaAssignment, PracticePolicy
 
 Role = Membership.Role
 STAFF_ROLES = (Role.ADMIN, Role.PRACTITIONER, Role.SECRETARY)
@@ -45,6 +50,7 @@ STAFF_ROLES = (Role.ADMIN, Role.PRACTITIONER, Role.SECRETARY)
 class Perm(StrEnum):
     AGENDA = "agenda"  # see it and act on its appointments: book, move, cancel, block, status
     SETTINGS = "settings"
+    ABSENCES = "absences"  # absences and blocked periods of an agenda
     FEED = "feed"
     FILES = "files"
     NOTES = "notes"
@@ -117,7 +123,8 @@ def delegated_agendas(user) -> dict[int, int]:
 
 
 def agenda_ids(user, perm: Perm = Perm.AGENDA) -> set[int]:
-    """Ids of every agenda the user may use with ``perm`` (AGENDA, SETTINGS, FEED, DASHBOARD)."""
+    """Ids of every agenda the user may use with ``perm`` (AGENDA, SETTINGS, ABSENCES, FEED,
+    DASHBOARD)."""
     delegated = set(delegated_agendas(user)) if perm == Perm.AGENDA else set()
     return own_agenda_ids(user, perm) | delegated
 
@@ -129,15 +136,20 @@ def own_agenda_ids(user, perm: Perm = Perm.AGENDA) -> set[int]:
     practitioner_orgs = [o for o, r in roles.items() if Role.PRACTITIONER in r]
     secretary_orgs = [o for o, r in roles.items() if Role.SECRETARY in r]
     condition = Q(pk__in=[])
-    if admin_orgs and perm in (Perm.AGENDA, Perm.SETTINGS, Perm.DASHBOARD):
+    if admin_orgs and perm in (Perm.AGENDA, Perm.SETTINGS, Perm.ABSENCES, Perm.DASHBOARD):
         condition |= Q(organisation_id__in=admin_orgs)
     if practitioner_orgs:
         condition |= Q(organisation_id__in=practitioner_orgs, practitioner__user=user)
-    if secretary_orgs and perm == Perm.AGENDA:
-        condition |= Q(
-            organisation_id__in=secretary_orgs,
-            pk__in=AgendaAssignment.objects.filter(user=user).values("agenda_id"),
-        )
+    if secretary_orgs and perm in (Perm.AGENDA, Perm.ABSENCES):
+        assigned = Q(pk__in=AgendaAssignment.objects.filter(user=user).values("agenda_id"))
+        if perm == Perm.ABSENCES:
+            # Allowed unless the organisation's policy says otherwise (no policy: allowed).
+            assigned &= ~Q(
+                organisation_id__in=PracticePolicy.objects.filter(
+                    organisation_id__in=secretary_orgs, secretaries_manage_absences=False
+                ).values("organisation_id")
+            )
+        condition |= Q(organisation_id__in=secretary_orgs) & assigned
     if not roles:
         return set()
     cache = user.__dict__.setdefault("_consulto_agenda_ids", {})

@@ -14,11 +14,16 @@ from zoneinfo import ZoneInfo
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from consulto.core.errors import InvalidInput
-from consulto.scheduling.models import Absence, Agenda, Appointment, Opening
+from consulto.notifications import services as notify
+from consulto.scheduling import availability as engine
+from consulto.scheduling.models import Absence, Agenda, Appointment, Motive, Opening
+from consulto.scheduling.selectors import load_inputs
 
+from .agenda_settings import occurs_on
 from .permissions import Perm, acting_for, agenda_ids, check_agenda
 
 Status = Appointment.Status
@@ -59,26 +64,118 @@ def from_wall(text: str, zone: ZoneInfo) -> datetime:
     does not exist that day (the hour skipped in spring) is refused."""
     try:
         naive = datetime.fromisoformat(text.strip().replace("Z", "+00:00")).replace(tzinfo=None)
-    except ValueError as error:
+        local = naive.replace(tzinfo=zone)
+        exists = local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == naive
+    except (ValueError, OverflowError) as error:  # OverflowError: the years 1 and 9999
         raise InvalidInput(_("This date and time is not valid."), field="start") from error
-    local = naive.replace(tzinfo=zone)
-    if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != naive:
+    if not exists:
         raise InvalidInput(_("This time does not exist on that day (clock change)."), field="start")
     return local
 
 
-def text_colour(background: str) -> str:
-    """Black or white, whichever reads better on ``background`` (WCAG relative luminance)."""
-    try:
-        r, g, b = (int(background[i : i + 2], 16) / 255 for i in (1, 3, 5))
-    except (ValueError, IndexError):
-        return "#ffffff"
+# The calendar shows 07:00-21:00; a time outside is "at night" for the practice.
+DAY_STARTS, DAY_ENDS = time(7), time(21)
+
+
+def cautions(*, agenda: Agenda, motive: Motive, start: datetime, now: datetime) -> list[str]:
+    """What staff should know before booking or moving an appointment to ``start``: in the past,
+    at night, outside the openings that offer the motive, during an absence. Staff may go ahead,
+    once they have confirmed."""
+    zone = agenda.site.zone
+    end = start + motive.duration
+    local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+    found = []
+    if start < now:
+        found.append(
+            _("This time has already passed (%(when)s): no confirmation or reminder is sent.")
+            % {"when": date_format(local_start, "l j F Y, H:i")}
+        )
+    last_minute = (local_end - timedelta(minutes=1)).time()
+    if (
+        local_start.time() < DAY_STARTS
+        or last_minute >= DAY_ENDS
+        or local_end.date() != local_start.date()
+    ):
+        found.append(
+            _("At night (%(times)s): outside the usual hours.")
+            % {"times": f"{local_start:%H:%M}–{local_end:%H:%M}"}
+        )
+    if not _within_openings(agenda, motive, local_start, local_end):
+        found.append(
+            _("Outside the openings of this agenda for “%(motive)s”: patients could not book it.")
+            % {"motive": motive.label}
+        )
+    elif Absence.objects.filter(agenda=agenda, start__lt=end, end__gt=start).exists():
+        found.append(_("During an absence or a blocked period of this agenda."))
+    return found
+
+
+def _within_openings(agenda: Agenda, motive: Motive, local_start, local_end) -> bool:
+    day = local_start.date()
+    if local_end.date() != day:
+        return False
+    return any(
+        occurs_on(opening, day)
+        and opening.start_time <= local_start.time()
+        and local_end.time() <= opening.end_time
+        for opening in Opening.objects.filter(agenda=agenda, weekday=day.weekday(), motives=motive)
+    )
+
+
+def free_slots(
+    *, agenda: Agenda, motive: Motive, day: date, now: datetime, days: int = 1, limit=None
+) -> list[engine.Slot]:
+    """The free slots of ``motive`` from ``day`` as staff may book them: in the openings that
+    offer it, outside absences and appointments, not yet begun; whatever the online booking
+    window (that is for patients)."""
+    inputs = load_inputs([agenda], start=day, days=days, now=now)[agenda.pk]
+    return engine.compute_slots(
+        openings=inputs.openings,
+        absences=inputs.absences,
+        busy=inputs.busy,
+        motive=engine.MotiveRule(id=motive.pk, duration=motive.duration),
+        capacity=inputs.capacity,
+        start=day,
+        days=days,
+        zone=inputs.zone,
+        now=now,
+        limit=limit,
+    )
+
+
+def next_free_slot(*, agenda: Agenda, motive: Motive, after: date, now: datetime):
+    """The first free slot (for staff) on a day after ``after``, within eight weeks; or None."""
+    found = free_slots(
+        agenda=agenda, motive=motive, day=after + timedelta(days=1), now=now, days=56, limit=1
+    )
+    return found[0] if found else None
+
+
+def _luminance(colour: str) -> float:
+    """WCAG relative luminance of ``#rrggbb``."""
+    r, g, b = (int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
 
     def channel(c: float) -> float:
-        return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
 
-    luminance = 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
-    return "#111111" if (luminance + 0.05) / 0.05 > 1.05 / (luminance + 0.05) else "#ffffff"
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def contrast(first: str, second: str) -> float:
+    """The WCAG contrast ratio of two ``#rrggbb`` colours (1 to 21)."""
+    high, low = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def text_colour(background: str) -> str:
+    """Black or white, whichever reads better on ``background``. Pure black and white: on any
+    colour one of them reaches at least 4.58:1 (WCAG AA asks 4.5:1); a dark grey such as #111
+    falls short on mid-tones (4.23:1 on #8d5fd3)."""
+    try:
+        on_black = contrast(background, "#000000")
+    except (ValueError, IndexError):
+        return "#ffffff"
+    return "#000000" if on_black >= contrast(background, "#ffffff") else "#ffffff"
 
 
 def agenda_events(*, agendas: list[Agenda], start: date, end: date) -> dict:
@@ -115,7 +212,8 @@ def agenda_events(*, agendas: list[Agenda], start: date, end: date) -> dict:
     colours: dict[str, tuple[str, str]] = {}
     for pk, agenda_id, begin, finish, status, motive, colour, first, last in rows:
         zone = zones[agenda_id]
-        parts = [f"{first} {last}" if last else someone, motive]
+        name = f"{first} {last}" if last else someone
+        parts = [name, motive]
         if status != Status.BOOKED:
             parts.append(labels[status])
         colour = colour or "#2e6fd8"
@@ -133,6 +231,12 @@ def agenda_events(*, agendas: list[Agenda], start: date, end: date) -> dict:
                 "textColor": colours[colour][1],
                 "classNames": [f"status-{status}"],
                 "editable": status == Status.BOOKED,
+                # The parts, for a narrow column to show the patient's name first.
+                "extendedProps": {
+                    "patient": name,
+                    "motive": motive,
+                    "status": labels[status] if status != Status.BOOKED else "",
+                },
             }
         )
     for absence in Absence.objects.filter(
@@ -221,11 +325,28 @@ def day_appointments(*, agendas: list[Agenda], day: date) -> list[tuple[Agenda, 
     return [(a, rows[a.pk]) for a in agendas]
 
 
+def contact_channels(appointment: Appointment) -> str:
+    """How the patient hears of a change made by the practice, in words ("by e-mail and SMS")."""
+    found = set(notify.contact_channels(appointment=appointment))
+    if found >= {"email", "sms"}:
+        return _("The patient is told by e-mail and SMS, with the reason.")
+    if "email" in found:
+        return _("The patient is told by e-mail, with the reason.")
+    if "sms" in found:
+        return _("The patient is told by SMS, with the reason.")
+    return _("The patient has no e-mail address or mobile number: call them.")
+
+
 def appointment_for_staff(*, user, appointment_id: int) -> Appointment:
 
     appointment = (
         Appointment.objects.select_related(
-            "agenda__site", "agenda__organisation", "motive", "patient", "booked_by"
+            "agenda__site",
+            "agenda__organisation",
+            "motive",
+            "patient",
+            "booked_by",
+            "rescheduled_from",
         )
         .filter(pk=appointment_id)
         .exclude(status__in=[Status.HELD, Status.EXPIRED])

@@ -4,14 +4,15 @@ the patient's message, and the agenda pages hear about it at once (scheduling/li
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from consulto.core import audit
-from consulto.core.errors import InvalidInput
+from consulto.core.errors import DomainError, InvalidInput
 from consulto.core.time import require_aware
 from consulto.notifications import services as notify
 from consulto.patients import waitlist
@@ -24,13 +25,47 @@ from .permissions import Perm, check_agenda
 Status = Appointment.Status
 # Staff see the agenda: they need to hear why, not to "choose another slot" as a patient does.
 TAKEN = _("Another appointment already takes this time.")
+# A move is told to the patient (and its old slot offered to the waiting list) this long after
+# it is made: an "Undo" within that time leaves the patient undisturbed.
+UNDO_GRACE = timedelta(minutes=1)
 
 
-def _agenda(user, agenda_id: int) -> Agenda:
+class NeedsConfirmation(DomainError):
+    """The time is unusual (past, night, outside the openings, during an absence): staff may
+    book or move there, once they have seen why and confirmed."""
+
+    code = "needs_confirmation"
+    status = 409
+    default_message = _("Check this time before going ahead.")
+
+    def __init__(self, cautions: list[str]):
+        super().__init__(field="start")
+        self.cautions = cautions
+
+
+# How far back and ahead staff may book or move: a walk-in of last month may be recorded, not
+# one of the year 1.
+STAFF_PAST, STAFF_AHEAD = timedelta(days=366), timedelta(days=3660)
+
+
+def _confirm(*, agenda: Agenda, motive: Motive, start: datetime, confirmed: bool) -> None:
+    now = timezone.now()
+    if not now - STAFF_PAST <= start <= now + STAFF_AHEAD:
+        raise InvalidInput(
+            _("Choose a date between one year ago and ten years from now."), field="date"
+        )
+    if confirmed:
+        return
+    found = selectors.cautions(agenda=agenda, motive=motive, start=start, now=now)
+    if found:
+        raise NeedsConfirmation(found)
+
+
+def _agenda(user, agenda_id: int, perm: Perm = Perm.AGENDA) -> Agenda:
     agenda = Agenda.objects.select_related("site", "practitioner").filter(pk=agenda_id).first()
     if agenda is None:
         raise Http404
-    check_agenda(user, agenda, Perm.AGENDA)
+    check_agenda(user, agenda, perm)
     return agenda
 
 
@@ -67,16 +102,20 @@ def book_for_patient(
     file_id: int | None = None,
     new_patient: dict | None = None,
     ip: str | None = None,
+    confirmed: bool = False,
 ) -> Appointment:
     """Book a known patient (their file) or a new one (a file is made) by phone or at the desk.
 
-    Staff may book outside the openings; never over another appointment (the database says no).
+    Staff may book outside the openings, at night or in the past once they have confirmed
+    (``NeedsConfirmation`` says why until then); never over another appointment (the database
+    says no).
     """
     require_aware(start, "start")
     agenda = _agenda(user, agenda_id)
     motive = Motive.objects.filter(pk=motive_id, agenda=agenda, is_active=True).first()
     if motive is None:
         raise InvalidInput(_("Choose a motive of this agenda."), field="motive")
+    _confirm(agenda=agenda, motive=motive, start=start, confirmed=confirmed)
     with booking.reservation():
         if file_id is not None:
             file = files.get_file(user=user, file_id=file_id)
@@ -104,13 +143,21 @@ def book_for_patient(
     return appointment
 
 
-def move(*, user, appointment_id: int, new_start: datetime) -> Appointment:
+def move(*, user, appointment_id: int, new_start: datetime, confirmed: bool = False) -> Appointment:
     """Move within the same agenda (drag and drop): the new time is booked and the old one freed
-    together, or nothing changes."""
+    together, or nothing changes. An unusual time needs ``confirmed`` (as when booking)."""
     require_aware(new_start, "new_start")
     appointment = _appointment(user, appointment_id)
     if appointment.acting_for is not None and not permissions.covers(user, appointment, new_start):
         raise InvalidInput(_("This time is outside your replacement period."), field="start")
+    if appointment.status == Status.BOOKED:
+        _confirm(
+            agenda=appointment.agenda,
+            motive=appointment.motive,
+            start=new_start,
+            confirmed=confirmed,
+        )
+    grace = timezone.now() + UNDO_GRACE
     with transaction.atomic():
         try:
             moved = booking.reschedule(
@@ -118,10 +165,41 @@ def move(*, user, appointment_id: int, new_start: datetime) -> Appointment:
             )
         except booking.SlotTaken as taken:
             raise booking.SlotTaken(TAKEN) from taken
-        notify.appointment_rescheduled(old=appointment, new=moved, by_practice=True)
+        notify.appointment_rescheduled(old=appointment, new=moved, send_after=grace)
+        _as_substitute(user, appointment)
+        waitlist.slot_freed(agenda_id=appointment.agenda_id, start=appointment.start, after=grace)
+    return moved
+
+
+def undo_move(*, user, appointment_id: int) -> Appointment:
+    """Put an appointment back where the same person just moved it from ("Undo"). Within
+    ``UNDO_GRACE`` the patient hears nothing of either; later, they are told like of any move."""
+    appointment = _appointment(user, appointment_id)
+    previous = appointment.rescheduled_from
+    if (
+        appointment.status != Status.BOOKED
+        or previous is None
+        or previous.cancelled_by_id != user.pk
+        or not previous.cancelled_by_practice
+    ):
+        raise InvalidInput(_("This move can no longer be undone."), field="start")
+    if appointment.acting_for is not None and not permissions.covers(
+        user, appointment, previous.start
+    ):
+        raise InvalidInput(_("This time is outside your replacement period."), field="start")
+    with transaction.atomic():
+        try:
+            back = booking.reschedule(
+                appointment=appointment, new_start=previous.start, by=user, as_staff=True
+            )
+        except booking.SlotTaken as taken:
+            raise booking.SlotTaken(
+                _("The former time has been taken meanwhile: the appointment stays where it is.")
+            ) from taken
+        notify.appointment_move_undone(moved=appointment, back=back)
         _as_substitute(user, appointment)
         waitlist.slot_freed(agenda_id=appointment.agenda_id, start=appointment.start)
-    return moved
+    return back
 
 
 def cancel(*, user, appointment_id: int, reason: str) -> Appointment:
@@ -131,8 +209,10 @@ def cancel(*, user, appointment_id: int, reason: str) -> Appointment:
         raise InvalidInput(_("Say why the appointment is cancelled."), field="reason")
     appointment = _appointment(user, appointment_id)
     with transaction.atomic():
-        cancelled = booking.cancel(appointment=appointment, by=user, reason=reason, as_staff=True)
-        notify.appointment_cancelled(appointment=cancelled, by_practice=True)
+        cancelled = booking.cancel(
+            appointment=appointment, by=user, reason=reason, as_staff=True, by_practice=True
+        )
+        notify.appointment_cancelled(appointment=cancelled)
         _as_substitute(user, appointment)
         waitlist.slot_freed(agenda_id=cancelled.agenda_id, start=cancelled.start)
     return cancelled
@@ -167,7 +247,7 @@ def block_period(
     require_aware(end, "end")
     if end <= start:
         raise InvalidInput(_("The end must be after the start."), field="end")
-    agenda = _agenda(user, agenda_id)
+    agenda = _agenda(user, agenda_id, Perm.ABSENCES)
     with transaction.atomic():
         absence = Absence.objects.create(
             agenda=agenda, start=start, end=end, reason=(reason or "").strip()[:200]
@@ -183,7 +263,7 @@ def unblock(*, user, absence_id: int) -> None:
     absence = Absence.objects.filter(pk=absence_id).first()
     if absence is None:
         raise Http404
-    _agenda(user, absence.agenda_id)
+    _agenda(user, absence.agenda_id, Perm.ABSENCES)
     with transaction.atomic():
         absence.delete()
         live.announce([absence.agenda_id], kind="unblocked")

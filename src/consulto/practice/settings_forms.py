@@ -10,6 +10,7 @@ import re
 from datetime import date
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from consulto.directory.models import Site
@@ -32,6 +33,24 @@ def _choices(values, current, label) -> list[tuple[int, str]]:
     """The usual values, plus the current one if it is unusual (set elsewhere, or long ago)."""
     found = sorted({*values, *([current] if current is not None else [])})
     return [(v, label(v)) for v in found]
+
+
+# Colours offered for a motive (any other may be typed): the agenda writes its appointments in
+# black or white on them, whichever reads better (practice/selectors.text_colour).
+MOTIVE_PALETTE = (
+    ("#2e6fd8", _("Blue")),
+    ("#0b6e99", _("Teal blue")),
+    ("#3d5a80", _("Slate")),
+    ("#1b7f5a", _("Green")),
+    ("#1b998b", _("Turquoise")),
+    ("#7a4fc2", _("Purple")),
+    ("#8d5fd3", _("Lavender")),
+    ("#b3261e", _("Red")),
+    ("#d1495b", _("Raspberry")),
+    ("#e07a5f", _("Coral")),
+    ("#f2a541", _("Orange")),
+    ("#946200", _("Ochre")),
+)
 
 
 class MotiveForm(forms.ModelForm):
@@ -67,7 +86,7 @@ class MotiveForm(forms.ModelForm):
         }
         widgets = {
             "instructions": forms.Textarea(attrs={"rows": 3}),
-            "colour": forms.TextInput(attrs={"type": "color"}),
+            "colour": forms.TextInput(attrs={"type": "color", "list": "motive-palette"}),
             "duration_minutes": forms.NumberInput(attrs={"min": 5, "max": 480}),
             "position": forms.NumberInput(attrs={"min": 0}),
         }
@@ -201,7 +220,10 @@ class OpeningForm(forms.ModelForm):
             organisation_id=agenda.organisation_id
         ).order_by("name")
         self.fields["site"].empty_label = None
-        self.fields["weekday"].choices = Opening.Weekday.choices
+        # Alone in a list, a weekday starts with a capital (in a sentence, French writes "lundi").
+        self.fields["weekday"].choices = [
+            (value, capfirst(label)) for value, label in Opening.Weekday.choices
+        ]
         motives = Motive.objects.filter(agenda=agenda).order_by("-is_active", "position", "id")
         self.fields["motives"].queryset = motives
         self.fields["motives"].label_from_instance = _motive_choice_label
@@ -290,7 +312,7 @@ class ReminderForm(forms.ModelForm):
 class PolicyForm(forms.ModelForm):
     class Meta:
         model = PracticePolicy
-        fields = ["no_show_limit"]
+        fields = ["no_show_limit", "secretaries_manage_absences"]
         widgets = {"no_show_limit": forms.NumberInput(attrs={"min": 1, "max": 99})}
 
     def clean_no_show_limit(self):

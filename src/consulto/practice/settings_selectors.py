@@ -14,6 +14,7 @@ from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -69,6 +70,34 @@ def agenda_for_settings(user, agenda_id: int) -> Agenda:
         raise Http404
     check_agenda(user, agenda, Perm.SETTINGS)
     return agenda
+
+
+def agenda_for_absences(user, agenda_id: int) -> Agenda:
+    """An agenda whose absences the user manages (its settings, or the secretary's right)."""
+    agenda = (
+        Agenda.objects.select_related("site", "practitioner", "organisation")
+        .filter(pk=agenda_id)
+        .first()
+    )
+    if agenda is None:
+        raise Http404
+    check_agenda(user, agenda, Perm.ABSENCES)
+    return agenda
+
+
+def absence_only_agendas(user) -> list[Agenda]:
+    """The agendas whose absences, and nothing else of their settings, the user manages."""
+    ids = agenda_ids(user, Perm.ABSENCES) - agenda_ids(user, Perm.SETTINGS)
+    return list(
+        Agenda.objects.filter(pk__in=ids)
+        .select_related("site", "organisation")
+        .order_by("organisation__name", "name", "pk")
+    )
+
+
+def configures(user, agenda: Agenda) -> bool:
+    """Whether the user opens the agenda's whole settings page (else only its absences)."""
+    return agenda.pk in agenda_ids(user, Perm.SETTINGS)
 
 
 def motive_of(agenda: Agenda, pk: int) -> Motive:
@@ -208,17 +237,20 @@ def absence_label(absence: Absence, *, zone) -> str:
     if start.time() == time(0) and end.time() == time(0):
         last = end.date() - timedelta(days=1)
         if last == start.date():
-            return _("%(day)s (whole day)") % {"day": date_format(start, "l j F Y")}
+            return capfirst(_("%(day)s (whole day)") % {"day": date_format(start, "l j F Y")})
         return _("From %(start)s to %(end)s (whole days)") % {
             "start": date_format(start, "l j F Y"),
             "end": date_format(last, "l j F Y"),
         }
     if start.date() == end.date():
-        return _("%(day)s, %(start)s–%(end)s") % {
-            "day": date_format(start, "l j F Y"),
-            "start": date_format(start, "H:i"),
-            "end": date_format(end, "H:i"),
-        }
+        return capfirst(
+            _("%(day)s, %(start)s–%(end)s")
+            % {
+                "day": date_format(start, "l j F Y"),
+                "start": date_format(start, "H:i"),
+                "end": date_format(end, "H:i"),
+            }
+        )
     return _("From %(start)s to %(end)s") % {
         "start": date_format(start, "l j F Y, H:i"),
         "end": date_format(end, "l j F Y, H:i"),

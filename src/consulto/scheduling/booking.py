@@ -289,9 +289,14 @@ def cancel(
     by,
     reason: str = "",
     as_staff: bool = False,
+    by_practice: bool = False,
     now: datetime | None = None,
 ) -> Appointment:
-    """Cancel and free the slot at once; the appointment stays in history."""
+    """Cancel and free the slot at once; the appointment stays in history.
+
+    ``as_staff`` lifts the patient's deadline (the practice, or the waiting list acting for the
+    patient); ``by_practice`` records that the practice cancelled, so the patient is told why.
+    """
     now = now or timezone.now()
     with transaction.atomic():
         _lock_agendas([appointment.agenda_id])
@@ -306,8 +311,16 @@ def cancel(
         current.cancelled_at = now
         current.cancelled_by = by
         current.cancel_reason = reason[:255]
+        current.cancelled_by_practice = by_practice
         current.save(
-            update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason", "updated_at"]
+            update_fields=[
+                "status",
+                "cancelled_at",
+                "cancelled_by",
+                "cancel_reason",
+                "cancelled_by_practice",
+                "updated_at",
+            ]
         )
         live.announce([current.agenda_id], kind="cancelled")
         return current
@@ -340,8 +353,16 @@ def reschedule(
         old.cancelled_at = now
         old.cancelled_by = by
         old.cancel_reason = Appointment.REASON_MOVED
+        old.cancelled_by_practice = as_staff
         old.save(
-            update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason", "updated_at"]
+            update_fields=[
+                "status",
+                "cancelled_at",
+                "cancelled_by",
+                "cancel_reason",
+                "cancelled_by_practice",
+                "updated_at",
+            ]
         )
         # The patient already has this motive: "open to new patients" is not asked again.
         rules.check(agenda=agenda, motive=motive, as_staff=as_staff, start=new_start, now=now)

@@ -344,6 +344,11 @@ class Appointment(models.Model):
         verbose_name=_("cancelled by"),
     )
     cancel_reason = models.CharField(_("cancellation reason"), max_length=255, blank=True)
+    # Which side cancelled (or moved) it: the practice owes the patient its reason; a patient
+    # cancelling an appointment the secretary booked is still the patient.
+    cancelled_by_practice = models.BooleanField(
+        _("cancelled by the practice"), default=False, db_default=False
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

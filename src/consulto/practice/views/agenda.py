@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
+from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -28,6 +29,7 @@ from ..access import staff_view
 from ..forms import BlockForm, CancelForm, MoveForm, NewAppointmentForm
 from ..models import PatientFile
 from ..permissions import Perm, agenda_ids, allows
+from ..settings_selectors import agenda_for_absences
 
 Status = Appointment.Status
 
@@ -67,6 +69,7 @@ def agenda_page(request):
             "updated": _("The agenda was updated."),
             "moved": _("Appointment moved."),
             "refused": _("The appointment could not be moved."),
+            "undoRefused": _("The move could not be undone."),
             "offline": _("Live updates are paused: reconnecting…"),
         },
     }
@@ -86,6 +89,7 @@ def agenda_page(request):
             "config": config,
             "day_lists": selectors.day_appointments(agendas=agendas, day=day),
             "settings_ids": agenda_ids(request.user, Perm.SETTINGS),
+            "absence_ids": agenda_ids(request.user, Perm.ABSENCES),
             "feed_ids": agenda_ids(request.user, Perm.FEED),
         },
     )
@@ -125,6 +129,10 @@ def events(request):
 @staff_view
 def appointment_detail(request, pk: int):
     appointment = selectors.appointment_for_staff(user=request.user, appointment_id=pk)
+    return _detail_page(request, appointment)
+
+
+def _detail_page(request, appointment, *, move_form=None, cancel_form=None, **extra):
     zone = appointment.agenda.site.zone
     local = appointment.start.astimezone(zone)
     # Opened with the booking (practice/receivers.py): looked up here, never written on a GET.
@@ -145,11 +153,14 @@ def appointment_detail(request, pk: int):
             "local_start": local,
             "local_end": appointment.end.astimezone(zone),
             "file": file,
-            "move_form": MoveForm(initial={"date": local.date(), "time": local.time()}),
-            "cancel_form": CancelForm(),
+            "move_form": move_form
+            or MoveForm(initial={"date": local.date(), "time": local.time()}),
+            "cancel_form": cancel_form or CancelForm(),
             "steps": _steps(appointment),
             "back": _agenda_url(appointment.agenda_id, local.date()),
             **_visio(request.user, appointment, zone),
+            "undo_from": _undoable_from(request.user, appointment),
+            **extra,
         },
     )
 
@@ -164,6 +175,25 @@ def _visio(user, appointment: Appointment, zone) -> dict:
         return {}
     state = rooms.room_state(room)
     return {"visio": state, "visio_opens": state.opens_at.astimezone(zone)}
+
+
+# How long after a move its "Undo" stays on the appointment's page.
+UNDO_SHOWN = timedelta(minutes=10)
+
+
+def _undoable_from(user, appointment):
+    """Where this appointment was just moved from by this user (for "Undo"), or None."""
+    previous = appointment.rescheduled_from
+    if (
+        appointment.status != Status.BOOKED
+        or previous is None
+        or previous.cancelled_by_id != user.pk
+        or not previous.cancelled_by_practice
+        or previous.cancelled_at is None
+        or timezone.now() - previous.cancelled_at > UNDO_SHOWN
+    ):
+        return None
+    return previous.start.astimezone(appointment.agenda.site.zone)
 
 
 def _steps(appointment: Appointment) -> list[tuple[str, str]]:
@@ -184,17 +214,30 @@ def _agenda_url(agenda_id: int, day: date) -> str:
     return reverse("practice:agenda") + "?" + urlencode({"agendas": agenda_id, "date": day})
 
 
-def _json_error(error: DomainError) -> JsonResponse:
-    return JsonResponse({"error": error.code, "message": str(error.message)}, status=error.status)
+def _json_error(error: DomainError, **extra) -> JsonResponse:
+    body = {"error": error.code, "message": str(error.message), **extra}
+    if isinstance(error, services.NeedsConfirmation):
+        body["cautions"] = [str(c) for c in error.cautions]
+    return JsonResponse(body, status=error.status)
+
+
+def _moved_text(moved: Appointment) -> str:
+    local = moved.start.astimezone(moved.agenda.site.zone)
+    return _("Appointment moved to %(day)s at %(time)s.") % {
+        "day": date_format(local, "l j F"),
+        "time": f"{local:%H:%M}",
+    }
 
 
 @require_POST
 @staff_view
 def appointment_move(request, pk: int):
-    """The form on the appointment page, or a drag and drop in the calendar (JSON)."""
+    """The form on the appointment page, or a drag and drop in the calendar (JSON). An unusual
+    time (past, night, outside the openings) is moved to only once confirmed."""
     appointment = selectors.appointment_for_staff(user=request.user, appointment_id=pk)
     zone = appointment.agenda.site.zone
     wants_json = "application/json" in request.headers.get("Accept", "")
+    form = None
     try:
         if wants_json:
             new_start = selectors.from_wall(request.POST.get("start", ""), zone)
@@ -207,7 +250,22 @@ def appointment_move(request, pk: int):
                 datetime.combine(form.cleaned_data["date"], form.cleaned_data["time"]).isoformat(),
                 zone,
             )
-        moved = services.move(user=request.user, appointment_id=pk, new_start=new_start)
+        moved = services.move(
+            user=request.user,
+            appointment_id=pk,
+            new_start=new_start,
+            confirmed=request.POST.get("confirmed") == new_start.isoformat(),
+        )
+    except services.NeedsConfirmation as needed:
+        if wants_json:
+            return _json_error(needed, confirm=new_start.isoformat())
+        return _detail_page(
+            request,
+            appointment,
+            move_form=form,
+            move_cautions=needed.cautions,
+            move_confirm=new_start.isoformat(),
+        )
     except DomainError as error:
         if wants_json:
             return _json_error(error)
@@ -215,7 +273,12 @@ def appointment_move(request, pk: int):
         return redirect("practice:appointment", pk=pk)
     if wants_json:
         return JsonResponse(
-            {"id": moved.pk, "url": reverse("practice:appointment", args=[moved.pk])}
+            {
+                "id": moved.pk,
+                "url": reverse("practice:appointment", args=[moved.pk]),
+                "undoUrl": reverse("practice:appointment_undo_move", args=[moved.pk]),
+                "message": _moved_text(moved),
+            }
         )
     messages.success(request, _("Appointment moved; the patient is told."))
     return redirect("practice:appointment", pk=moved.pk)
@@ -223,10 +286,52 @@ def appointment_move(request, pk: int):
 
 @require_POST
 @staff_view
+def appointment_undo_move(request, pk: int):
+    """Put back an appointment just moved ("Undo" in the agenda and on its page)."""
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    try:
+        back = services.undo_move(user=request.user, appointment_id=pk)
+    except DomainError as error:
+        if wants_json:
+            return _json_error(error)
+        messages.error(request, error.message)
+        return redirect("practice:appointment", pk=pk)
+    local = back.start.astimezone(back.agenda.site.zone)
+    text = _("Move undone: the appointment is back on %(day)s at %(time)s.") % {
+        "day": date_format(local, "l j F"),
+        "time": f"{local:%H:%M}",
+    }
+    if wants_json:
+        return JsonResponse(
+            {"id": back.pk, "url": reverse("practice:appointment", args=[back.pk]), "message": text}
+        )
+    messages.success(request, text)
+    return redirect("practice:appointment", pk=back.pk)
+
+
+@require_POST
+@staff_view
 def appointment_cancel(request, pk: int):
+    """Cancelling takes two steps: the reason (the patient reads it), then a confirmation."""
     appointment = selectors.appointment_for_staff(user=request.user, appointment_id=pk)
     form = CancelForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    if not form.is_valid():
+        return _detail_page(request, appointment, cancel_form=form)
+    reason = form.cleaned_data["reason"]
+    if request.POST.get("confirmed") != "1":
+        zone = appointment.agenda.site.zone
+        return render(
+            request,
+            "practice/appointment_cancel.html",
+            {
+                "section": "agenda",
+                "appointment": appointment,
+                "local_start": appointment.start.astimezone(zone),
+                "local_end": appointment.end.astimezone(zone),
+                "reason": reason,
+                "told_by": selectors.contact_channels(appointment),
+            },
+        )
     try:
         services.cancel(user=request.user, appointment_id=pk, reason=reason)
     except DomainError as error:
@@ -261,39 +366,80 @@ def appointment_status(request, pk: int):
     return redirect("practice:appointment", pk=pk)
 
 
-@staff_view
-def appointment_new(request):
-    allowed = selectors.visible_agendas(request.user)
-    if not allowed:
-        raise Http404
+def _new_form(request, *, data=None, initial=None, allowed=None) -> NewAppointmentForm:
+    allowed = allowed if allowed is not None else selectors.visible_agendas(request.user)
     motives = list(
         Motive.objects.filter(agenda__in=allowed, is_active=True).order_by("agenda_id", "position")
     )
-    initial = {}
-    if request.method == "GET":
-        agenda_id = request.GET.get("agenda")
-        start = request.GET.get("start", "")
-        initial["agenda"] = agenda_id
-        agenda = next((a for a in allowed if str(a.pk) == agenda_id), None)
-        if agenda and start:
-            # A time that cannot be read only leaves the fields empty.
-            with suppress(DomainError):
-                local = selectors.from_wall(start, agenda.site.zone)
-                initial.update(date=local.date(), time=local.time())
-    searching = request.method == "POST" and "search" in request.POST
-    form = NewAppointmentForm(
-        request.POST or None, agendas=allowed, motives=motives, initial=initial
+    return NewAppointmentForm(data, agendas=allowed, motives=motives, initial=initial or {})
+
+
+def _when(form: NewAppointmentForm) -> dict:
+    """The free slots of the form's agenda and motive on its date, to pick from; the next free
+    one after that date when there is none."""
+    agenda = form.current_agenda
+    if agenda is None:
+        return {}
+    motive = form.motives.get(str(_value(form, "motive"))) or next(
+        iter(form.motives.values()), None
     )
-    found = None
-    if searching:
-        found = _find_files(request, request.POST.get("agenda"), request.POST.get("query", ""))
-    elif form.is_bound and form.is_valid():
+    zone = agenda.site.zone
+    now = timezone.now()
+    day = _date_value(form) or now.astimezone(zone).date()
+    context = {"when_day": day, "slots": [], "next_free": None, "motive": motive}
+    if motive is None:
+        return context
+    with suppress(ValueError, OverflowError):
+        context["slots"] = [
+            s.start.astimezone(zone).strftime("%H:%M")
+            for s in selectors.free_slots(agenda=agenda, motive=motive, day=day, now=now)
+        ]
+        if not context["slots"]:
+            found = selectors.next_free_slot(agenda=agenda, motive=motive, after=day, now=now)
+            context["next_free"] = found.start.astimezone(zone) if found else None
+    return context
+
+
+def _value(form, name: str):
+    return form.data.get(name) if form.is_bound else form.initial.get(name)
+
+
+def _date_value(form) -> date | None:
+    value = _value(form, "date")
+    return value if isinstance(value, date) else _parse_day(str(value or ""))
+
+
+@staff_view
+def appointment_new(request):
+    """Book by phone or at the desk. ``?agenda=&start=`` (a click in the calendar) or ``?file=``
+    ("book for this patient") fill part of the form."""
+    allowed = selectors.visible_agendas(request.user)
+    if not allowed:
+        raise Http404
+    if request.method != "POST":
+        return _new_page(request, allowed, *_new_initial(request, allowed))
+    post = request.POST
+    if "search" in post or "show_slots" in post or "show_day" in post:
+        # Not a booking yet: the form comes back as it was typed, without errors.
+        initial = post.dict()
+        day = _parse_day(post.get("show_day", ""))
+        if day is not None:
+            initial.update(date=day, time="")
+        found = None
+        if "search" in post:
+            found = _find_files(request, post.get("agenda"), post.get("query", ""))
+        form = _new_form(request, initial=initial, allowed=allowed)
+        return _new_page(request, allowed, form.initial, _posted_file(form), found=found)
+    form = _new_form(request, data=post, allowed=allowed)
+    cautions, confirm_value = None, ""
+    if form.is_valid():
         data = form.cleaned_data
         agenda = data["agenda"]
         try:
             start = selectors.from_wall(
                 datetime.combine(data["date"], data["time"]).isoformat(), agenda.site.zone
             )
+            confirm_value = start.isoformat()
             services.book_for_patient(
                 user=request.user,
                 agenda_id=agenda.pk,
@@ -302,12 +448,50 @@ def appointment_new(request):
                 file_id=data["file"].pk if data.get("file") else None,
                 new_patient=data.get("new_patient"),
                 ip=client_ip(request),
+                confirmed=data.get("confirmed") == confirm_value,
             )
+        except services.NeedsConfirmation as needed:
+            cautions = needed.cautions
         except DomainError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
         else:
             messages.success(request, _("Appointment booked."))
             return redirect(_agenda_url(agenda.pk, data["date"]))
+    return _new_page(
+        request,
+        allowed,
+        None,
+        form.chosen_file or _posted_file(form),
+        form=form,
+        cautions=cautions,
+        confirm_value=confirm_value,
+    )
+
+
+def _new_initial(request, allowed) -> tuple[dict, PatientFile | None]:
+    initial = {}
+    preset_file = _preset_file(request)
+    if preset_file is not None:
+        allowed[:] = [a for a in allowed if a.organisation_id == preset_file.organisation_id]
+        if not allowed:
+            raise Http404
+        initial.update(patient_kind="file", file=preset_file.pk)
+    agenda_id = request.GET.get("agenda", "")
+    agenda = next((a for a in allowed if str(a.pk) == agenda_id), None)
+    initial["agenda"] = agenda.pk if agenda else allowed[0].pk
+    start = request.GET.get("start", "")
+    if agenda and start:
+        # A time that cannot be read only leaves the fields empty.
+        with suppress(DomainError):
+            local = selectors.from_wall(start, agenda.site.zone)
+            initial.update(date=local.date(), time=f"{local:%H:%M}")
+    zone = (agenda or allowed[0]).site.zone
+    initial.setdefault("date", timezone.now().astimezone(zone).date())
+    return initial, preset_file
+
+
+def _new_page(request, allowed, initial, chosen_file, *, form=None, found=None, **extra):
+    form = form or _new_form(request, initial=initial, allowed=allowed)
     return render(
         request,
         "practice/appointment_new.html",
@@ -315,8 +499,60 @@ def appointment_new(request):
             "section": "agenda",
             "form": form,
             "found": found,
-            "chosen_file": form.chosen_file if form.is_bound and not searching else None,
+            "chosen_file": chosen_file,
+            **extra,
+            **_when_with_choice(form),
         },
+    )
+
+
+def _when_with_choice(form) -> dict:
+    """``_when`` and the time to show as picked: a time that is not a free slot (a click in
+    the calendar outside the openings) goes to "another time"."""
+    when = _when(form)
+    picked = str(_value(form, "time") or "")
+    if picked and picked != NewAppointmentForm.OTHER and picked not in when.get("slots", []):
+        if not form.is_bound:
+            form.initial["other_time"] = picked
+        picked = NewAppointmentForm.OTHER
+    if not picked and not when.get("slots"):
+        picked = NewAppointmentForm.OTHER
+    return {**when, "picked_time": picked}
+
+
+def _parse_day(text: str) -> date | None:
+    with suppress(ValueError):
+        return parse_date(text or "")
+    return None
+
+
+@require_GET
+@staff_view
+def appointment_slots(request):
+    """The motive, date and free slots part of the new-appointment form (htmx swaps it in)."""
+    # The agenda asked for is checked like any other (404 elsewhere, 403 not yours).
+    agendas = selectors.chosen_agendas(request.user, _ids(request.GET.get("agenda", ""))[:1])
+    form = _new_form(request, initial=request.GET.dict() | {"agenda": agendas[0].pk})
+    return render(request, "practice/_when.html", {"form": form, **_when_with_choice(form)})
+
+
+def _preset_file(request) -> PatientFile | None:
+    file_id = request.GET.get("file", "")
+    if not file_id.isdigit() or len(file_id) > 18:
+        return None
+    return files.get_file(user=request.user, file_id=int(file_id))
+
+
+def _posted_file(form) -> PatientFile | None:
+    """The file chosen in a form sent back (a search, an error): still shown as chosen."""
+    value, kind = _value(form, "file") or "", _value(form, "patient_kind")
+    agenda = form.current_agenda
+    if not str(value).isdigit() or len(str(value)) > 18 or agenda is None or kind == "new":
+        return None
+    return (
+        PatientFile.objects.select_related("profile")
+        .filter(pk=int(value), organisation_id=agenda.organisation_id)
+        .first()
     )
 
 
@@ -341,8 +577,7 @@ def file_picker(request):
 
 @staff_view
 def block(request, agenda_id: int):
-    agendas = selectors.chosen_agendas(request.user, [agenda_id])
-    agenda = agendas[0]
+    agenda = agenda_for_absences(request.user, agenda_id)
     zone = agenda.site.zone
     form = BlockForm(
         request.POST or None,
@@ -400,8 +635,14 @@ urlpatterns = [
     path("agenda/absences/<int:absence_id>/supprimer/", unblock, name="unblock"),
     path("rendez-vous/nouveau/", appointment_new, name="appointment_new"),
     path("rendez-vous/nouveau/patients/", file_picker, name="file_picker"),
+    path("rendez-vous/nouveau/creneaux/", appointment_slots, name="appointment_slots"),
     path("rendez-vous/<int:pk>/", appointment_detail, name="appointment"),
     path("rendez-vous/<int:pk>/deplacer/", appointment_move, name="appointment_move"),
     path("rendez-vous/<int:pk>/annuler/", appointment_cancel, name="appointment_cancel"),
+    path(
+        "rendez-vous/<int:pk>/annuler-deplacement/",
+        appointment_undo_move,
+        name="appointment_undo_move",
+    ),
     path("rendez-vous/<int:pk>/statut/", appointment_status, name="appointment_status"),
 ]

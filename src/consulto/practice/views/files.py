@@ -15,9 +15,9 @@ from django.views.decorators.http import require_GET, require_POST
 from consulto.core.audit import client_ip
 from consulto.core.errors import DomainError
 
-from .. import files
+from .. import files, selectors
 from ..access import staff_view
-from ..forms import DocumentForm, FileSearchForm, IdentityForm, NoteForm
+from ..forms import AddressForm, DocumentForm, FileSearchForm, IdentityForm, NoteForm
 from ..permissions import Perm
 
 
@@ -60,12 +60,14 @@ def file_list(request):
 def file_new(request):
     organisation, _all = _organisation(request)
     form = IdentityForm(request.POST or None)
-    if form.is_bound and form.is_valid():
+    address_form = AddressForm(request.POST or None)
+    if form.is_bound and all([form.is_valid(), address_form.is_valid()]):
         try:
             file = files.create_file(
                 user=request.user,
                 organisation_id=organisation.pk,
                 identity=form.cleaned_data,
+                address=address_form.cleaned_data,
                 ip=client_ip(request),
             )
         except DomainError as error:
@@ -76,7 +78,13 @@ def file_new(request):
     return render(
         request,
         "practice/file_form.html",
-        {"section": "files", "form": form, "organisation": organisation, "file": None},
+        {
+            "section": "files",
+            "form": form,
+            "address_form": address_form,
+            "organisation": organisation,
+            "file": None,
+        },
     )
 
 
@@ -94,27 +102,44 @@ def file_detail(request, pk: int):
             "note_form": NoteForm(),
             "document_form": DocumentForm(),
             "editable": view.file.profile.owner_id is None,
+            "can_book": any(
+                a.organisation_id == view.file.organisation_id
+                for a in selectors.visible_agendas(request.user)
+            ),
         },
     )
 
 
 @staff_view
 def file_edit(request, pk: int):
+    """The identity and contact of a patient without an account; the address for everyone (a
+    patient with an account keeps their identity up to date themself)."""
     file = files.get_file(user=request.user, file_id=pk)
-    if file.profile.owner_id is not None:
-        messages.error(request, _("This patient manages their identity from their own account."))
-        return redirect("practice:file", pk=pk)
-    form = IdentityForm(request.POST or None, instance=file.profile)
-    if form.is_bound and form.is_valid():
+    own_account = file.profile.owner_id is not None
+    form = None if own_account else IdentityForm(request.POST or None, instance=file.profile)
+    address_form = AddressForm(request.POST or None, instance=file)
+    if request.method == "POST" and all(
+        f.is_valid() for f in (form, address_form) if f is not None
+    ):
         files.update_identity(
-            user=request.user, file_id=pk, identity=form.cleaned_data, ip=client_ip(request)
+            user=request.user,
+            file_id=pk,
+            identity=form.cleaned_data if form else None,
+            address=address_form.cleaned_data,
+            ip=client_ip(request),
         )
-        messages.success(request, _("Identity saved."))
+        messages.success(request, _("Identity and contact saved.") if form else _("Address saved."))
         return redirect("practice:file", pk=pk)
     return render(
         request,
         "practice/file_form.html",
-        {"section": "files", "form": form, "organisation": file.organisation, "file": file},
+        {
+            "section": "files",
+            "form": form,
+            "address_form": address_form,
+            "organisation": file.organisation,
+            "file": file,
+        },
     )
 
 

@@ -22,7 +22,14 @@ from consulto.core.errors import InvalidInput
 from .. import agenda_settings as services
 from .. import settings_selectors as selectors
 from ..access import staff_view
-from ..settings_forms import AbsenceForm, MotiveForm, OpeningForm, PolicyForm, ReminderForm
+from ..settings_forms import (
+    MOTIVE_PALETTE,
+    AbsenceForm,
+    MotiveForm,
+    OpeningForm,
+    PolicyForm,
+    ReminderForm,
+)
 
 GET_POST = require_http_methods(["GET", "HEAD", "POST"])
 
@@ -50,8 +57,9 @@ def _apply_error(form, error: InvalidInput) -> None:
 @require_GET
 def home(request):
     agendas = selectors.configurable_agendas(request.user)
+    absence_agendas = selectors.absence_only_agendas(request.user)
     policies = selectors.admin_policies(request.user)
-    if not agendas and not policies:
+    if not agendas and not policies and not absence_agendas:
         raise PermissionDenied
     for item in policies:
         item.form = PolicyForm(instance=item.policy, prefix=f"org{item.organisation.pk}")
@@ -60,6 +68,7 @@ def home(request):
         "home.html",
         {
             "agendas": agendas,
+            "absence_agendas": absence_agendas,
             "policies": policies,
             "several_organisations": len({a.organisation_id for a in agendas}) > 1,
         },
@@ -75,10 +84,11 @@ def policy(request, organisation_id: int):
     )
     form = PolicyForm(request.POST, instance=found.policy, prefix=f"org{organisation_id}")
     if form.is_valid():
-        services.set_no_show_limit(
+        services.set_policy(
             user=request.user,
             organisation_id=organisation_id,
-            limit=form.cleaned_data["no_show_limit"],
+            no_show_limit=form.cleaned_data["no_show_limit"],
+            secretaries_manage_absences=form.cleaned_data["secretaries_manage_absences"],
         )
         messages.success(request, _("Practice policy saved."))
         return redirect(reverse("practice:settings_home") + "#policy")
@@ -167,7 +177,11 @@ def motive_new(request, agenda_id: int):
                 % {"label": motive.label},
             )
             return redirect(_agenda_url(found, "preview"))
-    return _render(request, "motive_form.html", {"agenda": found, "form": form, "motive": None})
+    return _render(
+        request,
+        "motive_form.html",
+        {"agenda": found, "form": form, "motive": None, "palette": MOTIVE_PALETTE},
+    )
 
 
 @staff_view
@@ -200,6 +214,7 @@ def motive_edit(request, agenda_id: int, pk: int):
             "title": title,
             "coming": coming,
             "ever": ever,
+            "palette": MOTIVE_PALETTE,
         },
     )
 
@@ -318,12 +333,34 @@ def opening_delete(request, agenda_id: int, pk: int):
 
 
 # Absences ---------------------------------------------------------------------------------------
+# Those who manage an agenda's absences without its other settings (a secretary, when the
+# organisation allows it) have a page of their own for them.
+
+
+def _absences_url(request, agenda) -> str:
+    if selectors.configures(request.user, agenda):
+        return _agenda_url(agenda, "absences")
+    return reverse("practice:settings_absences", args=[agenda.pk])
+
+
+@staff_view
+@require_GET
+def absences(request, agenda_id: int):
+    found = selectors.agenda_for_absences(request.user, agenda_id)
+    if selectors.configures(request.user, found):
+        return redirect(_agenda_url(found, "absences"))
+    coming, past = selectors.absences(found, now=timezone.now())
+    return _render(
+        request,
+        "absences.html",
+        {"agenda": found, "absences": coming, "past_absences": past, "back": request.path},
+    )
 
 
 @staff_view
 @GET_POST
 def absence_new(request, agenda_id: int):
-    found = selectors.agenda_for_settings(request.user, agenda_id)
+    found = selectors.agenda_for_absences(request.user, agenda_id)
     form = AbsenceForm(request.POST or None, zone=found.zone)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -351,21 +388,32 @@ def absence_new(request, agenda_id: int):
                     )
                     % {"count": result.booked_during},
                 )
-            return redirect(_agenda_url(found, "absences"))
-    return _render(request, "absence_form.html", {"agenda": found, "form": form})
+            return redirect(_absences_url(request, found))
+    return _render(
+        request,
+        "absence_form.html",
+        {"agenda": found, "form": form, "back": _absences_url(request, found)},
+    )
 
 
 @staff_view
 @GET_POST
 def absence_delete(request, agenda_id: int, pk: int):
-    found = selectors.agenda_for_settings(request.user, agenda_id)
+    found = selectors.agenda_for_absences(request.user, agenda_id)
     absence = selectors.absence_of(found, pk)
     if request.method == "POST":
         services.delete_absence(user=request.user, absence=absence)
         messages.success(request, _("Absence deleted: its slots are offered again."))
-        return redirect(_agenda_url(found, "absences"))
+        return redirect(_absences_url(request, found))
     return _render(
-        request, "confirm_delete.html", {"agenda": found, "kind": "absence", "object": absence}
+        request,
+        "confirm_delete.html",
+        {
+            "agenda": found,
+            "kind": "absence",
+            "object": absence,
+            "back": _absences_url(request, found),
+        },
     )
 
 
@@ -383,6 +431,7 @@ urlpatterns: list = [
     path(_AGENDA + "plages/nouveau/", opening_new, name="settings_opening_new"),
     path(_AGENDA + "plages/<int:pk>/", opening_edit, name="settings_opening"),
     path(_AGENDA + "plages/<int:pk>/supprimer/", opening_delete, name="settings_opening_delete"),
+    path(_AGENDA + "absences/", absences, name="settings_absences"),
     path(_AGENDA + "absences/nouveau/", absence_new, name="settings_absence_new"),
     path(_AGENDA + "absences/<int:pk>/supprimer/", absence_delete, name="settings_absence_delete"),
 ]

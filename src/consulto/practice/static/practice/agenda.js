@@ -69,36 +69,130 @@
     settle();
   }
 
-  function move(info) {
-    if (alertBox) alertBox.hidden = true;
-    var body = new URLSearchParams({ start: info.event.startStr });
-    fetch(cfg.moveUrl + info.event.id + "/deplacer/", {
+  function post(url, fields) {
+    return fetch(url, {
       method: "POST",
       credentials: "same-origin",
       headers: { "X-CSRFToken": csrf, Accept: "application/json" },
-      body: body,
-    })
-      .then(function (response) {
-        return response.json().then(function (data) { return { ok: response.ok, data: data }; });
+      body: new URLSearchParams(fields),
+    }).then(function (response) {
+      return response.json().then(function (data) { return { ok: response.ok, data: data }; });
+    });
+  }
+
+  // The undo toast after a move: stays until used, closed or replaced by the next one.
+  var toast = document.querySelector("[data-toast]");
+  var undoUrl = null;
+  function showToast(text, url) {
+    if (!toast) return;
+    toast.querySelector("[data-toast-text]").textContent = text;
+    undoUrl = url;
+    toast.querySelector("[data-toast-undo]").hidden = !url;
+    toast.hidden = false;
+  }
+  function hideToast() {
+    if (toast) toast.hidden = true;
+    undoUrl = null;
+  }
+  if (toast) {
+    toast.querySelector("[data-toast-close]").addEventListener("click", hideToast);
+    toast.querySelector("[data-toast-undo]").addEventListener("click", function () {
+      if (!undoUrl) return;
+      var url = undoUrl;
+      undoUrl = null;
+      post(url, {})
+        .then(function (result) {
+          if (!result.ok) {
+            hideToast();
+            warn(cfg.texts.undoRefused + " " + (result.data.message || ""));
+            return;
+          }
+          showToast(result.data.message, null);
+          toast.querySelector("[data-toast-close]").focus();
+          refresh();
+        })
+        .catch(function () { hideToast(); warn(cfg.texts.undoRefused); });
+    });
+  }
+
+  // An unusual time (past, night, outside the openings) is asked about before moving there.
+  var dialog = document.querySelector("[data-confirm-move]");
+  function confirmMove(cautions) {
+    return new Promise(function (resolve) {
+      if (!dialog || !dialog.showModal) { resolve(false); return; }
+      var list = dialog.querySelector("[data-confirm-list]");
+      list.textContent = "";
+      cautions.forEach(function (text) {
+        var item = document.createElement("li");
+        item.textContent = text;
+        list.appendChild(item);
+      });
+      var done = function (answer) {
+        dialog.removeEventListener("close", onClose);
+        if (dialog.open) dialog.close();
+        resolve(answer);
+      };
+      var onClose = function () { done(false); };
+      dialog.addEventListener("close", onClose);
+      dialog.querySelector("[data-confirm-yes]").onclick = function () { done(true); };
+      dialog.querySelector("[data-confirm-no]").onclick = function () { done(false); };
+      dialog.showModal();
+      dialog.querySelector("[data-confirm-no]").focus();
+    });
+  }
+
+  function move(info) {
+    if (alertBox) alertBox.hidden = true;
+    var url = cfg.moveUrl + info.event.id + "/deplacer/";
+    var start = info.event.startStr;
+    function refused(message) {
+      info.revert();
+      warn(cfg.texts.refused + (message ? " " + message : ""));
+    }
+    post(url, { start: start })
+      .then(function (result) {
+        if (!result.ok && result.data.error === "needs_confirmation") {
+          return confirmMove(result.data.cautions || []).then(function (yes) {
+            if (!yes) { info.revert(); return null; }
+            // The server confirms the very start it warned about.
+            return post(url, { start: start, confirmed: result.data.confirm || "" });
+          });
+        }
+        return result;
       })
       .then(function (result) {
-        if (!result.ok) {
-          info.revert();
-          warn(cfg.texts.refused + " " + (result.data.message || ""));
-          return;
-        }
+        if (result === null) return;
+        if (!result.ok) { refused(result.data.message); return; }
         say(cfg.texts.moved);
+        showToast(result.data.message, result.data.undoUrl);
         refresh();
       })
-      .catch(function () {
-        info.revert();
-        warn(cfg.texts.refused);
+      .catch(function () { refused(""); });
+  }
+
+  // The calendars show 07:00-21:00, stretched (all alike, side by side) to show an appointment
+  // booked earlier or later: one at 03:00 must not be invisible.
+  function hoursOf(data) {
+    var first = 7 * 60;
+    var last = 21 * 60;
+    Object.keys(data.agendas).forEach(function (key) {
+      data.agendas[key].events.forEach(function (event) {
+        if (event.display === "background") return;  // a blocked day does not stretch the hours
+        var start = event.start.slice(11, 16).split(":");
+        var end = event.end.slice(11, 16).split(":");
+        first = Math.min(first, Number(start[0]) * 60 + Number(start[1]));
+        var endMinutes = event.end.slice(0, 10) > event.start.slice(0, 10) ? 24 * 60 : Number(end[0]) * 60 + Number(end[1]);
+        last = Math.max(last, endMinutes);
       });
+    });
+    function text(minutes) { return String(Math.floor(minutes / 60)).padStart(2, "0") + ":00:00"; }
+    return { min: text(first), max: text(Math.ceil(last / 60) * 60) };
   }
 
   document.querySelectorAll("[data-agenda]").forEach(function (element) {
     var agendaId = element.getAttribute("data-agenda");
     var hours = "";
+    var shownHours = { min: "07:00:00", max: "21:00:00" };
     var calendar = new FullCalendar.Calendar(element, {
       timeZone: "UTC",
       locale: cfg.locale,
@@ -121,6 +215,10 @@
       events: function (info, success, failure) {
         load(info.startStr.slice(0, 10), info.endStr.slice(0, 10)).then(function (data) {
           var mine = data.agendas[agendaId] || { events: [], businessHours: [] };
+          var range = hoursOf(data);
+          if (range.min !== shownHours.min) calendar.setOption("slotMinTime", range.min);
+          if (range.max !== shownHours.max) calendar.setOption("slotMaxTime", range.max);
+          shownHours = range;
           var next = JSON.stringify(mine.businessHours);
           if (next !== hours) {
             hours = next;
@@ -137,6 +235,24 @@
       select: function (info) {
         var query = new URLSearchParams({ agenda: agendaId, start: info.startStr });
         window.location.assign(cfg.newUrl + "?" + query);
+      },
+      // The patient's name first: in a narrow column (a week of several agendas, a phone) it is
+      // what shows; the time, motive and status follow when there is room.
+      eventContent: function (arg) {
+        var props = arg.event.extendedProps;
+        if (!props.patient) return true;
+        var frame = document.createElement("div");
+        frame.className = "event-content";
+        var name = document.createElement("span");
+        name.className = "event-patient";
+        name.textContent = props.patient;
+        var detail = document.createElement("span");
+        detail.className = "event-detail";
+        detail.textContent = [arg.timeText, props.motive, props.status].filter(Boolean).join(" · ");
+        frame.appendChild(name);
+        frame.appendChild(document.createTextNode(" "));
+        frame.appendChild(detail);
+        return { domNodes: [frame] };
       },
       eventDidMount: function (info) {
         info.el.setAttribute("title", info.event.title);
