@@ -29,6 +29,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from consulto.core.errors import DomainError
+from consulto.core.inputs import parse_id
 from consulto.core.language import current_language
 from consulto.directory.models import DirectoryRecord, Organisation, Site, Specialty
 from consulto.practice.access import staff_view
@@ -75,10 +76,11 @@ def _organisation(request) -> tuple[Organisation, list[Organisation]]:
     organisations = organisations_of(request.user, Perm.POLICY)
     wanted = request.POST.get("org") or request.GET.get("org")
     if wanted:
-        if not wanted.isdigit():
+        organisation_id = parse_id(wanted)
+        if organisation_id is None:
             raise Http404
-        check_organisation(request.user, int(wanted), Perm.POLICY)
-        organisation = next((o for o in organisations if o.pk == int(wanted)), None)
+        check_organisation(request.user, organisation_id, Perm.POLICY)
+        organisation = next((o for o in organisations if o.pk == organisation_id), None)
         if organisation is None:
             raise Http404
         return organisation, organisations

@@ -7,6 +7,7 @@ from datetime import date
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from consulto.core.fields import DateField, IdField
 from consulto.scheduling.models import PatientProfile
 
 from .models import PatientFile
@@ -27,7 +28,7 @@ class TimeInput(forms.TimeInput):
 
 
 class MoveForm(forms.Form):
-    date = forms.DateField(label=_("New date"), widget=DateInput())
+    date = DateField(label=_("New date"), widget=DateInput())
     time = forms.TimeField(label=_("New time"), widget=TimeInput())
 
 
@@ -40,9 +41,9 @@ class CancelForm(forms.Form):
 
 
 class BlockForm(forms.Form):
-    start_date = forms.DateField(label=_("From (date)"), widget=DateInput())
+    start_date = DateField(label=_("From (date)"), widget=DateInput())
     start_time = forms.TimeField(label=_("From (time)"), widget=TimeInput())
-    end_date = forms.DateField(label=_("To (date)"), widget=DateInput())
+    end_date = DateField(label=_("To (date)"), widget=DateInput())
     end_time = forms.TimeField(label=_("To (time)"), widget=TimeInput())
     reason = forms.CharField(label=_("Reason (staff only)"), max_length=200, required=False)
 
@@ -58,6 +59,7 @@ class IdentityForm(forms.ModelForm):
     class Meta:
         model = PatientProfile
         fields = ["first_name", "last_name", "birth_date", "phone", "email", "ins"]
+        field_classes = {"birth_date": DateField}
         widgets = {"birth_date": DateInput()}
 
     def clean_birth_date(self):
@@ -80,7 +82,7 @@ class NewAppointmentForm(forms.Form):
 
     agenda = forms.ChoiceField(label=_("Agenda"))
     motive = forms.ChoiceField(label=_("Motive"))
-    date = forms.DateField(label=_("Date"), widget=DateInput())
+    date = DateField(label=_("Date"), widget=DateInput())
     time = forms.TimeField(label=_("Time"), widget=TimeInput())
     patient_kind = forms.ChoiceField(
         label=_("Patient"), choices=PATIENT_CHOICES, widget=forms.RadioSelect, initial="file"
@@ -91,10 +93,10 @@ class NewAppointmentForm(forms.Form):
         max_length=80,
         widget=forms.TextInput(attrs={"autocomplete": "off", "type": "search"}),
     )
-    file = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    file = IdField(required=False, widget=forms.HiddenInput)
     first_name = forms.CharField(label=_("First name"), max_length=100, required=False)
     last_name = forms.CharField(label=_("Last name"), max_length=100, required=False)
-    birth_date = forms.DateField(label=_("Birth date"), required=False, widget=DateInput())
+    birth_date = DateField(label=_("Birth date"), required=False, widget=DateInput())
     phone = forms.CharField(label=_("Mobile phone"), max_length=32, required=False)
     email = forms.EmailField(label=_("E-mail"), required=False)
 

@@ -5,21 +5,22 @@ appointment: book, move, cancel, block a period, mark arrived / seen / no-show."
 from __future__ import annotations
 
 from contextlib import suppress
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 
 from django.contrib import messages
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from consulto.core.audit import client_ip
 from consulto.core.errors import DomainError
+from consulto.core.inputs import has_nul, parse_id, parse_ids, query_date
 from consulto.core.language import current_language
+from consulto.core.time import parse_date, wall_to_instant
 from consulto.scheduling.booking import STATUS_STEPS
 from consulto.scheduling.models import Appointment, Motive
 
@@ -33,16 +34,16 @@ Status = Appointment.Status
 
 
 def _ids(text: str) -> list[int]:
-    return [int(p) for p in (text or "").split(",") if p.strip().isdigit()][:8]
+    return parse_ids(text or "", limit=8)
 
 
 def _requested(request) -> list[int]:
     picked = request.GET.getlist("agenda_pick")
-    return _ids(",".join(picked) if picked else request.GET.get("agendas", ""))
+    return parse_ids(picked or request.GET.get("agendas", ""), limit=8)
 
 
 def _day(request) -> date:
-    return parse_date(request.GET.get("date") or "") or timezone.localdate()
+    return query_date(request.GET, "date", default=timezone.localdate())
 
 
 @require_GET
@@ -190,10 +191,7 @@ def appointment_move(request, pk: int):
             if not form.is_valid():
                 messages.error(request, _("Give a valid date and time."))
                 return redirect("practice:appointment", pk=pk)
-            new_start = selectors.from_wall(
-                datetime.combine(form.cleaned_data["date"], form.cleaned_data["time"]).isoformat(),
-                zone,
-            )
+            new_start = wall_to_instant(form.cleaned_data["date"], form.cleaned_data["time"], zone)
         moved = services.move(user=request.user, appointment_id=pk, new_start=new_start)
     except DomainError as error:
         if wants_json:
@@ -265,7 +263,7 @@ def appointment_new(request):
         if agenda and start:
             # A time that cannot be read only leaves the fields empty.
             with suppress(DomainError):
-                local = selectors.from_wall(start, agenda.site.zone)
+                local = selectors.from_wall(start, agenda.site.zone).astimezone(agenda.site.zone)
                 initial.update(date=local.date(), time=local.time())
     searching = request.method == "POST" and "search" in request.POST
     form = NewAppointmentForm(
@@ -278,9 +276,7 @@ def appointment_new(request):
         data = form.cleaned_data
         agenda = data["agenda"]
         try:
-            start = selectors.from_wall(
-                datetime.combine(data["date"], data["time"]).isoformat(), agenda.site.zone
-            )
+            start = wall_to_instant(data["date"], data["time"], agenda.site.zone, field="time")
             services.book_for_patient(
                 user=request.user,
                 agenda_id=agenda.pk,
@@ -308,11 +304,10 @@ def appointment_new(request):
 
 
 def _find_files(request, agenda_id, query: str):
-    agenda = next(
-        (a for a in selectors.visible_agendas(request.user) if str(a.pk) == str(agenda_id)), None
-    )
-    if agenda is None or len(query.strip()) < 2:
-        return []
+    wanted = parse_id(agenda_id)
+    agenda = next((a for a in selectors.visible_agendas(request.user) if a.pk == wanted), None)
+    if agenda is None or not 2 <= len(query.strip()) <= 80 or has_nul(query):
+        return []  # the form says what is wrong with the query
     return files.search_files(
         user=request.user, organisation_id=agenda.organisation_id, query=query, limit=20
     )
@@ -343,12 +338,10 @@ def block(request, agenda_id: int):
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         try:
-            start = selectors.from_wall(
-                datetime.combine(data["start_date"], data["start_time"]).isoformat(), zone
+            start = wall_to_instant(
+                data["start_date"], data["start_time"], zone, field="start_time"
             )
-            end = selectors.from_wall(
-                datetime.combine(data["end_date"], data["end_time"]).isoformat(), zone
-            )
+            end = wall_to_instant(data["end_date"], data["end_time"], zone, field="end_time")
             _absence, overlapping = services.block_period(
                 user=request.user, agenda_id=agenda.pk, start=start, end=end, reason=data["reason"]
             )
@@ -383,12 +376,12 @@ urlpatterns = [
     path("", agenda_page, name="agenda"),
     path("agenda/evenements/", events, name="events"),
     path("agenda/liste/", day_list, name="day_list"),
-    path("agenda/<int:agenda_id>/bloquer/", block, name="block"),
-    path("agenda/absences/<int:absence_id>/supprimer/", unblock, name="unblock"),
+    path("agenda/<id:agenda_id>/bloquer/", block, name="block"),
+    path("agenda/absences/<id:absence_id>/supprimer/", unblock, name="unblock"),
     path("rendez-vous/nouveau/", appointment_new, name="appointment_new"),
     path("rendez-vous/nouveau/patients/", file_picker, name="file_picker"),
-    path("rendez-vous/<int:pk>/", appointment_detail, name="appointment"),
-    path("rendez-vous/<int:pk>/deplacer/", appointment_move, name="appointment_move"),
-    path("rendez-vous/<int:pk>/annuler/", appointment_cancel, name="appointment_cancel"),
-    path("rendez-vous/<int:pk>/statut/", appointment_status, name="appointment_status"),
+    path("rendez-vous/<id:pk>/", appointment_detail, name="appointment"),
+    path("rendez-vous/<id:pk>/deplacer/", appointment_move, name="appointment_move"),
+    path("rendez-vous/<id:pk>/annuler/", appointment_cancel, name="appointment_cancel"),
+    path("rendez-vous/<id:pk>/statut/", appointment_status, name="appointment_status"),
 ]
