@@ -14,6 +14,7 @@ import json
 
 from allauth.mfa.totp.internal.auth import generate_totp_secret
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
@@ -87,10 +88,6 @@ def _organisation(request) -> tuple[Organisation, list[Organisation]]:
     if not organisations:
         raise PermissionDenied
     return organisations[0], organisations
-
-
-def _base_url(request) -> str:
-    return request.build_absolute_uri("/").rstrip("/")
 
 
 def _digest(organisation_id: int, site_id: int, lines: list[list]) -> str:
@@ -202,7 +199,7 @@ def bulk_confirm(request):
             organisation=organisation,
             site=site,
             entries=entries,
-            base_url=_base_url(request),
+            base_url=settings.CONSULTO_SITE_URL,
             language=current_language(),
         )
     except ImportRejected as rejected:
@@ -279,7 +276,7 @@ def _example_numbers() -> tuple[str, str]:
 def invitation_resend(request, invitation_id: int):
     try:
         invitation = invitations.resend(
-            user=request.user, invitation_id=invitation_id, base_url=_base_url(request)
+            user=request.user, invitation_id=invitation_id, base_url=settings.CONSULTO_SITE_URL
         )
     except DomainError as error:
         if error.status == 404:
