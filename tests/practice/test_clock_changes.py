@@ -1,21 +1,47 @@
 """One rule for local times around a clock change, on every door that turns one into an instant
-(core.time.wall_to_instant): 02:30 on 28 March 2027 does not exist in Paris and is refused with
-a message; 02:30 on 31 October 2027 happens twice and is its first occurrence, on summer time
-(UTC+2), as the slot engine places openings."""
+(core.time.wall_to_instant): 02:30 on the night the clocks go forward does not exist in Paris
+and is refused with a message; 02:30 on the night they go back happens twice and is its first
+occurrence, on summer time (UTC+2), as the slot engine places openings."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
+from django.utils.formats import date_format
 
 from consulto.scheduling import booking
 from consulto.scheduling.models import Absence, Appointment
 from consulto.teleconsultation.models import Delegation
-from tests.conftest import at
+from tests.conftest import PARIS, at
 
-SPRING, AUTUMN = "2027-03-28", "2027-10-31"
-REFUSED = "02:30 n’existe pas le 28 mars 2027 : on avance l’heure cette nuit-là."
-FIRST_0230_IN_AUTUMN = datetime(2027, 10, 31, 0, 30, tzinfo=UTC)
+
+def _last_sunday(year: int, month: int) -> date:
+    day = date(year, month + 1, 1) - timedelta(days=1)
+    return day - timedelta(days=(day.weekday() - 6) % 7)
+
+
+def _next_change(month: int) -> date:
+    """The next night (after the suite's today) when Paris changes its clocks in that month."""
+    today = date.today()
+    change = _last_sunday(today.year, month)
+    return change if change > today else _last_sunday(today.year + 1, month)
+
+
+SPRING_DAY, AUTUMN_DAY = _next_change(3), _next_change(10)
+SPRING, AUTUMN = SPRING_DAY.isoformat(), AUTUMN_DAY.isoformat()
+with translation.override("fr"):
+    REFUSED = (
+        f"02:30 n’existe pas le {date_format(SPRING_DAY, 'j F Y')} : "
+        "on avance l’heure cette nuit-là."
+    )
+FIRST_0230_IN_AUTUMN = datetime.combine(AUTUMN_DAY, time(0, 30), tzinfo=UTC)
+
+
+def test_the_nights_are_clock_changes():
+    assert datetime.combine(SPRING_DAY, time(4), tzinfo=PARIS).utcoffset() == timedelta(hours=2)
+    assert datetime.combine(AUTUMN_DAY, time(4), tzinfo=PARIS).utcoffset() == timedelta(hours=1)
+    assert FIRST_0230_IN_AUTUMN.astimezone(PARIS).strftime("%H:%M%z") == "02:30+0200"
 
 
 def _booked(w):
@@ -156,6 +182,7 @@ def test_the_practice_calendar_shows_the_autumn_appointment_at_its_wall_time(pra
         enforce_openings=False,
     )
     client = as_user(w.secretary)
-    url = reverse("practice:events") + f"?agendas={w.agenda.pk}&start={AUTUMN}&end=2027-11-01"
+    end = AUTUMN_DAY + timedelta(days=1)
+    url = reverse("practice:events") + f"?agendas={w.agenda.pk}&start={AUTUMN}&end={end}"
     [event] = client.get(url).json()["agendas"][str(w.agenda.pk)]["events"]
     assert event["id"] == str(moved.pk) and event["start"] == f"{AUTUMN}T02:30:00Z"
