@@ -106,3 +106,9 @@ def test_a_websocket_to_an_unknown_path_is_closed_with_a_code():
     with ThreadPoolExecutor(max_workers=1) as pool:
         for path in ("/ws/nope/", "/ws/visio/99999999999999999999/", "/ws/visio/abc/"):
             assert pool.submit(asyncio.run, connect(path)).result() == (False, 4404)
+
+
+def test_a_nul_byte_sent_to_the_api_gets_its_json_error(client, world):
+    response = client.get("/api/v1/practitioners?specialty=%00&q=a%00b")
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid"

@@ -1,9 +1,14 @@
 """Middleware of the whole site."""
 
 from django.core.exceptions import BadRequest
+from django.http import JsonResponse
 from django.urls import get_resolver
+from django.utils.translation import gettext_lazy as _
 
 from .inputs import has_nul
+
+API_PREFIX = "/api/"
+NUL_REFUSED = _("The request holds a NUL character, which is not allowed.")
 
 
 class RefuseNulBytes:
@@ -26,8 +31,10 @@ class RefuseNulBytes:
             or _any_nul(request.GET.lists())
             or _any_nul(request.COOKIES.items())
         ):
-            # Answered here rather than raised: the same 400 page, without a traceback in the
-            # logs for every probe.
+            # Answered here rather than raised: the same 400 page (the API's JSON error body),
+            # without a traceback in the logs for every probe.
+            if request.path.startswith(API_PREFIX):
+                return JsonResponse({"error": "invalid", "message": str(NUL_REFUSED)}, status=400)
             handler = get_resolver().resolve_error_handler(400)
             return handler(request, BadRequest("NUL byte in the request"))
         return self.get_response(request)
