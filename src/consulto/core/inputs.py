@@ -6,9 +6,8 @@ bad input (400, or a form error), never left to fail deeper as a server error.
 
 * ``IdConverter`` is the ``<id:...>`` of every urls.py: ASCII digits that fit a signed 64-bit
   integer; anything else does not match, hence 404.
-* ``parse_id`` and ``parse_ids`` read ids from query strings and forms; ``query_date`` and
-  ``query_text`` read the other query parameters of pages (``BadRequest``, i.e. 400, for a
-  value present but wrong).
+* ``parse_id`` and ``parse_ids`` read ids from query strings and forms; ``query_date`` reads
+  a date parameter of a page (``BadRequest``, i.e. 400, for a value present but wrong).
 * ``has_nul`` is used by ``core.middleware.RefuseNulBytes`` on what reaches every view.
 """
 
@@ -78,11 +77,3 @@ def query_date(params, name: str, default: date | None = None) -> date | None:
     if found is None:
         raise BadRequest(f"{name}: not a date")
     return found
-
-
-def query_text(params, name: str, *, max_length: int = 200) -> str:
-    """A short text parameter, stripped; 400 when it is too long or holds a NUL byte."""
-    raw = params.get(name, "") or ""
-    if len(raw) > max_length or has_nul(raw):
-        raise BadRequest(f"{name}: not a valid text")
-    return raw.strip()
