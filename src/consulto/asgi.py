@@ -11,14 +11,16 @@ from django.core.asgi import get_asgi_application
 django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
-from django.urls import path  # noqa: E402
+from django.urls import path, re_path  # noqa: E402
 
+from consulto.core.consumers import NotFoundConsumer  # noqa: E402
 from consulto.practice.consumers import AgendaConsumer  # noqa: E402
 from consulto.teleconsultation.consumers import RoomConsumer  # noqa: E402
 
 websocket_urlpatterns: list = [
     path("ws/pro/agendas/", AgendaConsumer.as_asgi()),
-    path("ws/visio/<int:room_id>/", RoomConsumer.as_asgi()),
+    path("ws/visio/<id:room_id>/", RoomConsumer.as_asgi()),
+    re_path(r"", NotFoundConsumer.as_asgi()),  # any other path: refused with 4404
 ]
 
 application = ProtocolTypeRouter(

@@ -19,6 +19,7 @@ demo). Variables:
 - CONSULTO_SMS_BACKEND    dotted path of an SMS backend (default: console when DEBUG, else a
                           file in the data dir; see notifications/sms.py)
 - CONSULTO_SITE_URL       the public address used in links sent by e-mail and SMS
+- CONSULTO_SITE_NAME      the platform's name in e-mails (default: Consulto)
 - CONSULTO_HOLD_MINUTES   how long a slot chosen on the booking pages stays held (default 7)
 - CONSULTO_WAITLIST_HOLD_MINUTES  how long a freed slot stays held for the first patient on
                           the waiting list (default 30)
@@ -109,6 +110,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "consulto.core.staticfiles.StaticFilesMiddleware",  # WhiteNoise
+    "consulto.core.middleware.RefuseNulBytes",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -270,6 +272,9 @@ ACCOUNT_FORMS = {
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 # A practitioner who has not finished signing up is taken back to their wizard after login.
 ACCOUNT_ADAPTER = "consulto.onboarding.adapter.AccountAdapter"
+# Account e-mails name the platform (not the host a request came by) and leave through the
+# notifications outbox (the adapter's send_mail).
+ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{os.environ.get('CONSULTO_SITE_NAME', 'Consulto')}] "
 LOGIN_REDIRECT_URL = "/"
 # Staff log in with a second factor (TOTP; security keys optional). The back office refuses a
 # staff member until they have set one up, and their session lapses after a quiet spell.
@@ -345,6 +350,7 @@ DEFAULT_FROM_EMAIL = os.environ.get("CONSULTO_FROM_EMAIL", "Consulto <no-reply@c
 
 # Notifications
 CONSULTO_SITE_URL = os.environ.get("CONSULTO_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+CONSULTO_SITE_NAME = os.environ.get("CONSULTO_SITE_NAME", "Consulto")
 CONSULTO_SMS_BACKEND = os.environ.get(
     "CONSULTO_SMS_BACKEND",
     "consulto.notifications.sms.ConsoleBackend"

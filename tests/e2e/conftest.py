@@ -143,6 +143,10 @@ class Inbox:
         return "250 OK"
 
     def to(self, address: str) -> list:
+        """What reached ``address``, once the outbox is sent (as the task worker does)."""
+        from consulto.notifications import services as notifications
+
+        notifications.deliver_due()
         return [m for m in self.messages if address in m["To"]]
 
 

@@ -33,8 +33,9 @@ def _record(number, first, last, specialty):
 
 @pytest.mark.parametrize("device", ["page", "phone"])
 def test_an_admin_invites_from_a_csv_and_an_invitee_accepts(
-    request, device, live_server, browser, tmp_path, smtp
+    request, device, live_server, browser, tmp_path, smtp, settings
 ):
+    settings.CONSULTO_SITE_URL = live_server.url  # where the invitation's link leads
     world = request.getfixturevalue("practice")
     page = request.getfixturevalue(device)
     _record(GP, "CAMILLE", "ROUSSEAU", "medecin-generaliste")

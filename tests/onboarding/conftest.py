@@ -33,15 +33,20 @@ def last_code(mailoutbox) -> str:
 
 @pytest.fixture(autouse=True)
 def _commit_per_request(monkeypatch, django_capture_on_commit_callbacks):
-    """Run each request's on-commit callbacks (e-mails) when the request ends, as a real commit
-    would: the test's own transaction never commits."""
+    """Run each request's on-commit callbacks when the request ends, as a real commit would (the
+    test's own transaction never commits), then send what the request wrote to the outbox (the
+    e-mailed codes), as the task worker does."""
     from django.test import Client
+
+    from consulto.notifications import services as notifications
 
     request = Client.request
 
     def request_then_commit(self, **kwargs):
         with django_capture_on_commit_callbacks(execute=True):
-            return request(self, **kwargs)
+            response = request(self, **kwargs)
+        notifications.deliver_due()
+        return response
 
     monkeypatch.setattr(Client, "request", request_then_commit)
 

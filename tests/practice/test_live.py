@@ -88,3 +88,14 @@ def test_an_anonymous_socket_is_refused(practice):
         assert not connected and code == 4401
 
     run(scenario)
+
+
+def test_hostile_agenda_lists_are_refused_with_a_code(practice):
+    async def scenario():
+        for query in (b"agendas=%C2%B2", b"agendas=99999999999999999999", b"agendas=\xff\xfe"):
+            communicator = WebsocketCommunicator(AgendaConsumer.as_asgi(), "/ws/pro/agendas/")
+            communicator.scope["query_string"] = query
+            communicator.scope["user"] = practice.secretary
+            assert await communicator.connect(timeout=3) == (False, 4403)
+
+    run(scenario)

@@ -6,7 +6,7 @@
   are not ids.
 - ``Text``: a string without NUL (PostgreSQL cannot store one; nothing typed by a person has one).
 - ``AwareDatetime``: an ISO 8601 string with its UTC offset (no number taken for a timestamp, no
-  local time without offset), between ``core.time.EARLIEST`` and ``LATEST``.
+  local time without offset), between ``core.time.FIRST_YEAR`` and ``LAST_YEAR``.
 - ``Day``: a calendar date between the same bounds (``IsoDay`` in a body: only a YYYY-MM-DD
   string, never a number taken for a timestamp).
 """
@@ -17,7 +17,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field, Strict, WithJsonSchema
 
-from consulto.core.time import EARLIEST, LATEST, in_range
+from consulto.core.time import FIRST_YEAR, LAST_YEAR, is_plausible_date, is_plausible_instant
 
 MAX_ID = 2**63 - 1
 # Real offsets run from -12:00 to +14:00; Python accepts up to a day.
@@ -52,8 +52,8 @@ def _parse_aware(value: object) -> datetime:
     offset = parsed.utcoffset()
     if offset is None or abs(offset) > MAX_OFFSET:
         raise ValueError(f"Give a real UTC offset, between -12:00 and +14:00, {example}.")
-    if not in_range(parsed):
-        raise ValueError(f"Give a date between {EARLIEST.year} and {LATEST.year - 1}.")
+    if not is_plausible_instant(parsed):
+        raise ValueError(f"Give a date between {FIRST_YEAR} and {LAST_YEAR}.")
     return parsed
 
 
@@ -67,8 +67,8 @@ def _parse_iso_day(value: object) -> date:
 
 
 def _day_in_range(value: date) -> date:
-    if not EARLIEST.year <= value.year < LATEST.year:
-        raise ValueError(f"Give a date between {EARLIEST.year} and {LATEST.year - 1}.")
+    if not is_plausible_date(value):
+        raise ValueError(f"Give a date between {FIRST_YEAR} and {LAST_YEAR}.")
     return value
 
 

@@ -26,6 +26,9 @@ class Message(models.Model):
         REMINDER_7D = "reminder_7d", _("Reminder 7 days before")
         REMINDER_1D = "reminder_1d", _("Reminder 1 day before")
         WAITLIST_OFFER = "waitlist_offer", _("Waiting list offer")
+        # Sign-up and login codes, password resets, invitations: their text holds a secret, so
+        # it is kept encrypted while waiting and erased once the message is sent or given up.
+        ACCOUNT = "account", _("Account e-mail")
         OTHER = "other", _("Other")
 
     class Status(models.TextChoices):

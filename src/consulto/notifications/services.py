@@ -14,6 +14,7 @@ is checked when the message is written and again when it goes out (a worker may 
 
 import logging
 import re
+import uuid
 from datetime import datetime, timedelta
 from email.mime.text import MIMEText
 
@@ -27,6 +28,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from consulto.core import crypto
 from consulto.core.deferred import deferred
 from consulto.scheduling.models import Appointment, Motive, PatientProfile
 
@@ -221,6 +223,30 @@ def queue_message(
     return message
 
 
+def queue_account_email(
+    *, recipient: str, subject: str, body: str, html_body: str = "", dedupe_key: str = ""
+) -> Message | None:
+    """An account e-mail (a code, a password reset link, an invitation) through the outbox:
+    the request that asks for it only writes a row, the task worker sends it and retries while
+    the SMTP server is down. Its texts are encrypted at rest and erased once it is sent."""
+    return queue_message(
+        channel=Channel.EMAIL,
+        purpose=Purpose.ACCOUNT,
+        recipient=recipient,
+        subject=subject,
+        body=crypto.encrypt_text(body),
+        html_body=crypto.encrypt_text(html_body) if html_body else "",
+        dedupe_key=dedupe_key or f"account:{uuid.uuid4().hex}",
+    )
+
+
+def statuses(dedupe_keys) -> dict[str, str]:
+    """The status of the messages written under these keys (absent keys are left out)."""
+    return dict(
+        Message.objects.filter(dedupe_key__in=list(dedupe_keys)).values_list("dedupe_key", "status")
+    )
+
+
 def set_reminder_settings(
     *, practitioner, email_7d: bool, email_1d: bool, sms_1d: bool
 ) -> ReminderSettings:
@@ -284,12 +310,18 @@ def send_message(*, message_id: int, now: datetime | None = None) -> str:
     except Exception as error:
         logger.warning("Message %s: attempt %s failed: %r", message.pk, message.attempts, error)
         if message.attempts >= MAX_ATTEMPTS:
-            return _finish(message, Status.FAILED, error=repr(error))
+            return _finish(message, Status.FAILED, error=repr(error), **_erased(message))
         retry_at = now + timedelta(minutes=4 ** (message.attempts - 1))
         status = _finish(message, Status.PENDING, error=repr(error), next_attempt_at=retry_at)
         transaction.on_commit(deferred(_enqueue_delivery, message.pk, retry_at), robust=True)
         return status
-    return _finish(message, Status.SENT, sent_at=now)
+    return _finish(message, Status.SENT, sent_at=now, **_erased(message))
+
+
+def _erased(message: Message) -> dict:
+    """What to blank in a finished message: the texts of an account e-mail (a code or a link
+    that must not outlive its use)."""
+    return {"body": "", "html_body": ""} if message.purpose == Purpose.ACCOUNT else {}
 
 
 def send_reminder(
@@ -513,14 +545,18 @@ def _transmit(message: Message) -> None:
     if message.channel == Channel.SMS:
         sms.send_sms(message.recipient, message.body)
         return
+    body, html_body = message.body, message.html_body
+    if message.purpose == Purpose.ACCOUNT:
+        body = crypto.decrypt_text(body)
+        html_body = crypto.decrypt_text(html_body) if html_body else ""
     email = EmailMultiAlternatives(
         subject=message.subject,
-        body=message.body,
+        body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.recipient],
     )
-    if message.html_body:
-        email.attach_alternative(message.html_body, "text/html")
+    if html_body:
+        email.attach_alternative(html_body, "text/html")
     if message.ics:
         # A text/calendar part with its METHOD lets mail clients offer "add to calendar".
         part = MIMEText(message.ics, "calendar", "utf-8")

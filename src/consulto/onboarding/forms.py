@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from datetime import time
 
 from django import forms
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.validators import ProhibitNullCharactersValidator
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from consulto.core.inputs import has_nul, parse_id
 from consulto.core.passwords import CnilPasswordValidator
 from consulto.directory.models import Practitioner, Specialty
 from consulto.directory.rpps import luhn_ok, normalise_rpps, validate_rpps
@@ -18,6 +21,7 @@ from consulto.directory.rpps import luhn_ok, normalise_rpps, validate_rpps
 from .presets import HOURS_TEMPLATES, WEEKDAYS, MotivePreset, Period
 from .services import MotiveChoice
 
+COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 WEEKDAY_NAMES = (
     _("Monday"),
     _("Tuesday"),
@@ -243,7 +247,7 @@ class ScheduleForm:
             blank = {"offered": False, "label": "", "duration": 15, "video": False}
             rows = initial + [dict(blank, new_patients=True) for _ in range(self.EXTRA_MOTIVES)]
             return [dict(row, index=i) for i, row in enumerate(rows)]
-        count = min(int(self.data.get("motive_count", 0) or 0), 40)
+        count = min(parse_id(self.data.get("motive_count")) or 0, 40)
         return [
             {
                 "index": i,
@@ -283,6 +287,9 @@ class ScheduleForm:
             if not row["offered"]:
                 continue
             label = row["label"].strip()
+            if has_nul(label):
+                self.errors.append(str(ProhibitNullCharactersValidator.message))
+                continue
             try:
                 duration = int(row["duration"])
             except (TypeError, ValueError):
@@ -296,9 +303,9 @@ class ScheduleForm:
                     % {"label": label}
                 )
                 continue
-            colour = row["colour"] if str(row["colour"]).startswith("#") else "#2e6fd8"
+            colour = row["colour"] if COLOUR.fullmatch(str(row["colour"])) else "#2e6fd8"
             self.motives.append(
-                MotiveChoice(label[:200], duration, row["video"], row["new_patients"], colour[:7])
+                MotiveChoice(label[:200], duration, row["video"], row["new_patients"], colour)
             )
         return not self.errors
 

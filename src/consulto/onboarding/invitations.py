@@ -1,9 +1,10 @@
 """Practitioners' invitations: the e-mail with the link, a new link, the list, acceptance.
 
 An invitation is made by ``bulk_import`` (an organisation admin's CSV file). Tokens are born in
-the task worker that e-mails them (``send_invitation``, which calls ``deliver_invitation``) and
-only their hash is stored: no token ever sits in the database or in the task queue. Until then
-an invitation holds the hash of a token nobody knows. ``resend`` gives an invitation a new link,
+the task worker (``send_invitation``, which calls ``deliver_invitation``) and only their hash is
+stored in clear: the task queue never holds a token, and the e-mail carrying the link waits in
+the notifications outbox encrypted, erased once sent. Until then an invitation holds the hash
+of a token nobody knows. ``resend`` gives an invitation a new link,
 ``invitations_of`` and ``rows`` list an organisation's invitations with their statuses. The
 invitee follows a shortened journey: ``accept_invitation`` opens their account on the identity
 and settings the organisation prepared.
@@ -16,10 +17,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -32,6 +31,8 @@ from consulto.core import audit
 from consulto.core.deferred import deferred
 from consulto.core.errors import DomainError, InvalidInput, NotFound
 from consulto.directory.models import Membership
+from consulto.notifications import services as notifications
+from consulto.notifications.models import Message
 from consulto.practice.permissions import Perm, check_organisation
 
 from . import services
@@ -80,7 +81,8 @@ def send_invitation(invitation_id: int, expected_hash: str, base_url: str) -> st
 
 
 def deliver_invitation(*, invitation_id: int, expected_hash: str, base_url: str) -> str:
-    """Give the invitation its token, e-mail the link, mark it sent.
+    """Give the invitation its token and write the e-mail with the link to the outbox, in one
+    transaction; the outbox sends it (and retries while the SMTP server is down).
 
     ``expected_hash`` is the placeholder the invitation had when this sending was asked for: if
     it changed (sent already, or renewed since), this sending is stale and does nothing.
@@ -98,7 +100,18 @@ def deliver_invitation(*, invitation_id: int, expected_hash: str, base_url: str)
         if invitation.expires_at <= timezone.now():
             return "expired"
         invitation.token_hash = token_hash(token)
-        invitation.save(update_fields=["token_hash"])
+        invitation.sent_at = timezone.now()
+        invitation.save(update_fields=["token_hash", "sent_at"])
+        _queue_email(invitation, token, base_url)
+    return "sent"
+
+
+def message_key(invitation: Invitation) -> str:
+    """The outbox key of the e-mail carrying the invitation's current link."""
+    return f"invitation:{invitation.pk}:{invitation.token_hash[:32]}"
+
+
+def _queue_email(invitation: Invitation, token: str, base_url: str) -> None:
     language = invitation.journey.language if hasattr(invitation, "journey") else "fr"
     with translation.override(language):
         path = reverse("onboarding:invitation", args=[token])
@@ -115,11 +128,12 @@ def deliver_invitation(*, invitation_id: int, expected_hash: str, base_url: str)
             "organisation": invitation.organisation.name
         }
         body = render_to_string("onboarding/email/invitation.txt", context)
-    send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [invitation.email], fail_silently=False)
-    Invitation.objects.filter(pk=invitation.pk, token_hash=invitation.token_hash).update(
-        sent_at=timezone.now()
-    )
-    return "sent"
+        notifications.queue_account_email(
+            recipient=invitation.email,
+            subject=subject,
+            body=body,
+            dedupe_key=message_key(invitation),
+        )
 
 
 def resend(*, user, invitation_id: int, base_url: str, now: datetime | None = None) -> Invitation:
@@ -168,7 +182,8 @@ class InvitationRow:
         return self.status in ("sending", "not_sent", "sent", "expired")
 
 
-def status_of(invitation: Invitation, *, now: datetime) -> str:
+def status_of(invitation: Invitation, *, now: datetime, message_status: str | None = None) -> str:
+    """``message_status``: the outbox status of the e-mail with the current link, if any."""
     journey = getattr(invitation, "journey", None)
     if journey is not None and journey.published_at is not None:
         return "published"
@@ -177,6 +192,10 @@ def status_of(invitation: Invitation, *, now: datetime) -> str:
     if invitation.expires_at <= now:
         return "expired"
     if invitation.sent_at is not None:
+        if message_status in (Message.Status.PENDING, Message.Status.SENDING):
+            return "sending"
+        if message_status in (Message.Status.FAILED, Message.Status.SKIPPED):
+            return "not_sent"
         return "sent"
     issued = invitation.expires_at - INVITATION_VALID_FOR
     return "sending" if now - issued < SENDING_TAKES_AT_MOST else "not_sent"
@@ -205,9 +224,11 @@ def invitations_of(*, user, organisation_id: int):
 
 def rows(invitations, *, now: datetime | None = None) -> list[InvitationRow]:
     now = now or timezone.now()
+    invitations = list(invitations)
+    sending = notifications.statuses(message_key(i) for i in invitations if i.sent_at)
     result = []
     for invitation in invitations:
-        status = status_of(invitation, now=now)
+        status = status_of(invitation, now=now, message_status=sending.get(message_key(invitation)))
         result.append(InvitationRow(invitation, status, str(STATUS_LABELS[status])))
     return result
 

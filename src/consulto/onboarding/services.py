@@ -16,10 +16,8 @@ from itertools import pairwise
 from allauth.account.models import EmailAddress
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP, validate_totp_code
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -32,6 +30,7 @@ from consulto.directory import places
 from consulto.directory.models import Membership, Organisation, Practitioner, Site, Specialty
 from consulto.directory.rpps import luhn_ok, normalise_rpps
 from consulto.directory.selectors import directory_activities
+from consulto.notifications import services as notifications
 from consulto.scheduling.models import Agenda, Appointment, Motive, Opening
 
 from .models import STEP_ORDER, Journey, Step, StepRecord
@@ -141,16 +140,14 @@ def _send_code(journey: Journey, *, now: datetime | None = None) -> None:
     journey.save(update_fields=["code_hash", "code_sent_at", "code_attempts"])
     template = "onboarding/email/account_exists" if journey.email_taken else "onboarding/email/code"
     with translation.override(journey.language):
+        # The code is in the text only: an outbox row's subject is kept in clear.
         subject = (
             _("You already have a Consulto account")
             if journey.email_taken
-            else _("Your Consulto code: %(code)s") % {"code": code}
+            else _("Your code to confirm your e-mail on Consulto")
         )
         body = render_to_string(f"{template}.txt", {"code": code, "journey": journey})
-    email = journey.email
-    transaction.on_commit(
-        lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email], fail_silently=False)
-    )
+        notifications.queue_account_email(recipient=journey.email, subject=subject, body=body)
 
 
 def check_code(journey: Journey, code: str, *, now: datetime | None = None) -> None:
@@ -633,7 +630,6 @@ def confirm_rpps(*, practitioner: Practitioner, by) -> None:
             with translation.override(journey.language):
                 subject = _("Your RPPS number is confirmed: you can publish")
                 body = render_to_string("onboarding/email/rpps_confirmed.txt", {"journey": journey})
-            email = journey.user.email
-            transaction.on_commit(
-                lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email])
-            )
+                notifications.queue_account_email(
+                    recipient=journey.user.email, subject=subject, body=body
+                )

@@ -19,7 +19,7 @@ urlpatterns = [
     path("equipe/importer/confirmer/", views_bulk.bulk_confirm, name="bulk_confirm"),
     path("equipe/importer/exemple.csv", views_bulk.bulk_example, name="bulk_example"),
     path(
-        "equipe/invitations/<int:invitation_id>/renvoyer/",
+        "equipe/invitations/<id:invitation_id>/renvoyer/",
         views_bulk.invitation_resend,
         name="invitation_resend",
     ),

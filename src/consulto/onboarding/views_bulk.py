@@ -14,6 +14,7 @@ import json
 
 from allauth.mfa.totp.internal.auth import generate_totp_secret
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
@@ -29,6 +30,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
 
 from consulto.core.errors import DomainError
+from consulto.core.inputs import parse_id
 from consulto.core.language import current_language
 from consulto.directory.models import DirectoryRecord, Organisation, Site, Specialty
 from consulto.practice.access import staff_view
@@ -75,20 +77,17 @@ def _organisation(request) -> tuple[Organisation, list[Organisation]]:
     organisations = organisations_of(request.user, Perm.POLICY)
     wanted = request.POST.get("org") or request.GET.get("org")
     if wanted:
-        if not wanted.isdigit():
+        organisation_id = parse_id(wanted)
+        if organisation_id is None:
             raise Http404
-        check_organisation(request.user, int(wanted), Perm.POLICY)
-        organisation = next((o for o in organisations if o.pk == int(wanted)), None)
+        check_organisation(request.user, organisation_id, Perm.POLICY)
+        organisation = next((o for o in organisations if o.pk == organisation_id), None)
         if organisation is None:
             raise Http404
         return organisation, organisations
     if not organisations:
         raise PermissionDenied
     return organisations[0], organisations
-
-
-def _base_url(request) -> str:
-    return request.build_absolute_uri("/").rstrip("/")
 
 
 def _digest(organisation_id: int, site_id: int, lines: list[list]) -> str:
@@ -200,7 +199,7 @@ def bulk_confirm(request):
             organisation=organisation,
             site=site,
             entries=entries,
-            base_url=_base_url(request),
+            base_url=settings.CONSULTO_SITE_URL,
             language=current_language(),
         )
     except ImportRejected as rejected:
@@ -277,7 +276,7 @@ def _example_numbers() -> tuple[str, str]:
 def invitation_resend(request, invitation_id: int):
     try:
         invitation = invitations.resend(
-            user=request.user, invitation_id=invitation_id, base_url=_base_url(request)
+            user=request.user, invitation_id=invitation_id, base_url=settings.CONSULTO_SITE_URL
         )
     except DomainError as error:
         if error.status == 404:

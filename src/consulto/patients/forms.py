@@ -6,6 +6,7 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from consulto.core.fields import DateField
 from consulto.directory import matching
 from consulto.directory.models import Practitioner, Specialty
 from consulto.directory.selectors import specialty_index
@@ -163,7 +164,7 @@ class WaitlistForm(forms.Form):
     """Tell me if an earlier slot frees up."""
 
     patient = forms.ChoiceField(label=_("For"))
-    before = forms.DateField(
+    before = DateField(
         label=_("Tell me of a slot before"),
         widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
     )

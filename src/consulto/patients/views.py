@@ -3,18 +3,19 @@
 Views parse input, call one selector or service, and render; rules live in the services.
 """
 
+import re
 import uuid
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import BadRequest
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.text import capfirst
@@ -24,6 +25,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_ratelimit.decorators import ratelimit
 
 from consulto.core.errors import DomainError
+from consulto.core.inputs import parse_id, query_date
+from consulto.core.time import local_midnight, parse_instant
 from consulto.directory.folding import fold
 from consulto.directory.selectors import resolve_place, specialties
 from consulto.notifications.ics import appointment_ics
@@ -40,6 +43,7 @@ DAYS_SHOWN = 5
 SLOTS_PER_DAY = 4
 RADIUS_KM = 25
 SESSION_HOLD = selectors.SESSION_HOLD
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 # Search -----------------------------------------------------------------------------------------
@@ -167,7 +171,7 @@ def practitioner(request, pk: int):
     week = waitlist_form = None
     if motive is not None:
         motive.agenda = chosen_agenda
-        week = selectors.week_of_slots(motive=motive, week=parse_date(request.GET.get("week", "")))
+        week = selectors.week_of_slots(motive=motive, week=query_date(request.GET, "week"))
         if request.user.is_authenticated:
             waitlist_form = WaitlistForm(
                 profiles=selectors.profiles_of(request.user),
@@ -225,9 +229,8 @@ def _pick(items, wanted):
         return None
     if len(items) == 1 and wanted is None:
         return items[0]
-    try:
-        wanted_id = int(wanted)
-    except (TypeError, ValueError):
+    wanted_id = parse_id(wanted)
+    if wanted_id is None:
         return None if len(items) > 1 else items[0]
     return next((i for i in items if i.pk == wanted_id), None)
 
@@ -248,9 +251,11 @@ def hold(request):
     motive = selectors.bookable_motive(
         agenda_id=_int(request.POST.get("agenda")), motive_id=_int(request.POST.get("motive"))
     )
-    start = parse_datetime(request.POST.get("start", "") or "")
-    if motive is None or start is None or start.tzinfo is None:
+    if motive is None:
         raise Http404
+    start = parse_instant(request.POST.get("start"))
+    if start is None:
+        raise BadRequest("start: not an instant")
     try:
         held = services.hold_slot(
             motive=motive,
@@ -275,10 +280,7 @@ def hold(request):
 
 
 def _int(value) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
+    return parse_id(value) or 0
 
 
 def _my_hold(request, hold_id: int) -> Appointment:
@@ -335,7 +337,7 @@ def booking_page(request, hold_id: int):
         "who": who,
         "relative_form": relative_form,
         "lapsed": lapsed,
-        "idempotency_key": request.POST.get("idempotency_key") or uuid.uuid4().hex,
+        "idempotency_key": _idempotency_key(request) or uuid.uuid4().hex,
     }
     if request.method != "POST" or not who.is_valid():
         return render(request, "patients/booking.html", context)
@@ -352,7 +354,7 @@ def booking_page(request, hold_id: int):
             hold_id=held.pk,
             user=request.user,
             patient=patient,
-            idempotency_key=f"web:{request.POST.get('idempotency_key', '')[:64]}",
+            idempotency_key=f"web:{_idempotency_key(request) or uuid.uuid4().hex}",
             visitor=limits.visitor_of(request),
         )
     except limits.TooManyRequests as error:
@@ -378,6 +380,12 @@ def booking_page(request, hold_id: int):
         request, _("Your appointment is booked. A confirmation has been sent by e-mail.")
     )
     return redirect("appointment", pk=appointment.pk)
+
+
+def _idempotency_key(request) -> str:
+    """The key the booking page generated (hex), or "" for anything else."""
+    key = request.POST.get("idempotency_key", "")
+    return key if IDEMPOTENCY_KEY.fullmatch(key) else ""
 
 
 def _ask_own_identity(request, context):
@@ -430,15 +438,6 @@ def _visio_state(appointment: Appointment, now) -> rooms.RoomState | None:
     return rooms.room_state(room, now=now) if room is not None else None
 
 
-def _aware_datetime(text: str) -> datetime | None:
-    """An ISO date and time with its offset, or None (not one, or out of range)."""
-    try:
-        moment = parse_datetime(text or "")
-    except (ValueError, OverflowError):
-        return None
-    return moment if moment is not None and moment.tzinfo is not None else None
-
-
 def _mine(request, pk: int) -> Appointment:
     found = selectors.my_appointment(request.user, pk)
     if found is None:
@@ -468,9 +467,9 @@ def cancel(request, pk: int):
 def move(request, pk: int):
     found = _mine(request, pk)
     if request.method == "POST":
-        new_start = parse_datetime(request.POST.get("start", "") or "")
-        if new_start is None or new_start.tzinfo is None:
-            raise Http404
+        new_start = parse_instant(request.POST.get("start"))
+        if new_start is None:
+            raise BadRequest("start: not an instant")
         try:
             moved = services.move_appointment(
                 user=request.user, appointment=found, new_start=new_start
@@ -484,16 +483,14 @@ def move(request, pk: int):
         return redirect("appointment", pk=pk)
     if "start" in request.GET:
         # A time was chosen: say what changes and ask to confirm, nothing is moved yet.
-        new_start = _aware_datetime(request.GET["start"])
+        new_start = parse_instant(request.GET["start"])
         if new_start is None:
             raise Http404
         return render(
             request, "patients/move_confirm.html", {"appointment": found, "new_start": new_start}
         )
     found.motive.agenda = found.agenda
-    week = selectors.week_of_slots(
-        motive=found.motive, week=parse_date(request.GET.get("week", ""))
-    )
+    week = selectors.week_of_slots(motive=found.motive, week=query_date(request.GET, "week"))
     return render(request, "patients/move.html", {"appointment": found, "week": week})
 
 
@@ -533,7 +530,7 @@ def waitlist_join(request):
                 messages.error(request, " ".join(errors))
             return redirect(back)
         patient = next(p for p in profiles if str(p.pk) == form.cleaned_data["patient"])
-        before = datetime.combine(form.cleaned_data["before"], time(0), motive.agenda.site.zone)
+        before = local_midnight(form.cleaned_data["before"], motive.agenda.site.zone)
         found = None
     try:
         waitlist.join(

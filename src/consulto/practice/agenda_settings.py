@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from consulto.core import audit
 from consulto.core.errors import InvalidInput
+from consulto.core.time import local_midnight, wall_to_instant
 from consulto.directory.models import Site
 from consulto.notifications import services as notifications
 from consulto.notifications.models import ReminderSettings
@@ -250,12 +251,16 @@ def local_bounds(
     *, zone, start_date: date, start_time: time | None, end_date: date, end_time: time | None
 ) -> tuple[datetime, datetime]:
     """Aware bounds of an absence typed as local dates and optional times: no start time means
-    from the start of that day, no end time means to the end of that day."""
-    start = datetime.combine(start_date, start_time or time(0), tzinfo=zone)
-    if end_time is None:
-        end = datetime.combine(end_date + timedelta(days=1), time(0), tzinfo=zone)
+    from the start of that day, no end time means to the end of that day. A time is read by the
+    rule of ``core.time.wall_to_instant`` (one skipped by the clocks is refused)."""
+    if start_time is None:
+        start = local_midnight(start_date, zone)
     else:
-        end = datetime.combine(end_date, end_time, tzinfo=zone)
+        start = wall_to_instant(start_date, start_time, zone, field="start_time")
+    if end_time is None:
+        end = local_midnight(end_date + timedelta(days=1), zone)
+    else:
+        end = wall_to_instant(end_date, end_time, zone, field="end_time")
     return start, end
 
 

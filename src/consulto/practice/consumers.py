@@ -11,6 +11,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from consulto.core.inputs import parse_ids
 from consulto.scheduling.live import group_name
 
 from .access import has_second_factor
@@ -33,10 +34,8 @@ class AgendaConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=NOT_LOGGED_IN)
             return
-        query = parse_qs(self.scope.get("query_string", b"").decode())
-        requested = {
-            int(p) for p in ",".join(query.get("agendas", [])).split(",") if p.strip().isdigit()
-        }
+        query = parse_qs(self.scope.get("query_string", b"").decode(errors="replace"))
+        requested = set(parse_ids(query.get("agendas", []), limit=9))
         allowed = await _allowed(user)
         if not requested or allowed is None or not requested <= allowed or len(requested) > 8:
             await self.close(code=FORBIDDEN)

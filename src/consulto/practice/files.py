@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from consulto.core import audit, crypto
 from consulto.core.errors import InvalidInput
+from consulto.core.time import parse_date
 from consulto.directory.models import Organisation
 from consulto.scheduling.models import Appointment, PatientProfile
 
@@ -154,14 +155,10 @@ def search_files(*, user, organisation_id: int, query: str = "", limit: int = 50
 
 def _parse_birth_date(word: str) -> date | None:
     parts = word.replace("-", "/").split("/")
-    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+    if len(parts) != 3 or not all(p.isascii() and p.isdigit() for p in parts):
         return None
-    try:
-        if len(parts[0]) == 4:
-            return date(int(parts[0]), int(parts[1]), int(parts[2]))
-        return date(int(parts[2]), int(parts[1]), int(parts[0]))
-    except ValueError:
-        return None
+    year, month, day = parts if len(parts[0]) == 4 else reversed(parts)
+    return parse_date(f"{year:0>4}-{month:0>2}-{day:0>2}")
 
 
 IDENTITY_FIELDS = ("first_name", "last_name", "birth_date", "phone", "email", "ins")

@@ -9,6 +9,7 @@ from datetime import time as wall_time
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from consulto.core.fields import DateField, IdField
 from consulto.scheduling.models import PatientProfile
 
 from .models import PatientFile
@@ -29,7 +30,7 @@ class TimeInput(forms.TimeInput):
 
 
 class MoveForm(forms.Form):
-    date = forms.DateField(label=_("New date"), widget=DateInput())
+    date = DateField(label=_("New date"), widget=DateInput())
     time = forms.TimeField(label=_("New time"), widget=TimeInput())
 
 
@@ -43,9 +44,9 @@ class CancelForm(forms.Form):
 
 
 class BlockForm(forms.Form):
-    start_date = forms.DateField(label=_("From (date)"), widget=DateInput())
+    start_date = DateField(label=_("From (date)"), widget=DateInput())
     start_time = forms.TimeField(label=_("From (time)"), widget=TimeInput())
-    end_date = forms.DateField(label=_("To (date)"), widget=DateInput())
+    end_date = DateField(label=_("To (date)"), widget=DateInput())
     end_time = forms.TimeField(label=_("To (time)"), widget=TimeInput())
     reason = forms.CharField(label=_("Reason (staff only)"), max_length=200, required=False)
 
@@ -61,6 +62,7 @@ class IdentityForm(forms.ModelForm):
     class Meta:
         model = PatientProfile
         fields = ["first_name", "last_name", "birth_date", "phone", "email", "ins"]
+        field_classes = {"birth_date": DateField}
         widgets = {"birth_date": DateInput()}
 
     def clean_birth_date(self):
@@ -111,7 +113,7 @@ class NewAppointmentForm(forms.Form):
     motive = forms.ChoiceField(
         label=_("Motive"), error_messages={"invalid_choice": _("Choose a motive of this agenda.")}
     )
-    date = forms.DateField(label=_("Date"), widget=DateInput())
+    date = DateField(label=_("Date"), widget=DateInput())
     # A free slot ("09:30") picked in the list, or OTHER with ``other_time`` typed.
     time = forms.CharField(required=False, max_length=8)
     other_time = forms.TimeField(label=_("Another time"), required=False, widget=TimeInput())
@@ -126,10 +128,10 @@ class NewAppointmentForm(forms.Form):
         max_length=80,
         widget=forms.TextInput(attrs={"autocomplete": "off", "type": "search"}),
     )
-    file = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    file = IdField(required=False, widget=forms.HiddenInput)
     first_name = forms.CharField(label=_("First name"), max_length=100, required=False)
     last_name = forms.CharField(label=_("Last name"), max_length=100, required=False)
-    birth_date = forms.DateField(label=_("Birth date"), required=False, widget=DateInput())
+    birth_date = DateField(label=_("Birth date"), required=False, widget=DateInput())
     phone = forms.CharField(label=_("Mobile phone"), max_length=32, required=False)
     email = forms.EmailField(label=_("E-mail"), required=False)
 

@@ -8,7 +8,7 @@ whatever the zone of the browser; times coming back are read as the site's local
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied
@@ -18,6 +18,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from consulto.core.errors import InvalidInput
+from consulto.core.time import parse_wall, wall_to_instant
 from consulto.notifications import services as notify
 from consulto.scheduling import availability as engine
 from consulto.scheduling.models import Absence, Agenda, Appointment, Motive, Opening
@@ -59,18 +60,13 @@ def wall(value: datetime, zone: ZoneInfo) -> str:
     return value.astimezone(zone).replace(tzinfo=None).isoformat(timespec="minutes") + ":00Z"
 
 
-def from_wall(text: str, zone: ZoneInfo) -> datetime:
-    """A calendar time (local wall clock written as UTC) back to an aware instant; a time that
-    does not exist that day (the hour skipped in spring) is refused."""
-    try:
-        naive = datetime.fromisoformat(text.strip().replace("Z", "+00:00")).replace(tzinfo=None)
-        local = naive.replace(tzinfo=zone)
-        exists = local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == naive
-    except (ValueError, OverflowError) as error:  # OverflowError: the years 1 and 9999
-        raise InvalidInput(_("This date and time is not valid."), field="start") from error
-    if not exists:
-        raise InvalidInput(_("This time does not exist on that day (clock change)."), field="start")
-    return local
+def from_wall(text: str, zone: ZoneInfo, *, field: str = "start") -> datetime:
+    """A calendar time (local wall clock written as UTC) back to an aware instant, by the rule
+    of ``core.time.wall_to_instant`` (a time skipped in spring is refused)."""
+    naive = parse_wall(text)
+    if naive is None:
+        raise InvalidInput(_("This date and time is not valid."), field=field)
+    return wall_to_instant(naive.date(), naive.time(), zone, field=field)
 
 
 # The calendar shows 07:00-21:00; a time outside is "at night" for the practice.

@@ -13,6 +13,8 @@ from django import forms
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
+from consulto.core.errors import InvalidInput
+from consulto.core.fields import DateField, ModelMultipleChoiceField
 from consulto.directory.models import Site
 from consulto.notifications.models import ReminderSettings
 from consulto.scheduling.models import Agenda, Motive, Opening
@@ -169,7 +171,7 @@ class MotiveForm(forms.ModelForm):
 
 
 class OpeningForm(forms.ModelForm):
-    motives = forms.ModelMultipleChoiceField(
+    motives = ModelMultipleChoiceField(
         queryset=Motive.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         label=_("Motives offered"),
@@ -212,6 +214,7 @@ class OpeningForm(forms.ModelForm):
             "every_weeks": forms.RadioSelect,
         }
         error_messages = {"site": {"invalid_choice": _("Choose a site of this organisation.")}}
+        field_classes = {"valid_from": DateField, "valid_until": DateField}
 
     def __init__(self, *args, agenda: Agenda, **kwargs):
         super().__init__(*args, **kwargs)
@@ -262,16 +265,14 @@ def _motive_choice_label(motive: Motive) -> str:
 
 
 class AbsenceForm(forms.Form):
-    start_date = forms.DateField(
-        label=_("From (date)"), widget=forms.DateInput(attrs={"type": "date"})
-    )
+    start_date = DateField(label=_("From (date)"), widget=forms.DateInput(attrs={"type": "date"}))
     start_time = forms.TimeField(
         label=_("From (time, optional)"),
         required=False,
         widget=forms.TimeInput(attrs={"type": "time"}),
         help_text=_("Empty: from the start of the day."),
     )
-    end_date = forms.DateField(label=_("To (date)"), widget=forms.DateInput(attrs={"type": "date"}))
+    end_date = DateField(label=_("To (date)"), widget=forms.DateInput(attrs={"type": "date"}))
     end_time = forms.TimeField(
         label=_("To (time, optional)"),
         required=False,
@@ -290,13 +291,17 @@ class AbsenceForm(forms.Form):
         data = super().clean()
         if self.errors:
             return data
-        start, end = local_bounds(
-            zone=self.zone,
-            start_date=data["start_date"],
-            start_time=data.get("start_time"),
-            end_date=data["end_date"],
-            end_time=data.get("end_time"),
-        )
+        try:
+            start, end = local_bounds(
+                zone=self.zone,
+                start_date=data["start_date"],
+                start_time=data.get("start_time"),
+                end_date=data["end_date"],
+                end_time=data.get("end_time"),
+            )
+        except InvalidInput as error:
+            self.add_error(error.field if error.field in self.fields else None, error.message)
+            return data
         if end <= start:
             self.add_error("end_date", _("The absence must end after it starts."))
         data["start"], data["end"] = start, end

@@ -81,6 +81,7 @@ _US = timedelta(microseconds=1)
 _SECOND = 1_000_000
 _DAY = 86_400 * _SECOND
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_LAST_ORDINAL = date.max.toordinal()
 # tzinfo types whose utcoffset() never returns None: lets the naive check skip a call.
 _ALWAYS_AWARE = (ZoneInfo, timezone)
 
@@ -247,7 +248,7 @@ def compute_slots(
     # Dates whose slots all fall outside the booking window are skipped; the one-day
     # margin covers wall times that a DST gap at midnight pushes into the next date.
     first_ord = start.toordinal()
-    end_ord = first_ord + days
+    end_ord = min(first_ord + days, _LAST_ORDINAL + 1)  # no date after date.max
     first_ord = max(first_ord, _local_ordinal(window_lo, zone, first_ord) - 1)
     if window_hi is not None:
         end_ord = min(end_ord, _local_ordinal(window_hi, zone, end_ord) + 2)

@@ -10,7 +10,7 @@ constraint violation, a deadlock, a serialization failure) reaches callers as ``
 import hashlib
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from consulto.core.errors import DomainError, PermissionDenied
-from consulto.core.time import in_range, require_aware
+from consulto.core.time import is_plausible_instant, require_aware
 
 from . import availability as engine
 from . import events, limits, live, rules
@@ -493,7 +493,10 @@ def _reserve_check(
         day = start.astimezone(zone).date()
         inputs = load_inputs([agenda], start=day, days=1, now=now, with_busy=False)[agenda.pk]
         offered = compute(inputs, motive=motive, start=day, days=1, now=now)
-        if not any(slot.start == start for slot in offered):
+        # Compared in UTC: a local time that occurs twice (autumn) never equals a datetime of
+        # another zone (PEP 495), though it is the same instant.
+        wanted = start.astimezone(UTC)
+        if not any(slot.start.astimezone(UTC) == wanted for slot in offered):
             raise InvalidSlot()
     overlapping = list(
         Appointment.objects.active(now=now)
@@ -536,7 +539,8 @@ def _same_request_or_raise(previous: Appointment, *, agenda, motive, start) -> N
 
 def _bookable_time(start: datetime) -> None:
     require_aware(start, "start")
-    if not in_range(start):
+    if not is_plausible_instant(start):
+        # Year 0001 or 9999: not a slot, and too near datetime's limits to compute with.
         raise InvalidSlot(_("This date is out of range."), field="start")
 
 

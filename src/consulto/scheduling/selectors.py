@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Q, QuerySet
 
+from consulto.core.time import shift_date, shift_instant
+
 from . import availability as engine
 from .models import Absence, Agenda, Appointment, Motive, Opening
 
@@ -36,9 +38,10 @@ def motive_rule(motive: Motive) -> engine.MotiveRule:
 
 
 def utc_span(start: date, days: int) -> tuple[datetime, datetime]:
-    """A UTC range that covers those local dates in every zone on Earth."""
-    low = datetime.combine(start - timedelta(days=1), time(0), tzinfo=UTC)
-    return low, low + timedelta(days=days + 2)
+    """A UTC range that covers those local dates in every zone on Earth (cut at the ends of
+    datetime's range rather than overflowing)."""
+    low = datetime.combine(shift_date(start, -1), time(0), tzinfo=UTC)
+    return low, shift_instant(low, timedelta(days=days + 2))
 
 
 def load_inputs(
@@ -56,7 +59,7 @@ def load_inputs(
         return inputs
     ids = list(inputs)
     low, high = utc_span(start, days)
-    last_day = start + timedelta(days=days)
+    last_day = shift_date(start, days)
 
     openings = list(
         Opening.objects.filter(agenda_id__in=ids, valid_from__lte=last_day)

@@ -66,7 +66,9 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         user = self.scope.get("user")
         if user is not None and not user.is_authenticated:
             user = None
-        token = parse_qs(self.scope.get("query_string", b"").decode()).get("t", [""])[0]
+        token = parse_qs(self.scope.get("query_string", b"").decode(errors="replace")).get(
+            "t", [""]
+        )[0]
         if user is None and not token:
             await self._refuse(NOT_LOGGED_IN)
             return

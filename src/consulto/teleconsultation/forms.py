@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from consulto.core.fields import LocalDateTimeField
+
 from .models import Delegation
 
 LOCAL_INPUT = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"]
@@ -16,12 +18,12 @@ class DelegationForm(forms.Form):
         max_length=254,
         help_text=_("They must already have a practitioner account on Consulto."),
     )
-    starts_at = forms.DateTimeField(
+    starts_at = LocalDateTimeField(
         label=_("From"),
         input_formats=LOCAL_INPUT,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
-    ends_at = forms.DateTimeField(
+    ends_at = LocalDateTimeField(
         label=_("Until"),
         input_formats=LOCAL_INPUT,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),

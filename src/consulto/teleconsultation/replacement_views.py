@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from consulto.core.errors import DomainError
+from consulto.core.inputs import parse_id
 from consulto.directory.models import Practitioner
 from consulto.practice.access import staff_view
 from consulto.scheduling.models import Agenda
@@ -43,7 +44,7 @@ def replacements(request):
     with timezone.override(zone):  # the form's times are the titular's wall clock
         if request.method == "POST" and request.POST.get("action") == "revoke":
             delegation = Delegation.objects.filter(
-                pk=request.POST.get("delegation") or 0, titular=practitioner
+                pk=parse_id(request.POST.get("delegation")) or 0, titular=practitioner
             ).first()
             if delegation is None:
                 raise Http404

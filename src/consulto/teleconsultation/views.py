@@ -247,15 +247,15 @@ def ping(request):
 
 
 patient_urlpatterns = [
-    path("visio/<int:room_id>/", patient_room, name="visio_patient"),
+    path("visio/<id:room_id>/", patient_room, name="visio_patient"),
     path("visio/lien/<str:token>/", link, name="visio_link"),
     path("visio/ping/", ping, name="visio_ping"),
-    path("visio/<int:room_id>/documents/", document_list, name="visio_documents"),
-    path("visio/<int:room_id>/documents/<int:document_id>/", document, name="visio_document"),
+    path("visio/<id:room_id>/documents/", document_list, name="visio_documents"),
+    path("visio/<id:room_id>/documents/<id:document_id>/", document, name="visio_document"),
 ]
 practice_urlpatterns = [
-    path("visio/<int:room_id>/", practitioner_room, name="visio_practitioner"),
+    path("visio/<id:room_id>/", practitioner_room, name="visio_practitioner"),
     path("remplacements/", replacements, name="replacements"),
-    path("visio/<int:room_id>/document/", send_document, name="visio_send_document"),
-    path("visio/<int:room_id>/dossier/", patient_file, name="visio_patient_file"),
+    path("visio/<id:room_id>/document/", send_document, name="visio_send_document"),
+    path("visio/<id:room_id>/dossier/", patient_file, name="visio_patient_file"),
 ]

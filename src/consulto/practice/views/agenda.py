@@ -5,14 +5,13 @@ appointment: book, move, cancel, block a period, mark arrived / seen / no-show."
 from __future__ import annotations
 
 from contextlib import suppress
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 
 from django.contrib import messages
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -20,7 +19,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from consulto.core.audit import client_ip
 from consulto.core.errors import DomainError
+from consulto.core.inputs import has_nul, parse_id, parse_ids, query_date
 from consulto.core.language import current_language
+from consulto.core.time import parse_date, wall_to_instant
 from consulto.scheduling.booking import STATUS_STEPS
 from consulto.scheduling.models import Appointment, Motive
 
@@ -35,16 +36,16 @@ Status = Appointment.Status
 
 
 def _ids(text: str) -> list[int]:
-    return [int(p) for p in (text or "").split(",") if p.strip().isdigit()][:8]
+    return parse_ids(text or "", limit=8)
 
 
 def _requested(request) -> list[int]:
     picked = request.GET.getlist("agenda_pick")
-    return _ids(",".join(picked) if picked else request.GET.get("agendas", ""))
+    return parse_ids(picked or request.GET.get("agendas", ""), limit=8)
 
 
 def _day(request) -> date:
-    return parse_date(request.GET.get("date") or "") or timezone.localdate()
+    return query_date(request.GET, "date", default=timezone.localdate())
 
 
 @require_GET
@@ -246,10 +247,7 @@ def appointment_move(request, pk: int):
             if not form.is_valid():
                 messages.error(request, _("Give a valid date and time."))
                 return redirect("practice:appointment", pk=pk)
-            new_start = selectors.from_wall(
-                datetime.combine(form.cleaned_data["date"], form.cleaned_data["time"]).isoformat(),
-                zone,
-            )
+            new_start = wall_to_instant(form.cleaned_data["date"], form.cleaned_data["time"], zone)
         moved = services.move(
             user=request.user,
             appointment_id=pk,
@@ -436,9 +434,7 @@ def appointment_new(request):
         data = form.cleaned_data
         agenda = data["agenda"]
         try:
-            start = selectors.from_wall(
-                datetime.combine(data["date"], data["time"]).isoformat(), agenda.site.zone
-            )
+            start = wall_to_instant(data["date"], data["time"], agenda.site.zone, field="time")
             confirm_value = start.isoformat()
             services.book_for_patient(
                 user=request.user,
@@ -477,13 +473,13 @@ def _new_initial(request, allowed) -> tuple[dict, PatientFile | None]:
             raise Http404
         initial.update(patient_kind="file", file=preset_file.pk)
     agenda_id = request.GET.get("agenda", "")
-    agenda = next((a for a in allowed if str(a.pk) == agenda_id), None)
+    agenda = next((a for a in allowed if a.pk == parse_id(agenda_id)), None)
     initial["agenda"] = agenda.pk if agenda else allowed[0].pk
     start = request.GET.get("start", "")
     if agenda and start:
         # A time that cannot be read only leaves the fields empty.
         with suppress(DomainError):
-            local = selectors.from_wall(start, agenda.site.zone)
+            local = selectors.from_wall(start, agenda.site.zone).astimezone(agenda.site.zone)
             initial.update(date=local.date(), time=f"{local:%H:%M}")
     zone = (agenda or allowed[0]).site.zone
     initial.setdefault("date", timezone.now().astimezone(zone).date())
@@ -521,9 +517,7 @@ def _when_with_choice(form) -> dict:
 
 
 def _parse_day(text: str) -> date | None:
-    with suppress(ValueError):
-        return parse_date(text or "")
-    return None
+    return parse_date(text or "")
 
 
 @require_GET
@@ -537,31 +531,31 @@ def appointment_slots(request):
 
 
 def _preset_file(request) -> PatientFile | None:
-    file_id = request.GET.get("file", "")
-    if not file_id.isdigit() or len(file_id) > 18:
+    file_id = parse_id(request.GET.get("file", ""))
+    if file_id is None:
         return None
-    return files.get_file(user=request.user, file_id=int(file_id))
+    return files.get_file(user=request.user, file_id=file_id)
 
 
 def _posted_file(form) -> PatientFile | None:
     """The file chosen in a form sent back (a search, an error): still shown as chosen."""
     value, kind = _value(form, "file") or "", _value(form, "patient_kind")
     agenda = form.current_agenda
-    if not str(value).isdigit() or len(str(value)) > 18 or agenda is None or kind == "new":
+    file_id = parse_id(value)
+    if file_id is None or agenda is None or kind == "new":
         return None
     return (
         PatientFile.objects.select_related("profile")
-        .filter(pk=int(value), organisation_id=agenda.organisation_id)
+        .filter(pk=file_id, organisation_id=agenda.organisation_id)
         .first()
     )
 
 
 def _find_files(request, agenda_id, query: str):
-    agenda = next(
-        (a for a in selectors.visible_agendas(request.user) if str(a.pk) == str(agenda_id)), None
-    )
-    if agenda is None or len(query.strip()) < 2:
-        return []
+    wanted = parse_id(agenda_id)
+    agenda = next((a for a in selectors.visible_agendas(request.user) if a.pk == wanted), None)
+    if agenda is None or not 2 <= len(query.strip()) <= 80 or has_nul(query):
+        return []  # the form says what is wrong with the query
     return files.search_files(
         user=request.user, organisation_id=agenda.organisation_id, query=query, limit=20
     )
@@ -591,12 +585,10 @@ def block(request, agenda_id: int):
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         try:
-            start = selectors.from_wall(
-                datetime.combine(data["start_date"], data["start_time"]).isoformat(), zone
+            start = wall_to_instant(
+                data["start_date"], data["start_time"], zone, field="start_time"
             )
-            end = selectors.from_wall(
-                datetime.combine(data["end_date"], data["end_time"]).isoformat(), zone
-            )
+            end = wall_to_instant(data["end_date"], data["end_time"], zone, field="end_time")
             _absence, overlapping = services.block_period(
                 user=request.user, agenda_id=agenda.pk, start=start, end=end, reason=data["reason"]
             )
@@ -631,18 +623,18 @@ urlpatterns = [
     path("", agenda_page, name="agenda"),
     path("agenda/evenements/", events, name="events"),
     path("agenda/liste/", day_list, name="day_list"),
-    path("agenda/<int:agenda_id>/bloquer/", block, name="block"),
-    path("agenda/absences/<int:absence_id>/supprimer/", unblock, name="unblock"),
+    path("agenda/<id:agenda_id>/bloquer/", block, name="block"),
+    path("agenda/absences/<id:absence_id>/supprimer/", unblock, name="unblock"),
     path("rendez-vous/nouveau/", appointment_new, name="appointment_new"),
     path("rendez-vous/nouveau/patients/", file_picker, name="file_picker"),
     path("rendez-vous/nouveau/creneaux/", appointment_slots, name="appointment_slots"),
-    path("rendez-vous/<int:pk>/", appointment_detail, name="appointment"),
-    path("rendez-vous/<int:pk>/deplacer/", appointment_move, name="appointment_move"),
-    path("rendez-vous/<int:pk>/annuler/", appointment_cancel, name="appointment_cancel"),
+    path("rendez-vous/<id:pk>/", appointment_detail, name="appointment"),
+    path("rendez-vous/<id:pk>/deplacer/", appointment_move, name="appointment_move"),
+    path("rendez-vous/<id:pk>/annuler/", appointment_cancel, name="appointment_cancel"),
     path(
-        "rendez-vous/<int:pk>/annuler-deplacement/",
+        "rendez-vous/<id:pk>/annuler-deplacement/",
         appointment_undo_move,
         name="appointment_undo_move",
     ),
-    path("rendez-vous/<int:pk>/statut/", appointment_status, name="appointment_status"),
+    path("rendez-vous/<id:pk>/statut/", appointment_status, name="appointment_status"),
 ]

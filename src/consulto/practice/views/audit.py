@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
+from consulto.core.fields import DateField, IdField
 from consulto.core.models import AuditEvent
 
 from ..access import staff_view
@@ -21,19 +22,17 @@ PAGE_SIZE = 50
 
 
 class AuditFilterForm(forms.Form):
-    org = forms.IntegerField(required=False, min_value=1)
-    actor = forms.IntegerField(required=False, min_value=1, label=gettext_lazy("Who"))
+    org = IdField(required=False)
+    actor = IdField(required=False, label=gettext_lazy("Who"))
     action = forms.ChoiceField(
         required=False,
         choices=[("", gettext_lazy("Any action")), *AuditEvent.Action.choices],
         label=gettext_lazy("Action"),
     )
     target_type = forms.CharField(required=False, max_length=32, label=gettext_lazy("What"))
-    patient_file = forms.IntegerField(
-        required=False, min_value=1, label=gettext_lazy("Patient file number")
-    )
-    date_from = forms.DateField(required=False, label=gettext_lazy("From"))
-    date_to = forms.DateField(required=False, label=gettext_lazy("To"))
+    patient_file = IdField(required=False, label=gettext_lazy("Patient file number"))
+    date_from = DateField(required=False, label=gettext_lazy("From"))
+    date_to = DateField(required=False, label=gettext_lazy("To"))
 
     def filters(self) -> AuditFilters:
         """The valid fields' values; a field in error filters nothing (its error is shown)."""

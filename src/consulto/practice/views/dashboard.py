@@ -4,13 +4,11 @@ from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_GET
 
+from consulto.core.inputs import parse_id
+
 from .. import stats
 from ..access import staff_view
 from ..charts import dashboard_charts, percent, table_rows
-
-
-def _int_or_none(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
 
 
 @require_GET
@@ -18,8 +16,8 @@ def _int_or_none(value: str | None) -> int | None:
 def dashboard(request):
     board = stats.dashboard(
         user=request.user,
-        organisation_id=_int_or_none(request.GET.get("org")),
-        agenda_id=_int_or_none(request.GET.get("agenda")),
+        organisation_id=parse_id(request.GET.get("org")),
+        agenda_id=parse_id(request.GET.get("agenda")),
     )
     return render(
         request,

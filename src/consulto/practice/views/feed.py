@@ -81,5 +81,5 @@ def agenda_feed(request, token: str):
 
 
 urlpatterns = [
-    path("agenda/<int:agenda_id>/synchronisation/", feed_settings, name="feed"),
+    path("agenda/<id:agenda_id>/synchronisation/", feed_settings, name="feed"),
 ]

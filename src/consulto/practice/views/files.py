@@ -216,10 +216,10 @@ def online_booking(request, pk: int):
 urlpatterns = [
     path("patients/", file_list, name="files"),
     path("patients/nouveau/", file_new, name="file_new"),
-    path("patients/<int:pk>/", file_detail, name="file"),
-    path("patients/<int:pk>/identite/", file_edit, name="file_edit"),
-    path("patients/<int:pk>/notes/", note_add, name="note_add"),
-    path("patients/<int:pk>/documents/", document_add, name="document_add"),
-    path("patients/<int:pk>/reservation-en-ligne/", online_booking, name="file_online_booking"),
-    path("documents/<int:pk>/", document_download, name="document"),
+    path("patients/<id:pk>/", file_detail, name="file"),
+    path("patients/<id:pk>/identite/", file_edit, name="file_edit"),
+    path("patients/<id:pk>/notes/", note_add, name="note_add"),
+    path("patients/<id:pk>/documents/", document_add, name="document_add"),
+    path("patients/<id:pk>/reservation-en-ligne/", online_booking, name="file_online_booking"),
+    path("documents/<id:pk>/", document_download, name="document"),
 ]

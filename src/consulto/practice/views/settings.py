@@ -12,12 +12,12 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from consulto.core.errors import InvalidInput
+from consulto.core.inputs import query_date
 
 from .. import agenda_settings as services
 from .. import settings_selectors as selectors
@@ -147,7 +147,7 @@ def reminders(request, agenda_id: int):
 @require_GET
 def preview(request, agenda_id: int):
     found = selectors.agenda_for_settings(request.user, agenda_id)
-    start = parse_date(request.GET.get("du", "") or "") if request.GET.get("du") else None
+    start = query_date(request.GET, "du")
     context = {"agenda": found, "preview": selectors.preview(agenda=found, start=start)}
     if request.headers.get("HX-Request"):
         return _render(request, "_preview.html", context)
@@ -255,8 +255,9 @@ def motive_delete(request, agenda_id: int, pk: int):
 def opening_new(request, agenda_id: int):
     found = selectors.agenda_for_settings(request.user, agenda_id)
     initial = {}
-    if request.method == "GET" and request.GET.get("jour", "").isdigit():
-        initial["weekday"] = int(request.GET["jour"])
+    weekday = request.GET.get("jour", "")
+    if request.method == "GET" and weekday in {str(day) for day in range(7)}:
+        initial["weekday"] = int(weekday)
     form = OpeningForm(request.POST or None, agenda=found, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -417,21 +418,21 @@ def absence_delete(request, agenda_id: int, pk: int):
     )
 
 
-_AGENDA = "reglages/agenda/<int:agenda_id>/"
+_AGENDA = "reglages/agenda/<id:agenda_id>/"
 
 urlpatterns: list = [
     path("reglages/", home, name="settings_home"),
-    path("reglages/politique/<int:organisation_id>/", policy, name="settings_policy"),
+    path("reglages/politique/<id:organisation_id>/", policy, name="settings_policy"),
     path(_AGENDA, agenda, name="settings_agenda"),
     path(_AGENDA + "rappels/", reminders, name="settings_reminders"),
     path(_AGENDA + "apercu/", preview, name="settings_preview"),
     path(_AGENDA + "motifs/nouveau/", motive_new, name="settings_motive_new"),
-    path(_AGENDA + "motifs/<int:pk>/", motive_edit, name="settings_motive"),
-    path(_AGENDA + "motifs/<int:pk>/supprimer/", motive_delete, name="settings_motive_delete"),
+    path(_AGENDA + "motifs/<id:pk>/", motive_edit, name="settings_motive"),
+    path(_AGENDA + "motifs/<id:pk>/supprimer/", motive_delete, name="settings_motive_delete"),
     path(_AGENDA + "plages/nouveau/", opening_new, name="settings_opening_new"),
-    path(_AGENDA + "plages/<int:pk>/", opening_edit, name="settings_opening"),
-    path(_AGENDA + "plages/<int:pk>/supprimer/", opening_delete, name="settings_opening_delete"),
+    path(_AGENDA + "plages/<id:pk>/", opening_edit, name="settings_opening"),
+    path(_AGENDA + "plages/<id:pk>/supprimer/", opening_delete, name="settings_opening_delete"),
     path(_AGENDA + "absences/", absences, name="settings_absences"),
     path(_AGENDA + "absences/nouveau/", absence_new, name="settings_absence_new"),
-    path(_AGENDA + "absences/<int:pk>/supprimer/", absence_delete, name="settings_absence_delete"),
+    path(_AGENDA + "absences/<id:pk>/supprimer/", absence_delete, name="settings_absence_delete"),
 ]

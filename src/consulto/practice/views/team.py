@@ -7,6 +7,7 @@ from django.urls import path, reverse
 from django.utils.translation import gettext as _
 
 from consulto.core.audit import client_ip
+from consulto.core.inputs import parse_id, parse_ids
 
 from .. import team as services
 from ..access import staff_view
@@ -22,12 +23,11 @@ def team_page(request):
     wanted = request.GET.get("org") or request.POST.get("org")
     organisation = next((o for o in organisations if str(o.pk) == wanted), organisations[0])
     if request.method == "POST":
-        secretary = request.POST.get("secretary", "")
         services.set_assignments(
             user=request.user,
             organisation_id=organisation.pk,
-            secretary_id=int(secretary) if secretary.isdigit() else 0,
-            agenda_ids=[int(a) for a in request.POST.getlist("agendas") if a.isdigit()],
+            secretary_id=parse_id(request.POST.get("secretary")) or 0,
+            agenda_ids=parse_ids(request.POST.getlist("agendas"), limit=1000),
             ip=client_ip(request),
         )
         messages.success(request, _("Assignments saved."))
