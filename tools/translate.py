@@ -1,67 +1,89 @@
 #!/usr/bin/env python3
-"""Add French translations to the catalogue and compile it: tools/translate.py FILE.json
+"""Bring the catalogues up to date with the code and add French translations:
+tools/translate.py [FILE.json]
 
-FILE.json maps each English message id to its French text: {"Slot taken": "Créneau pris"}.
-A plural is written {"msgid": ["one", "many"], "msgstr": ["un", "plusieurs"]} in a list under
-the key "__plurals__". New entries are appended as text (without source locations:
-``manage.py makemessages -l fr -l en`` adds those when someone runs it); an entry already
-translated differently is reported, not changed. Both catalogues (fr, en) are compiled
-afterwards. Needs polib (in the test dependencies).
+1. ``makemessages -l fr -l en`` from ``src/consulto`` (every message the code and templates use,
+   exactly as Django looks them up: a ``%`` inside ``{% translate %}`` is written ``%%``);
+2. the French of FILE.json (``{"English": "Français"}``; a plural as
+   ``{"__plurals__": [{"msgid": ["one", "many"], "msgstr": ["un", "plusieurs"]}]}``) fills the
+   entries that have none, or replaces a translation that differs;
+3. both catalogues are compiled with msgfmt (Debian's gettext).
+
+Then it lists what is still untranslated in French: ``tests/core/test_translations.py`` fails
+while anything is. Run it from anywhere; it needs the project's venv.
 """
 
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
-import polib
-
-LOCALE = Path(__file__).resolve().parent.parent / "src" / "consulto" / "locale"
-
-
-def _append(po_path: Path, entries: list[polib.POEntry]) -> None:
-    # Appended as text: saving through polib would rewrap every entry of the file.
-    if entries:
-        with po_path.open("a", encoding="utf-8") as out:
-            for entry in entries:
-                out.write("\n" + entry.__unicode__(wrapwidth=79))
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "src" / "consulto"
+LOCALE = PACKAGE / "locale"
+PYTHON = ROOT / ".venv" / "bin" / "python"
 
 
-def main(path: str) -> int:
-    wanted = json.loads(Path(path).read_text(encoding="utf-8"))
-    plurals = wanted.pop("__plurals__", [])
-    fr_path = LOCALE / "fr" / "LC_MESSAGES" / "django.po"
-    en_path = LOCALE / "en" / "LC_MESSAGES" / "django.po"
-    fr, en = polib.pofile(str(fr_path)), polib.pofile(str(en_path))
-    new_fr, new_en, clashes = [], [], []
+def _makemessages() -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), DJANGO_SETTINGS_MODULE="consulto.settings")
+    subprocess.run(
+        [str(PYTHON), "-m", "django", "makemessages", "-l", "fr", "-l", "en", "--no-obsolete"],
+        cwd=PACKAGE,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def _fill(path: Path, wanted: dict, plurals: list) -> list[str]:
+    import polib
+
+    po = polib.pofile(str(path))
+    by_id = {entry.msgid: entry for entry in po}
+    unknown = [msgid for msgid in wanted if msgid not in by_id]
     for msgid, msgstr in wanted.items():
-        entry = fr.find(msgid)
-        if entry is None:
-            new_fr.append(polib.POEntry(msgid=msgid, msgstr=msgstr))
-        elif entry.msgstr != msgstr:
-            clashes.append(msgid)
-        if en.find(msgid) is None:
-            new_en.append(polib.POEntry(msgid=msgid, msgstr=""))
+        if msgid in by_id:
+            by_id[msgid].msgstr = msgstr
+            if "fuzzy" in by_id[msgid].flags:
+                by_id[msgid].flags.remove("fuzzy")
     for plural in plurals:
-        one, many = plural["msgid"]
-        if fr.find(one) is None:
-            forms = dict(enumerate(plural["msgstr"]))
-            new_fr.append(polib.POEntry(msgid=one, msgid_plural=many, msgstr_plural=forms))
-        if en.find(one) is None:
-            new_en.append(polib.POEntry(msgid=one, msgid_plural=many, msgstr_plural={0: "", 1: ""}))
-    if clashes:
-        print("already translated differently (edit django.po by hand):", file=sys.stderr)
-        for msgid in clashes:
-            print(f"  {msgid!r}", file=sys.stderr)
-    _append(fr_path, new_fr)
-    _append(en_path, new_en)
-    for po_path in (fr_path, en_path):
-        polib.pofile(str(po_path)).save_as_mofile(str(po_path.with_suffix(".mo")))
-    print(f"{len(new_fr)} added; fr and en compiled")
-    return 1 if clashes else 0
+        entry = by_id.get(plural["msgid"][0])
+        if entry is None:
+            unknown.append(plural["msgid"][0])
+            continue
+        entry.msgstr_plural = dict(enumerate(plural["msgstr"]))
+        if "fuzzy" in entry.flags:
+            entry.flags.remove("fuzzy")
+    po.save(str(path))
+    return unknown
+
+
+def main(argv: list[str]) -> int:
+    wanted = json.loads(Path(argv[0]).read_text(encoding="utf-8")) if argv else {}
+    plurals = wanted.pop("__plurals__", [])
+    _makemessages()
+    fr = LOCALE / "fr" / "LC_MESSAGES" / "django.po"
+    unknown = _fill(fr, wanted, plurals)
+    for language in ("fr", "en"):
+        po = LOCALE / language / "LC_MESSAGES" / "django.po"
+        # gettext's own layout, as makemessages writes it: the next run changes only what changed.
+        subprocess.run(["msgcat", "--width=79", "-o", str(po), str(po)], check=True)
+        subprocess.run(["msgfmt", "-c", "-o", str(po.with_suffix(".mo")), str(po)], check=True)
+    import polib
+
+    left = polib.pofile(str(fr))
+    for msgid in unknown:
+        print(f"not used by the code (check the spelling): {msgid!r}", file=sys.stderr)
+    todo = left.untranslated_entries() + left.fuzzy_entries()
+    for entry in todo:
+        print(f"untranslated: {entry.msgid!r}", file=sys.stderr)
+    print(f"fr: {len(left.translated_entries())} translated, {len(todo)} to do", file=sys.stderr)
+    return 1 if todo or unknown else 0
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
+    if len(sys.argv) > 2 or (len(sys.argv) == 2 and sys.argv[1] in ("-h", "--help")):
         print(__doc__, file=sys.stderr)
         sys.exit(2)
-    sys.exit(main(sys.argv[1]))
+    sys.exit(main(sys.argv[1:]))

@@ -80,7 +80,7 @@ def test_a_request_that_cannot_be_read_gets_a_french_page(client):
     response = client.get("/", HTTP_HOST="not-our-host.example")
     page = response.content.decode()
     assert response.status_code == 400
-    assert "<h1>Demande incompréhensible</h1>" in page and STYLESHEET in page
+    assert "<h1>Demande non valide</h1>" in page and STYLESHEET in page
     assert "Retour à l’accueil" in page
 
 

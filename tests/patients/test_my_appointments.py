@@ -274,7 +274,7 @@ def test_cancelling_asks_for_confirmation_with_a_summary_first(logged, booked):
     page = logged.get(f"/rendez-vous/{booked.pk}/annuler/").content.decode()
     booked.refresh_from_db()
     assert booked.status == Appointment.Status.BOOKED
-    assert "Annuler le rendez-vous\u00a0?" in page and "09:00" in page
+    assert "Annuler le rendez-vous ?" in page and "09:00" in page
     assert "Première consultation" in page and "Alice Durand" in page
     assert f'action="/rendez-vous/{booked.pk}/annuler/"' in page
     assert "Oui, annuler ce rendez-vous" in page and "Non, le garder" in page

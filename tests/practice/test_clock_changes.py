@@ -13,7 +13,7 @@ from django.utils.formats import date_format
 from consulto.scheduling import booking
 from consulto.scheduling.models import Absence, Appointment
 from consulto.teleconsultation.models import Delegation
-from tests.conftest import PARIS, at
+from tests.conftest import PARIS, TEST_NOW, at
 
 
 def _last_sunday(year: int, month: int) -> date:
@@ -23,7 +23,7 @@ def _last_sunday(year: int, month: int) -> date:
 
 def _next_change(month: int) -> date:
     """The next night (after the suite's today) when Paris changes its clocks in that month."""
-    today = date.today()
+    today = TEST_NOW.date()
     change = _last_sunday(today.year, month)
     return change if change > today else _last_sunday(today.year + 1, month)
 
@@ -109,7 +109,10 @@ def test_a_new_appointment_at_a_clock_change(practice, as_user, day, expected):
         assert REFUSED in response.content.decode()
         assert not booked.exists()
     else:
-        assert response.status_code == 302
+        # 02:30 is at night: booked once the secretary confirms that very time.
+        assert "Réserver quand même" in response.content.decode() and not booked.exists()
+        confirmed = data | {"confirmed": expected.isoformat()}
+        assert client.post(reverse("practice:appointment_new"), confirmed).status_code == 302
         assert booked.get().start == expected
 
 
@@ -124,7 +127,10 @@ def test_moving_with_the_form_at_a_clock_change(practice, as_user, day, expected
     if expected is None:
         assert REFUSED in page and moved is None
     else:
-        assert moved.start == expected
+        assert moved is None  # at night: moved once confirmed
+        data = {"date": day, "time": "02:30", "confirmed": expected.isoformat()}
+        client.post(url, data)
+        assert Appointment.objects.get(rescheduled_from=appointment).start == expected
 
 
 @pytest.mark.parametrize("day, expected", [(SPRING, None), (AUTUMN, FIRST_0230_IN_AUTUMN)])
@@ -143,8 +149,15 @@ def test_dragging_in_the_calendar_at_a_clock_change(practice, as_user, day, expe
         assert response.json()["message"].startswith("02:30 n’existe pas")
         assert moved is None
     else:
+        assert response.status_code == 409 and moved is None  # at night: asked first
+        confirmed = {"start": f"{day}T02:30:00Z", "confirmed": response.json()["confirm"]}
+        response = client.post(
+            reverse("practice:appointment_move", args=[appointment.pk]),
+            confirmed,
+            headers={"Accept": "application/json"},
+        )
         assert response.status_code == 200
-        assert moved.start == expected
+        assert Appointment.objects.get(rescheduled_from=appointment).start == expected
 
 
 @pytest.mark.parametrize("day, expected", [(SPRING, None), (AUTUMN, FIRST_0230_IN_AUTUMN)])
@@ -179,7 +192,7 @@ def test_the_practice_calendar_shows_the_autumn_appointment_at_its_wall_time(pra
         patient=w.profile,
         booked_by=w.secretary,
         channel=Appointment.Channel.SECRETARY,
-        enforce_openings=False,
+        as_staff=True,
     )
     client = as_user(w.secretary)
     end = AUTUMN_DAY + timedelta(days=1)

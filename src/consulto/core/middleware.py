@@ -15,7 +15,8 @@ class RefuseNulBytes:
     """A NUL byte in the path, the query string or a cookie is answered with a 400 before any
     view reads it: PostgreSQL cannot store one and SQLite would.
 
-    Posted form fields are left to the forms, whose text fields refuse NUL bytes with a form
+    The API's query strings are left to the API, whose parameter types refuse a NUL with a 422
+    naming the parameter, as its schema declares. Posted form fields are left to the forms, whose text fields refuse NUL bytes with a form
     error (Django's ProhibitNullCharactersValidator); views that read a posted value by hand read
     it through ``core.inputs``. Uploaded files' names lose their unprintable characters in
     Django's multipart parser.
@@ -25,15 +26,16 @@ class RefuseNulBytes:
         self.get_response = get_response
 
     def __call__(self, request):
+        api = request.path.startswith(API_PREFIX)
         if (
             has_nul(request.path)
-            or "\x00" in request.META.get("QUERY_STRING", "")
-            or _any_nul(request.GET.lists())
+            or (not api and "\x00" in request.META.get("QUERY_STRING", ""))
+            or (not api and _any_nul(request.GET.lists()))
             or _any_nul(request.COOKIES.items())
         ):
             # Answered here rather than raised: the same 400 page (the API's JSON error body),
             # without a traceback in the logs for every probe.
-            if request.path.startswith(API_PREFIX):
+            if api:
                 return JsonResponse({"error": "invalid", "message": str(NUL_REFUSED)}, status=400)
             handler = get_resolver().resolve_error_handler(400)
             return handler(request, BadRequest("NUL byte in the request"))

@@ -21,7 +21,7 @@ from consulto.core.audit import client_ip
 from consulto.core.errors import DomainError
 from consulto.core.inputs import has_nul, parse_id, parse_ids, query_date
 from consulto.core.language import current_language
-from consulto.core.time import parse_date, wall_to_instant
+from consulto.core.time import parse_date, parse_instant, wall_to_instant
 from consulto.scheduling.booking import STATUS_STEPS
 from consulto.scheduling.models import Appointment, Motive
 
@@ -252,7 +252,7 @@ def appointment_move(request, pk: int):
             user=request.user,
             appointment_id=pk,
             new_start=new_start,
-            confirmed=request.POST.get("confirmed") == new_start.isoformat(),
+            confirmed=parse_instant(request.POST.get("confirmed")) == new_start,
         )
     except services.NeedsConfirmation as needed:
         if wants_json:
@@ -444,7 +444,7 @@ def appointment_new(request):
                 file_id=data["file"].pk if data.get("file") else None,
                 new_patient=data.get("new_patient"),
                 ip=client_ip(request),
-                confirmed=data.get("confirmed") == confirm_value,
+                confirmed=parse_instant(data.get("confirmed")) == start,
             )
         except services.NeedsConfirmation as needed:
             cautions = needed.cautions
