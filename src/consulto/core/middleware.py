@@ -16,10 +16,11 @@ class RefuseNulBytes:
     view reads it: PostgreSQL cannot store one and SQLite would.
 
     The API's query strings are left to the API, whose parameter types refuse a NUL with a 422
-    naming the parameter, as its schema declares. Posted form fields are left to the forms, whose text fields refuse NUL bytes with a form
-    error (Django's ProhibitNullCharactersValidator); views that read a posted value by hand read
-    it through ``core.inputs``. Uploaded files' names lose their unprintable characters in
-    Django's multipart parser.
+    naming the parameter, as its schema declares. Posted form fields are left to the forms,
+    whose text fields refuse NUL bytes with a form error (Django's
+    ProhibitNullCharactersValidator); views that read a posted value by hand read it through
+    ``core.inputs``. Uploaded files' names lose their unprintable characters in Django's
+    multipart parser.
     """
 
     def __init__(self, get_response):
