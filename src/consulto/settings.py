@@ -25,8 +25,9 @@ demo). Variables:
                           the waiting list (default 30)
 - CONSULTO_ENCRYPTION_KEYS  Fernet keys for notes and documents, comma-separated, newest
                           first (default: one generated in the data dir); see core/crypto.py
-- CONSULTO_HOLD_LIMITS, CONSULTO_BOOKING_LIMITS, CONSULTO_HOLDS_AT_ONCE  what one visitor may
-  hold and book (see below; "account=10/h,patient=5/h,address=30/h", 0 for no limit)
+- CONSULTO_HOLD_LIMITS, CONSULTO_BOOKING_LIMITS, CONSULTO_HOLDS_AT_ONCE,
+  CONSULTO_ANONYMOUS_HOLDS_PER_ADDRESS  what one visitor may hold and book (see below;
+  "account=10/h,patient=5/h,address=60/h", 0 for no limit)
 - CONSULTO_STAFF_SESSION_MINUTES  a back-office session lapses after this quiet spell (30)
 - CONSULTO_DB_POOL_MIN, CONSULTO_DB_POOL_MAX  PostgreSQL connections per process (2, 20)
 - CONSULTO_LOG_LEVEL
@@ -377,10 +378,16 @@ def _rates(name: str, default: str) -> dict[str, str]:
 
 # What one visitor may do on the patient pages and the API (scheduling/limits.py): holds and
 # bookings per account, per patient identity and per client address over a window (django-
-# ratelimit's rates: 10/h, 30/10m...), and holds kept at once by one account or address.
-CONSULTO_HOLD_LIMITS = _rates("CONSULTO_HOLD_LIMITS", "account=20/10m,address=20/10m")
-CONSULTO_BOOKING_LIMITS = _rates("CONSULTO_BOOKING_LIMITS", "account=10/h,patient=5/h,address=30/h")
+# ratelimit's rates: 10/h, 30/10m...), and holds kept at once by one account or browser session,
+# under a wider ceiling per address (many phones share one public address at a mobile operator).
+CONSULTO_HOLD_LIMITS = _rates(
+    "CONSULTO_HOLD_LIMITS", "account=20/10m,session=20/10m,address=60/10m"
+)
+CONSULTO_BOOKING_LIMITS = _rates("CONSULTO_BOOKING_LIMITS", "account=10/h,patient=5/h,address=60/h")
 CONSULTO_HOLDS_AT_ONCE = int(os.environ.get("CONSULTO_HOLDS_AT_ONCE", "2"))
+CONSULTO_ANONYMOUS_HOLDS_PER_ADDRESS = int(
+    os.environ.get("CONSULTO_ANONYMOUS_HOLDS_PER_ADDRESS", "10")
+)
 
 LOG_LEVEL = os.environ.get("CONSULTO_LOG_LEVEL", "WARNING")
 LOGGING = {

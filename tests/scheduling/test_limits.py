@@ -108,20 +108,36 @@ def test_the_default_limits_leave_a_family_room_and_stop_a_script(client, world,
 # The patient pages -------------------------------------------------------------------------------
 
 
-def test_an_anonymous_visitor_keeps_at_most_two_holds_whatever_their_cookies(world, settings):
+def test_people_behind_one_address_each_hold_up_to_its_ceiling(world, settings):
+    """A mobile operator puts many phones behind one public address: each holds its slot; a
+    script dropping its cookies (a new session each time) stops at the address's ceiling."""
     settings.CONSULTO_HOLDS_AT_ONCE = 2
-    # A script dropping its cookies: a new session for each request, one address.
-    first, second = hold(Client(), world, 9), hold(Client(), world, 10)
-    assert first.status_code == second.status_code == 302
-    refused = hold(Client(), world, 11)
+    settings.CONSULTO_ANONYMOUS_HOLDS_PER_ADDRESS = 3
+    statuses = [hold(Client(), world, hour).status_code for hour in (9, 10, 11)]
+    assert statuses == [302, 302, 302]
+    refused = hold(Client(), world, 14)
     assert refused.status_code == 429
     page = refused.content.decode()
     assert "Vous retenez déjà autant de créneaux" in page
     wait = int(refused["Retry-After"])
     assert 0 < wait <= settings.CONSULTO_HOLD_MINUTES * 60
-    assert Appointment.objects.filter(status=Appointment.Status.HELD).count() == 2
-    # Another address is another visitor.
-    assert hold(Client(), world, 11, address="203.0.113.9").status_code == 302
+    assert Appointment.objects.filter(status=Appointment.Status.HELD).count() == 3
+    # Another address is other visitors.
+    assert hold(Client(), world, 14, address="203.0.113.9").status_code == 302
+
+
+def test_one_anonymous_session_keeps_at_most_its_cap(world, settings):
+    settings.CONSULTO_HOLDS_AT_ONCE = 2
+    visitor = limits.Visitor(account_id=None, address="one-address", session="one-session")
+    for hour in (9, 10):
+        booking.hold(agenda=world.agenda, motive=world.follow_up, start=at(world.monday, hour),
+                     held_by=None, visitor=visitor)  # fmt: skip
+    with pytest.raises(limits.TooManyHolds):
+        booking.hold(agenda=world.agenda, motive=world.follow_up, start=at(world.monday, 11),
+                     held_by=None, visitor=visitor)  # fmt: skip
+    neighbour = limits.Visitor(account_id=None, address="one-address", session="another")
+    booking.hold(agenda=world.agenda, motive=world.follow_up, start=at(world.monday, 11),
+                 held_by=None, visitor=neighbour)  # fmt: skip
 
 
 def test_a_visitor_choosing_slot_after_slot_keeps_one_hold(client, world):
@@ -207,7 +223,7 @@ def test_the_cap_holds_when_one_visitor_holds_on_many_agendas_at_once(world, set
     """Eight threads, one anonymous visitor, eight agendas: the cap counts under concurrency."""
     settings.CONSULTO_HOLDS_AT_ONCE = 2
     pairs = other_agendas(world, 8)
-    visitor = limits.Visitor(account_id=None, address="one-visitor")
+    visitor = limits.Visitor(account_id=None, address="one-visitor", session="one-session")
     outcomes, gate = [], threading.Barrier(len(pairs))
 
     def take(agenda, motive):

@@ -261,7 +261,7 @@ def hold(request):
             motive=motive,
             start=start,
             user=request.user,
-            visitor=limits.visitor_of(request),
+            visitor=limits.visitor_of(request, with_session=True),
             replacing=request.session.get(SESSION_HOLD),
         )
     except limits.TooManyRequests as error:

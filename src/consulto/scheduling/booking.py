@@ -108,6 +108,7 @@ def hold(
             booked_by=held_by,
             hold_expires_at=now + timedelta(minutes=minutes),
             held_from=visitor.address if visitor is not None else "",
+            held_session=visitor.session if visitor is not None else "",
             exclusive=agenda.capacity == 1,
         )
 
@@ -149,21 +150,31 @@ def release_hold(*, hold_id: int, by=None) -> None:
 
 
 def _check_holds_at_once(visitor: limits.Visitor, *, now: datetime) -> None:
-    """Inside the hold's transaction: the visitor's live holds (their account's, else those
-    made anonymously from their address) stay under ``CONSULTO_HOLDS_AT_ONCE``."""
-    cap = settings.CONSULTO_HOLDS_AT_ONCE
-    if not cap:
-        return
+    """Inside the hold's transaction: the visitor's live holds stay under the caps of
+    ``scheduling/limits.py`` (their account's, else their session's, and their address's)."""
     # Serialise one visitor's holds across agendas (SQLite's IMMEDIATE transactions already do).
     _lock_key(f"holds:{visitor.account_id or visitor.address}")
     live = Appointment.objects.filter(status=Status.HELD, hold_expires_at__gt=now)
     if visitor.account_id is not None:
-        live = live.filter(booked_by_id=visitor.account_id)
+        caps = [(live.filter(booked_by_id=visitor.account_id), settings.CONSULTO_HOLDS_AT_ONCE)]
     else:
-        live = live.filter(held_from=visitor.address, booked_by__isnull=True)
-    expiries = sorted(live.values_list("hold_expires_at", flat=True)[:cap])
-    if len(expiries) >= cap:
-        raise limits.TooManyHolds(retry_after=(expiries[0] - now).total_seconds())
+        anonymous = live.filter(booked_by__isnull=True)
+        caps = [
+            (
+                anonymous.filter(held_from=visitor.address),
+                settings.CONSULTO_ANONYMOUS_HOLDS_PER_ADDRESS,
+            )
+        ]
+        if visitor.session:
+            caps.append(
+                (anonymous.filter(held_session=visitor.session), settings.CONSULTO_HOLDS_AT_ONCE)
+            )
+    for holds, cap in caps:
+        if not cap:
+            continue
+        expiries = sorted(holds.values_list("hold_expires_at", flat=True)[:cap])
+        if len(expiries) >= cap:
+            raise limits.TooManyHolds(retry_after=(expiries[0] - now).total_seconds())
 
 
 def _lock_key(key: str) -> None:

@@ -4,16 +4,20 @@ Two kinds of limit, both settings:
 
 - rates over a window, counted in the cache (Redis in production, so all workers count
   together; the process's memory on the embedded default, where one process serves): holds per
-  account and per address (``CONSULTO_HOLD_LIMITS``), bookings per account, per patient
-  identity and per address (``CONSULTO_BOOKING_LIMITS``). Counted with django-ratelimit's fixed
-  windows; past a limit the door answers 429 with ``Retry-After``, the end of the window.
-- holds kept at once by one visitor (``CONSULTO_HOLDS_AT_ONCE``): an account's holds, or the
-  anonymous holds made from one address. Counted in the database inside the hold's own
-  transaction (``booking.hold``), so it is exact under concurrency: an anonymous visitor cannot
-  empty an agenda by holding its slots for the minutes of a hold.
+  account, per browser session and per address (``CONSULTO_HOLD_LIMITS``), bookings per
+  account, per patient identity and per address (``CONSULTO_BOOKING_LIMITS``). Counted with
+  django-ratelimit's fixed windows; past a limit the door answers 429 with ``Retry-After``, the
+  end of the window.
+- holds kept at once: an account's holds, or an anonymous browser session's, at most
+  ``CONSULTO_HOLDS_AT_ONCE``; and the anonymous holds made from one address at most
+  ``CONSULTO_ANONYMOUS_HOLDS_PER_ADDRESS``, a wider ceiling because a mobile operator puts many
+  subscribers behind one public address, yet one that a script dropping its cookies cannot pass.
+  Counted in the database inside the hold's own transaction (``booking.hold``), so it is exact
+  under concurrency: an anonymous visitor cannot empty an agenda by holding its slots for the
+  minutes of a hold.
 
-An address is never stored: it becomes a keyed digest (of its /64 for IPv6, what one subscriber
-gets), kept on a hold to count that visitor's holds.
+Neither an address nor a session key is stored: each becomes a keyed digest (of the address's
+/64 for IPv6, what one subscriber gets), kept on a hold to count that visitor's holds.
 """
 
 from __future__ import annotations
@@ -58,12 +62,23 @@ class Visitor:
 
     account_id: int | None
     address: str  # a digest of the client's address, never the address itself
+    session: str = ""  # a digest of the browser session's key (the pages that hold slots)
 
 
-def visitor_of(request) -> Visitor:
+def visitor_of(request, *, with_session: bool = False) -> Visitor:
+    """Who makes this request; ``with_session`` also names their browser session (opened if
+    it has no key yet), which the pages that hold slots count holds by."""
     user = getattr(request, "user", None)
     account_id = user.pk if user is not None and user.is_authenticated else None
-    return Visitor(account_id=account_id, address=address_digest(client_address(request)))
+    session = ""
+    store = getattr(request, "session", None)
+    if with_session and store is not None:
+        if not store.session_key:
+            store.save()
+        session = _digest("session", store.session_key)
+    return Visitor(
+        account_id=account_id, address=address_digest(client_address(request)), session=session
+    )
 
 
 def client_address(request) -> str:
@@ -81,8 +96,12 @@ def client_address(request) -> str:
 
 
 def address_digest(address: str) -> str:
+    return _digest("address", address)
+
+
+def _digest(kind: str, value: str) -> str:
     key = settings.SECRET_KEY.encode()
-    return hmac.new(key, b"address:" + address.encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def identity_digest(first_name: str, last_name: str, birth_date: date) -> str:
@@ -95,7 +114,11 @@ def identity_digest(first_name: str, last_name: str, birth_date: date) -> str:
 
 def count_hold(visitor: Visitor) -> None:
     """Count one hold attempt; raise ``TooManyRequests`` past ``CONSULTO_HOLD_LIMITS``."""
-    keys = {"account": visitor.account_id, "address": visitor.address}
+    keys = {
+        "account": visitor.account_id,
+        "session": visitor.session or None,
+        "address": visitor.address,
+    }
     _count("hold", settings.CONSULTO_HOLD_LIMITS, keys)
 
 

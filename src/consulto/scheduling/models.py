@@ -321,9 +321,11 @@ class Appointment(models.Model):
     # NULL, not "", when absent: the unique constraint must ignore bookings without a key.
     idempotency_key = models.CharField(max_length=128, null=True, blank=True)  # noqa: DJ001
     hold_expires_at = models.DateTimeField(_("hold expires at"), null=True, blank=True)
-    # Of a hold made on the patient pages: a keyed digest of the client's address, to count the
-    # holds one visitor keeps at once (scheduling/limits.py). Never the address itself.
+    # Of a hold made on the patient pages: keyed digests of the client's address and of the
+    # browser session, to count the holds one visitor keeps at once (scheduling/limits.py).
+    # Never the address or the session key themselves.
     held_from = models.CharField(max_length=32, blank=True, default="", editable=False)
+    held_session = models.CharField(max_length=32, blank=True, default="", editable=False)
     # True on capacity-1 agendas: the database refuses any overlap between such rows.
     exclusive = models.BooleanField(default=True, editable=False)
     rescheduled_from = models.OneToOneField(
@@ -366,6 +368,11 @@ class Appointment(models.Model):
                 fields=["held_from", "hold_expires_at"],
                 condition=Q(status="held"),
                 name="appointment_live_hold",
+            ),
+            models.Index(
+                fields=["held_session", "hold_expires_at"],
+                condition=Q(status="held"),
+                name="appointment_session_hold",
             ),
         ]
         constraints = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scheduling', '0003_appointment_held_from'),
+        ('scheduling', '0003_appointment_hold_origin'),
     ]
 
     operations = [
