@@ -142,7 +142,7 @@ CONTENT_SECURITY_POLICY = {
         "object-src": ["'none'"],
     }
 }
-RATELIMIT_VIEW = "consulto.patients.views.rate_limited"
+RATELIMIT_VIEW = "consulto.patients.views.booking.rate_limited"
 CSRF_FAILURE_VIEW = "consulto.core.views.csrf_failure"
 
 ROOT_URLCONF = "consulto.urls"
