@@ -87,7 +87,7 @@ def _search(request, data) -> dict:
     today = timezone.localdate()
     # Labels are formatted once per day, not per slot: 20 cards hold up to 400 slots.
     days = [today + timedelta(days=i) for i in range(DAYS_SHOWN)]
-    headings = {d: (date_format(d, "D j M"), date_format(d, "l j F")) for d in days}
+    headings = {d: (date_format(d, "D j b"), date_format(d, "l j F")) for d in days}
     cards = []
     for hit in result.hits:
         per_day: dict = {d: [] for d in days}

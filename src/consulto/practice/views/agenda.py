@@ -76,6 +76,9 @@ def agenda_page(request):
             "ids": ids,
             "day": day,
             "view": view,
+            # The calendar's weeks start on Monday.
+            "week_first": day - timedelta(days=day.weekday()),
+            "week_last": day + timedelta(days=6 - day.weekday()),
             "previous": day - timedelta(days=7 if view == "week" else 1),
             "next": day + timedelta(days=7 if view == "week" else 1),
             "config": config,
