@@ -1,6 +1,7 @@
 // New appointment form: the chosen agenda's motives and free slots (fetched again when the
 // agenda, the motive or the date changes), "another time" picked when one is typed, and the
-// fields of the chosen kind of patient (a file or a new one). Works without it: the buttons
+// fields of the chosen kind of patient (a file or a new one; the stylesheet already shows only
+// those, before this runs). Works without it: the buttons
 // "Show the free slots" and "See <day>" send the form back for the same result.
 (function () {
   "use strict";
