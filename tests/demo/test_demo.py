@@ -9,7 +9,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.core.management import call_command
 
-from consulto.demo.generator import (
+from consulto.demo.dataset import (
     DEMO_LOGINS,
     DEMO_PASSWORD,
     generate,

@@ -8,7 +8,7 @@ from datetime import date, datetime, time, timedelta
 import pytest
 from django.utils import timezone
 
-from consulto.demo.generator import COLOURS as DEMO_COLOURS
+from consulto.demo.dataset.motives import COLOURS as DEMO_COLOURS
 from consulto.onboarding.presets import MOTIVE_PRESETS
 from consulto.practice.models import AgendaAssignment
 from consulto.practice.settings_forms import MOTIVE_PALETTE

@@ -19,7 +19,8 @@ from consulto.directory.models import Practitioner
 from consulto.scheduling import booking
 from consulto.scheduling.models import Agenda, Appointment, Motive, PatientProfile
 
-from .generator import DEMO_LOGINS, VIDEO_INSTRUCTIONS
+from .dataset import DEMO_LOGINS
+from .dataset.motives import VIDEO_INSTRUCTIONS
 
 QUARTER = timedelta(minutes=15)
 TRIES = 16  # quarter hours looked at, from the next one, should making room fail

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
 from django.utils import timezone
 
-from consulto.demo.generator import DEMO_TOTP_SECRET, DemoError, generate
+from consulto.demo.dataset import DEMO_TOTP_SECRET, DemoError, generate
 from consulto.demo.try_it import free_onboarding_rpps
 from consulto.demo.video_call import ensure_demo_video_call
 

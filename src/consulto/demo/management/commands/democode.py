@@ -5,7 +5,7 @@ import time
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.core.management.base import BaseCommand
 
-from consulto.demo.generator import DEMO_TOTP_SECRET
+from consulto.demo.dataset import DEMO_TOTP_SECRET
 
 
 class Command(BaseCommand):
