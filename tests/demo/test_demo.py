@@ -291,3 +291,12 @@ def test_the_rpps_offered_to_try_onboarding_is_never_one_already_used(db):
     third = offered()
     assert third not in (first, second)
     assert not Practitioner.objects.filter(rpps=third).exists()
+
+
+def test_the_demo_loads_on_29_february(db, clock):
+    """`make run` on a leap day: the ages of the patient pools are counted back in years."""
+    clock.move_to(datetime(2028, 2, 29, 9, 0).astimezone())
+    out = StringIO()
+    call_command("demo", practitioners=12, seed=5, stdout=out, stderr=StringIO())
+    assert "Demo dataset loaded" in out.getvalue()
+    assert Appointment.objects.exists()

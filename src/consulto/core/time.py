@@ -143,6 +143,14 @@ def wall_to_instant(
     return local.astimezone(UTC)
 
 
+def years_before(day: date, years: int) -> date:
+    """The same day ``years`` earlier; 29 February becomes the 28th in a year without one."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
 def local_midnight(day: date, zone: ZoneInfo) -> datetime:
     """The first instant of a local date, as an aware datetime in UTC (a midnight skipped by a
     clock change starts the day at the end of the gap). Saturates at the ends of datetime's

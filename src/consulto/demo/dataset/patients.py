@@ -15,6 +15,7 @@ from django.db import connection
 from django.utils import timezone
 from faker import Faker
 
+from consulto.core.time import years_before
 from consulto.practice.models import PatientFile
 from consulto.scheduling.models import Appointment, Motive, PatientProfile
 
@@ -73,8 +74,8 @@ class PatientPools:
 
     @classmethod
     def of(cls, patients: Sequence[PatientPlan], today: date) -> PatientPools:
-        child_born_after = today.replace(year=today.year - 16)
-        senior_born_before = today.replace(year=today.year - 70)
+        child_born_after = years_before(today, 16)
+        senior_born_before = years_before(today, 70)
         everyone = tuple(range(len(patients)))
         children = tuple(i for i, p in enumerate(patients) if p.birth_date > child_born_after)
         women = tuple(
@@ -186,7 +187,9 @@ def insert_files() -> int:
             " (organisation_id, profile_id, online_booking_blocked, created_at)"
             " SELECT DISTINCT g.organisation_id, a.patient_id, %s, %s"
             " FROM scheduling_appointment a JOIN scheduling_agenda g"
-            " ON g.id = a.agenda_id WHERE a.patient_id IS NOT NULL",
+            " ON g.id = a.agenda_id WHERE a.patient_id IS NOT NULL"
+            # Numbered in one order on every database and every run.
+            " ORDER BY g.organisation_id, a.patient_id",
             [False, timezone.now()],
         )
     return PatientFile.objects.count()
