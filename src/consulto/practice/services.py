@@ -171,10 +171,9 @@ def move(*, user, appointment_id: int, new_start: datetime, confirmed: bool = Fa
     return moved
 
 
-def undo_move(*, user, appointment_id: int) -> Appointment:
-    """Put an appointment back where the same person just moved it from ("Undo"). Within
-    ``UNDO_GRACE`` the patient hears nothing of either; later, they are told like of any move."""
-    appointment = _appointment(user, appointment_id)
+def moved_from_by(*, user, appointment: Appointment) -> Appointment | None:
+    """Where ``user`` moved this still booked appointment from, on the practice's side (what
+    "Undo" would put it back to); None otherwise."""
     previous = appointment.rescheduled_from
     if (
         appointment.status != Status.BOOKED
@@ -182,6 +181,16 @@ def undo_move(*, user, appointment_id: int) -> Appointment:
         or previous.cancelled_by_id != user.pk
         or not previous.cancelled_by_practice
     ):
+        return None
+    return previous
+
+
+def undo_move(*, user, appointment_id: int) -> Appointment:
+    """Put an appointment back where the same person just moved it from ("Undo"). Within
+    ``UNDO_GRACE`` the patient hears nothing of either; later, they are told like of any move."""
+    appointment = _appointment(user, appointment_id)
+    previous = moved_from_by(user=user, appointment=appointment)
+    if previous is None:
         raise InvalidInput(_("This move can no longer be undone."), field="start")
     if appointment.acting_for is not None and not permissions.covers(
         user, appointment, previous.start

@@ -61,19 +61,15 @@ def admin_policies(user) -> list[Policy]:
 
 
 def agenda_for_settings(user, agenda_id: int) -> Agenda:
-    agenda = (
-        Agenda.objects.select_related("site", "practitioner", "organisation")
-        .filter(pk=agenda_id)
-        .first()
-    )
-    if agenda is None:
-        raise Http404
-    check_agenda(user, agenda, Perm.SETTINGS)
-    return agenda
+    return _agenda_for(user, agenda_id, Perm.SETTINGS)
 
 
 def agenda_for_absences(user, agenda_id: int) -> Agenda:
     """An agenda whose absences the user manages (its settings, or the secretary's right)."""
+    return _agenda_for(user, agenda_id, Perm.ABSENCES)
+
+
+def _agenda_for(user, agenda_id: int, perm: Perm) -> Agenda:
     agenda = (
         Agenda.objects.select_related("site", "practitioner", "organisation")
         .filter(pk=agenda_id)
@@ -81,7 +77,7 @@ def agenda_for_absences(user, agenda_id: int) -> Agenda:
     )
     if agenda is None:
         raise Http404
-    check_agenda(user, agenda, Perm.ABSENCES)
+    check_agenda(user, agenda, perm)
     return agenda
 
 

@@ -318,23 +318,27 @@ def cancel(
             raise NotActive()
         if not as_staff:
             _check_patient_may_change(current, by=by, now=now)
-        current.status = Status.CANCELLED
-        current.cancelled_at = now
-        current.cancelled_by = by
-        current.cancel_reason = reason[:255]
-        current.cancelled_by_practice = by_practice
-        current.save(
-            update_fields=[
-                "status",
-                "cancelled_at",
-                "cancelled_by",
-                "cancel_reason",
-                "cancelled_by_practice",
-                "updated_at",
-            ]
-        )
+        _mark_cancelled(current, by=by, reason=reason, by_practice=by_practice, now=now)
         live.announce([current.agenda_id], kind="cancelled")
         return current
+
+
+def _mark_cancelled(appointment: Appointment, *, by, reason: str, by_practice: bool, now) -> None:
+    appointment.status = Status.CANCELLED
+    appointment.cancelled_at = now
+    appointment.cancelled_by = by
+    appointment.cancel_reason = reason[:255]
+    appointment.cancelled_by_practice = by_practice
+    appointment.save(
+        update_fields=[
+            "status",
+            "cancelled_at",
+            "cancelled_by",
+            "cancel_reason",
+            "cancelled_by_practice",
+            "updated_at",
+        ]
+    )
 
 
 def reschedule(
@@ -360,21 +364,7 @@ def reschedule(
         motive = old.motive
         if agenda.pk != old.agenda_id:
             raise InvalidSlot(_("A motive can only be moved within its own agenda."))
-        old.status = Status.CANCELLED
-        old.cancelled_at = now
-        old.cancelled_by = by
-        old.cancel_reason = Appointment.REASON_MOVED
-        old.cancelled_by_practice = as_staff
-        old.save(
-            update_fields=[
-                "status",
-                "cancelled_at",
-                "cancelled_by",
-                "cancel_reason",
-                "cancelled_by_practice",
-                "updated_at",
-            ]
-        )
+        _mark_cancelled(old, by=by, reason=Appointment.REASON_MOVED, by_practice=as_staff, now=now)
         # The patient already has this motive: "open to new patients" is not asked again.
         rules.check(agenda=agenda, motive=motive, as_staff=as_staff, start=new_start, now=now)
         _reserve_check(

@@ -86,12 +86,9 @@ UNDO_SHOWN = timedelta(minutes=10)
 
 def _undoable_from(user, appointment):
     """Where this appointment was just moved from by this user (for "Undo"), or None."""
-    previous = appointment.rescheduled_from
+    previous = services.moved_from_by(user=user, appointment=appointment)
     if (
-        appointment.status != Status.BOOKED
-        or previous is None
-        or previous.cancelled_by_id != user.pk
-        or not previous.cancelled_by_practice
+        previous is None
         or previous.cancelled_at is None
         or timezone.now() - previous.cancelled_at > UNDO_SHOWN
     ):
