@@ -1419,12 +1419,11 @@ def _insert_practice(ids: _Ids) -> int:
     PracticePolicy.objects.create(organisation_id=organisation_id, no_show_limit=3)
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO practice_patientfile"
-            " (organisation_id, profile_id, online_booking_blocked, created_at)"
-            " SELECT DISTINCT g.organisation_id, a.patient_id, %s, %s"
+            "INSERT INTO practice_patientfile (organisation_id, profile_id, created_at)"
+            " SELECT DISTINCT g.organisation_id, a.patient_id, %s"
             " FROM scheduling_appointment a JOIN scheduling_agenda g"
             " ON g.id = a.agenda_id WHERE a.patient_id IS NOT NULL",
-            [False, timezone.now()],
+            [timezone.now()],
         )
         # Video appointments get their room as a booking would (teleconsultation/receivers.py).
         cursor.execute(
