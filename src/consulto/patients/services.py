@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from consulto.core.errors import InvalidInput, NotFound
 from consulto.notifications import services as notify
-from consulto.scheduling import booking, limits
+from consulto.scheduling import booking, events, limits
 from consulto.scheduling.models import Appointment, Motive, PatientProfile
 
 from . import selectors, waitlist
@@ -128,7 +128,7 @@ def cancel_appointment(*, user, appointment: Appointment, reason: str = "") -> A
             appointment=appointment, by=user, reason=reason or Appointment.REASON_BY_PATIENT
         )
         notify.appointment_cancelled(appointment=cancelled)
-        waitlist.slot_freed(agenda_id=cancelled.agenda_id, start=cancelled.start)
+        events.free_slot(agenda_id=cancelled.agenda_id, start=cancelled.start)
     return cancelled
 
 
@@ -136,5 +136,5 @@ def move_appointment(*, user, appointment: Appointment, new_start: datetime) -> 
     with transaction.atomic():
         moved = booking.reschedule(appointment=appointment, new_start=new_start, by=user)
         notify.appointment_rescheduled(old=appointment, new=moved)
-        waitlist.slot_freed(agenda_id=appointment.agenda_id, start=appointment.start)
+        events.free_slot(agenda_id=appointment.agenda_id, start=appointment.start)
     return moved
