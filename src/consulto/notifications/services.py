@@ -28,8 +28,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from consulto.core import crypto
-from consulto.core.deferred import deferred
+from consulto.core import crypto, queue
 from consulto.scheduling.models import Appointment, Motive, PatientProfile
 
 from . import sms
@@ -37,6 +36,10 @@ from .ics import CANCEL, appointment_ics, location_text, my_appointments_url
 from .models import Message, ReminderSettings
 
 logger = logging.getLogger(__name__)
+
+# The tasks this module enqueues, by name (``core/queue.py``): tasks.py calls this module.
+DELIVER = "consulto.notifications.tasks.deliver"
+SEND_REMINDER = "consulto.notifications.tasks.send_reminder"
 
 Channel, Purpose, Status = Message.Channel, Message.Purpose, Message.Status
 
@@ -174,16 +177,13 @@ def schedule_reminders(*, appointment: Appointment, now: datetime | None = None)
                 expected_start=appointment.start,
             )
             if message is not None and message.status == Status.PENDING:
-                transaction.on_commit(
-                    deferred(
-                        _enqueue_reminder,
-                        appointment.pk,
-                        purpose,
-                        channel,
-                        appointment.start,
-                        when,
-                    ),
-                    robust=True,
+                queue.on_commit(
+                    SEND_REMINDER,
+                    appointment.pk,
+                    purpose,
+                    channel,
+                    appointment.start.isoformat(),
+                    run_after=when,
                 )
                 written.append(message)
     return written
@@ -219,7 +219,7 @@ def queue_message(
             )
         )
         if message is not None:
-            transaction.on_commit(deferred(_enqueue_delivery, message.pk, send_after), robust=True)
+            queue.on_commit(DELIVER, message.pk, run_after=send_after)
     return message
 
 
@@ -313,7 +313,7 @@ def send_message(*, message_id: int, now: datetime | None = None) -> str:
             return _finish(message, Status.FAILED, error=repr(error), **_erased(message))
         retry_at = now + timedelta(minutes=4 ** (message.attempts - 1))
         status = _finish(message, Status.PENDING, error=repr(error), next_attempt_at=retry_at)
-        transaction.on_commit(deferred(_enqueue_delivery, message.pk, retry_at), robust=True)
+        queue.on_commit(DELIVER, message.pk, run_after=retry_at)
         return status
     return _finish(message, Status.SENT, sent_at=now, **_erased(message))
 
@@ -480,7 +480,7 @@ def _queue(
         message.status, message.last_error = Status.SKIPPED, "invalid or missing recipient"
     written = _insert(message)
     if written is not None and written.status == Status.PENDING and due is None:
-        transaction.on_commit(deferred(_enqueue_delivery, written.pk, send_after), robust=True)
+        queue.on_commit(DELIVER, written.pk, run_after=send_after)
     return written
 
 
@@ -566,22 +566,6 @@ def _transmit(message: Message) -> None:
         part.add_header("Content-Disposition", "attachment", filename="rendez-vous.ics")
         email.attach(part)
     email.send(fail_silently=False)
-
-
-def _enqueue_delivery(message_id: int, when: datetime | None) -> None:
-    from .tasks import deliver
-
-    (deliver.using(run_after=when) if when else deliver).enqueue(message_id)
-
-
-def _enqueue_reminder(
-    appointment_id: int, purpose: str, channel: str, expected_start: datetime, when: datetime
-) -> None:
-    from .tasks import send_reminder
-
-    send_reminder.using(run_after=when).enqueue(
-        appointment_id, purpose, channel, expected_start.isoformat()
-    )
 
 
 # Content --------------------------------------------------------------------------------------
