@@ -23,7 +23,6 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -31,7 +30,7 @@ from django.utils.translation import gettext as _
 from consulto.core import crypto, queue
 from consulto.scheduling.models import Appointment, Motive, PatientProfile
 
-from . import sms
+from . import links, sms
 from .ics import CANCEL, appointment_ics, location_text, my_appointments_url
 from .models import Message, ReminderSettings
 
@@ -650,13 +649,9 @@ def _context(appointment: Appointment, purpose: str) -> dict:
 def _visio_url(appointment: Appointment) -> str:
     """For a video appointment, the signed link that opens the patient's room (no account
     needed, valid only around the appointment and only for this patient)."""
-    from consulto.teleconsultation import rooms
-
     if appointment.motive.mode != Motive.Mode.VIDEO:
         return ""
-    room = rooms.ensure_room(appointment)
-    path = reverse("visio_link", args=[rooms.join_link_token(room)])
-    return settings.CONSULTO_SITE_URL.rstrip("/") + path
+    return links.video_room_link(appointment)
 
 
 def when_text(moment: datetime, zone) -> str:
