@@ -18,7 +18,7 @@ from consulto.practice.models import PatientFile, PracticePolicy
 from consulto.practice.selectors import contrast, from_wall, text_colour, wall
 from consulto.scheduling import booking
 from consulto.scheduling.models import Absence, Appointment, PatientProfile
-from consulto.scheduling.selectors import compute, load_inputs
+from consulto.scheduling.selectors import compute, load_inputs, online_booking_stopped
 from tests.conftest import PARIS, at
 
 Status = Appointment.Status
@@ -293,10 +293,12 @@ def test_no_shows_past_the_practice_limit_stop_online_booking(practice, as_user)
         day = w.monday - timedelta(weeks=weeks)
         missed = _book(w, at(day, 9), as_staff=True, now=at(day, 7))
         client.post(reverse("practice:appointment_status", args=[missed.pk]), {"status": "no_show"})
-    w.file.refresh_from_db()
-    assert w.file.online_booking_blocked
+    assert online_booking_stopped(profile_id=w.file.profile_id, organisation_id=w.organisation.pk)
     page = client.get(reverse("practice:file", args=[w.file.pk])).content.decode()
     assert "2" in page
+    assert "La réservation en ligne est bloquée pour ce patient." in page
+    listed = client.get(reverse("practice:files")).content.decode()
+    assert "pas de réservation en ligne" in listed
 
 
 def test_an_online_booking_opens_the_patient_file(practice, patient):

@@ -13,7 +13,7 @@ from consulto.core.errors import InvalidInput
 from consulto.core.models import AuditEvent
 from consulto.practice import files
 from consulto.practice.models import FileDocument, PatientFile
-from consulto.scheduling import booking
+from consulto.scheduling import booking, rules
 from tests.conftest import at
 
 PDF = b"%PDF-1.4\n% consultation\n" + b"x" * 200
@@ -192,7 +192,7 @@ def test_a_patient_stopped_online_cannot_book_online_but_the_practice_can(practi
     files.set_online_booking(user=w.secretary, file_id=file.pk, allowed=False)
     held = booking.hold(agenda=w.agenda, motive=w.first, start=at(w.monday, 9),
                         held_by=patient.owner)  # fmt: skip
-    with pytest.raises(patient_services.OnlineBookingClosed):
+    with pytest.raises(rules.OnlineBookingClosed):
         patient_services.confirm_booking(
             hold_id=held.pk, user=patient.owner, patient=patient, idempotency_key="k1"
         )

@@ -1,7 +1,9 @@
 """Every rule of a motive holds on every door: the scheduling core, the patient pages, the API,
-and the practice space where the rule binds staff (never for "online only", "new patients",
-the agenda's online switch or the booking window; always for an inactive agenda or overlap)."""
+the waiting list, and the practice space where the rule binds staff (never for "online only",
+"new patients", the agenda's online switch, online booking stopped for the patient or the
+booking window; always for an inactive agenda or overlap)."""
 
+import html
 import json
 from datetime import date, timedelta
 
@@ -166,6 +168,45 @@ def test_a_patient_moving_an_appointment_stays_within_the_online_rules(
     assert moved.status == Appointment.Status.BOOKED
 
 
+@pytest.fixture
+def stopped(world, patient):
+    """The practice stopped online booking for Alice (by hand from her file, or after too many
+    no-shows)."""
+    rules.set_online_booking(
+        organisation_id=world.organisation.pk, profile_id=patient.pk, allowed=False
+    )
+    return patient
+
+
+def test_a_patient_stopped_online_cannot_book_online_but_staff_may_book_her(
+    world, patient, user, stopped
+):
+    with pytest.raises(rules.OnlineBookingClosed):
+        book(world, patient, user)
+    assert not Appointment.objects.exists()
+    assert book(world, patient, user, as_staff=True).status == Appointment.Status.BOOKED
+
+
+def test_online_booking_stopped_binds_one_patient_at_one_organisation_until_reopened(
+    world, patient, user, stopped
+):
+    son = PatientProfile.objects.create(
+        owner=user, first_name="Tom", last_name="Durand", birth_date=date(2015, 1, 1),
+        relationship=PatientProfile.Relationship.CHILD,
+    )  # fmt: skip
+    assert book(world, son, user).status == Appointment.Status.BOOKED
+    elsewhere = booking.book(
+        agenda=world.line, motive=world.flu, start=at(world.monday, 10), patient=patient,
+        booked_by=user,
+    )  # fmt: skip
+    assert elsewhere.status == Appointment.Status.BOOKED
+    rules.set_online_booking(
+        organisation_id=world.organisation.pk, profile_id=patient.pk, allowed=True
+    )
+    again = book(world, patient, user, start=at(world.monday, 11))
+    assert again.status == Appointment.Status.BOOKED
+
+
 # The API -----------------------------------------------------------------------------------------
 
 
@@ -228,6 +269,16 @@ def test_the_api_refuses_a_time_outside_the_booking_window(client, world, user):
     response = api_book(client, token, world, start=at(world.monday + timedelta(days=7), 9))
     assert (response.status_code, response.json()["error"]) == (422, "outside_booking_window")
     assert "start" in response.json()["fields"]
+
+
+def test_the_api_refuses_a_patient_the_practice_stopped_online(
+    client, world, user, patient, stopped
+):
+    _t, token = ApiToken.issue(user)
+    identity = {"first_name": "Alice", "last_name": "Durand", "birth_date": "1980-05-17"}
+    response = api_book(client, token, world, patient=identity)
+    assert (response.status_code, response.json()["error"]) == (403, "online_booking_closed")
+    assert not Appointment.objects.exists()
 
 
 # The patient pages -------------------------------------------------------------------------------
@@ -294,6 +345,40 @@ def test_the_waiting_list_refuses_a_new_patient_on_a_motive_kept_for_known_patie
         follow=True,
     )  # fmt: skip
     assert "réservé aux patients déjà suivis" in response.content.decode()
+
+
+def test_the_booking_page_tells_a_patient_stopped_online_to_call(client, world, member):
+    lea = member.patient_profiles.get()
+    rules.set_online_booking(
+        organisation_id=world.organisation.pk, profile_id=lea.pk, allowed=False
+    )
+    client.force_login(member)
+    response = hold_and_confirm(client, world, world.first, lea)
+    assert response.status_code == 302
+    page = html.unescape(client.get(response.url).content.decode())
+    assert "Ce cabinet n'accepte plus de réservation en ligne pour ce patient" in page
+    assert not Appointment.objects.filter(status=Appointment.Status.BOOKED).exists()
+
+
+def test_the_waiting_list_neither_takes_nor_offers_a_slot_to_a_patient_stopped_online(
+    world, user, patient, member
+):
+    lea = member.patient_profiles.get()
+    later = at(world.monday + timedelta(days=30), 0)
+    alice = waitlist.join(user=user, patient=patient, motive=world.first, before=later)
+    waitlist.join(user=member, patient=lea, motive=world.first, before=later)
+    rules.set_online_booking(
+        organisation_id=world.organisation.pk, profile_id=patient.pk, allowed=False
+    )
+    with pytest.raises(rules.OnlineBookingClosed):
+        waitlist.join(user=user, patient=patient, motive=world.follow_up, before=later)
+    freed = book(world, lea, member, motive=world.first)
+    booking.cancel(appointment=freed, by=member)
+    made = waitlist.offer(agenda_id=world.agenda.pk, start=freed.start)
+    # Alice waited first, but could not take it: the slot is held for Léa, who can.
+    assert made.entry.patient == lea
+    alice.refresh_from_db()
+    assert alice.status == "waiting"
 
 
 # The practice space ------------------------------------------------------------------------------

@@ -23,7 +23,6 @@ from consulto.core.errors import DomainError, InvalidInput
 from consulto.directory.selectors import specialties
 from consulto.notifications import services as notify
 from consulto.patients import services as patient_services
-from consulto.practice import files as practice_files
 from consulto.scheduling import booking, limits
 from consulto.scheduling.cache import slots_for_many
 from consulto.scheduling.models import Agenda, Appointment, Motive
@@ -230,6 +229,7 @@ def create_appointment(
     """Book a slot for the account's own profile or a relative (a profile is made for a person
     the account has not booked for yet). Retrying with the same Idempotency-Key returns the
     first booking. Every rule of the motive applies as on the patient pages: bookable online,
+    online booking not stopped by the practice for this patient (403 ``online_booking_closed``),
     open to new patients (a motive kept for known patients refuses a person not seen yet, 403
     ``closed_to_new_patients``), the booking window; bookings are limited per account, per
     patient and per address (429 with Retry-After)."""
@@ -256,11 +256,6 @@ def create_appointment(
             idempotency_key=idempotency_key or None,
         )
         if not appointment.replayed:
-            # Rolled back with the booking when the practice stopped online booking for them.
-            if not practice_files.online_booking_allowed(
-                profile_id=appointment.patient_id, organisation_id=agenda.organisation_id
-            ):
-                raise patient_services.OnlineBookingClosed()
             notify.appointment_booked(appointment=appointment)
     status = 200 if appointment.replayed else 201
     return Status(status, appointment_out(appointment_of(request.auth, appointment.pk)))

@@ -23,20 +23,22 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from consulto.core import crypto
-from consulto.core.deferred import deferred
+from consulto.core import crypto, queue
 from consulto.scheduling.models import Appointment, Motive, PatientProfile
 
-from . import sms
+from . import links, sms
 from .ics import CANCEL, appointment_ics, location_text, my_appointments_url
 from .models import Message, ReminderSettings
 
 logger = logging.getLogger(__name__)
+
+# The tasks this module enqueues, by name (``core/queue.py``): tasks.py calls this module.
+DELIVER = "consulto.notifications.tasks.deliver"
+SEND_REMINDER = "consulto.notifications.tasks.send_reminder"
 
 Channel, Purpose, Status = Message.Channel, Message.Purpose, Message.Status
 
@@ -174,16 +176,13 @@ def schedule_reminders(*, appointment: Appointment, now: datetime | None = None)
                 expected_start=appointment.start,
             )
             if message is not None and message.status == Status.PENDING:
-                transaction.on_commit(
-                    deferred(
-                        _enqueue_reminder,
-                        appointment.pk,
-                        purpose,
-                        channel,
-                        appointment.start,
-                        when,
-                    ),
-                    robust=True,
+                queue.on_commit(
+                    SEND_REMINDER,
+                    appointment.pk,
+                    purpose,
+                    channel,
+                    appointment.start.isoformat(),
+                    run_after=when,
                 )
                 written.append(message)
     return written
@@ -219,7 +218,7 @@ def queue_message(
             )
         )
         if message is not None:
-            transaction.on_commit(deferred(_enqueue_delivery, message.pk, send_after), robust=True)
+            queue.on_commit(DELIVER, message.pk, run_after=send_after)
     return message
 
 
@@ -313,7 +312,7 @@ def send_message(*, message_id: int, now: datetime | None = None) -> str:
             return _finish(message, Status.FAILED, error=repr(error), **_erased(message))
         retry_at = now + timedelta(minutes=4 ** (message.attempts - 1))
         status = _finish(message, Status.PENDING, error=repr(error), next_attempt_at=retry_at)
-        transaction.on_commit(deferred(_enqueue_delivery, message.pk, retry_at), robust=True)
+        queue.on_commit(DELIVER, message.pk, run_after=retry_at)
         return status
     return _finish(message, Status.SENT, sent_at=now, **_erased(message))
 
@@ -480,7 +479,7 @@ def _queue(
         message.status, message.last_error = Status.SKIPPED, "invalid or missing recipient"
     written = _insert(message)
     if written is not None and written.status == Status.PENDING and due is None:
-        transaction.on_commit(deferred(_enqueue_delivery, written.pk, send_after), robust=True)
+        queue.on_commit(DELIVER, written.pk, run_after=send_after)
     return written
 
 
@@ -568,22 +567,6 @@ def _transmit(message: Message) -> None:
     email.send(fail_silently=False)
 
 
-def _enqueue_delivery(message_id: int, when: datetime | None) -> None:
-    from .tasks import deliver
-
-    (deliver.using(run_after=when) if when else deliver).enqueue(message_id)
-
-
-def _enqueue_reminder(
-    appointment_id: int, purpose: str, channel: str, expected_start: datetime, when: datetime
-) -> None:
-    from .tasks import send_reminder
-
-    send_reminder.using(run_after=when).enqueue(
-        appointment_id, purpose, channel, expected_start.isoformat()
-    )
-
-
 # Content --------------------------------------------------------------------------------------
 
 
@@ -666,13 +649,9 @@ def _context(appointment: Appointment, purpose: str) -> dict:
 def _visio_url(appointment: Appointment) -> str:
     """For a video appointment, the signed link that opens the patient's room (no account
     needed, valid only around the appointment and only for this patient)."""
-    from consulto.teleconsultation import rooms
-
     if appointment.motive.mode != Motive.Mode.VIDEO:
         return ""
-    room = rooms.ensure_room(appointment)
-    path = reverse("visio_link", args=[rooms.join_link_token(room)])
-    return settings.CONSULTO_SITE_URL.rstrip("/") + path
+    return links.video_room_link(appointment)
 
 
 def when_text(moment: datetime, zone) -> str:

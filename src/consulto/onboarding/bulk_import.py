@@ -4,7 +4,7 @@
 openings and motives, an invitation and a journey, in one transaction, checking the lines again
 inside it (``bulk_check.validate``): a file is imported whole or not at all. The rows are
 inserted kind by kind for the whole file. Once the transaction has committed, the task worker
-e-mails the invitations (``invitations.send_invitation``).
+e-mails the invitations (``tasks.send_invitation``).
 """
 
 from __future__ import annotations

@@ -1,13 +1,13 @@
 """Practitioners' invitations: the e-mail with the link, a new link, the list, acceptance.
 
 An invitation is made by ``bulk_import`` (an organisation admin's CSV file). Tokens are born in
-the task worker (``send_invitation``, which calls ``deliver_invitation``) and only their hash is
-stored in clear: the task queue never holds a token, and the e-mail carrying the link waits in
-the notifications outbox encrypted, erased once sent. Until then an invitation holds the hash
-of a token nobody knows. ``resend`` gives an invitation a new link,
-``invitations_of`` and ``rows`` list an organisation's invitations with their statuses. The
-invitee follows a shortened journey: ``accept_invitation`` opens their account on the identity
-and settings the organisation prepared.
+the task worker (``tasks.send_invitation``, which calls ``deliver_invitation``) and only their
+hash is stored in clear: the task queue never holds a token, and the e-mail carrying the link
+waits in the notifications outbox encrypted, erased once sent. Until then an invitation holds
+the hash of a token nobody knows. ``resend`` gives an invitation a new link, ``invitations_of``
+and ``rows`` list an organisation's invitations with their statuses. The invitee follows a
+shortened journey: ``accept_invitation`` opens their account on the identity and settings the
+organisation prepared.
 """
 
 from __future__ import annotations
@@ -25,9 +25,8 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django_tasks import task
 
-from consulto.core import audit
+from consulto.core import audit, queue
 from consulto.core.deferred import deferred
 from consulto.core.errors import DomainError, InvalidInput, NotFound
 from consulto.directory.models import Membership
@@ -39,6 +38,8 @@ from . import services
 from .models import Invitation, Journey, Step
 from .presets import DEFAULT_HOURS, HOURS_BY_CODE
 
+# The task this module enqueues, by name (``core/queue.py``): tasks.py calls this module.
+SEND_INVITATION = "consulto.onboarding.tasks.send_invitation"
 INVITATION_VALID_FOR = timedelta(days=14)
 # An invitation still unsent after this long will not be: its e-mail failed (the worker logs why).
 SENDING_TAKES_AT_MOST = timedelta(minutes=30)
@@ -69,15 +70,7 @@ def enqueue_sending(invitations: list[tuple[int, str]], base_url: str) -> None:
     """One task per invitation, all written in one transaction (500 inserts, one commit)."""
     with transaction.atomic():
         for invitation_id, expected_hash in invitations:
-            send_invitation.enqueue(invitation_id, expected_hash, base_url)
-
-
-@task()
-def send_invitation(invitation_id: int, expected_hash: str, base_url: str) -> str:
-    """E-mail one invitation; enqueued after the commit that created (or renewed) it."""
-    return deliver_invitation(
-        invitation_id=invitation_id, expected_hash=expected_hash, base_url=base_url
-    )
+            queue.enqueue(SEND_INVITATION, invitation_id, expected_hash, base_url)
 
 
 def deliver_invitation(*, invitation_id: int, expected_hash: str, base_url: str) -> str:

@@ -10,22 +10,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from consulto.core.errors import DomainError, InvalidInput, NotFound
+from consulto.core.errors import InvalidInput, NotFound
 from consulto.notifications import services as notify
-from consulto.practice import files as practice_files
-from consulto.scheduling import booking, limits
+from consulto.scheduling import booking, events, limits
 from consulto.scheduling.models import Appointment, Motive, PatientProfile
 
 from . import selectors, waitlist
 from .models import WaitlistEntry
-
-
-class OnlineBookingClosed(DomainError):
-    code = "online_booking_closed"
-    status = 403
-    default_message = _(
-        "This practice no longer takes online bookings for this patient: please call them."
-    )
 
 
 def hold_slot(
@@ -99,7 +90,8 @@ def confirm_booking(
 ) -> Appointment:
     """Turn the patient's hold into a booking (or book the slot afresh if the hold lapsed).
 
-    Counts against the visitor's booking limits (per account, patient and address)."""
+    Counts against the visitor's booking limits (per account, patient and address). The rules
+    of the motive, online booking stopped for this patient included, are ``booking.book``'s."""
     held = Appointment.objects.select_related("agenda__site", "motive").filter(pk=hold_id).first()
     if held is None:
         raise booking.HoldExpired()
@@ -112,10 +104,6 @@ def confirm_booking(
                 patient.first_name, patient.last_name, patient.birth_date
             ),
         )
-    if not practice_files.online_booking_allowed(
-        profile_id=patient.pk, organisation_id=held.agenda.organisation_id
-    ):
-        raise OnlineBookingClosed()
     with booking.reservation():
         appointment = booking.book(
             agenda=held.agenda,
@@ -140,7 +128,7 @@ def cancel_appointment(*, user, appointment: Appointment, reason: str = "") -> A
             appointment=appointment, by=user, reason=reason or Appointment.REASON_BY_PATIENT
         )
         notify.appointment_cancelled(appointment=cancelled)
-        waitlist.slot_freed(agenda_id=cancelled.agenda_id, start=cancelled.start)
+        events.free_slot(agenda_id=cancelled.agenda_id, start=cancelled.start)
     return cancelled
 
 
@@ -148,5 +136,5 @@ def move_appointment(*, user, appointment: Appointment, new_start: datetime) -> 
     with transaction.atomic():
         moved = booking.reschedule(appointment=appointment, new_start=new_start, by=user)
         notify.appointment_rescheduled(old=appointment, new=moved)
-        waitlist.slot_freed(agenda_id=appointment.agenda_id, start=appointment.start)
+        events.free_slot(agenda_id=appointment.agenda_id, start=appointment.start)
     return moved

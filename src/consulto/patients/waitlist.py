@@ -1,10 +1,11 @@
 """The waiting list: when a slot frees, the first patient waiting for it gets it held for a while.
 
 A patient asks to be told of an earlier slot for one motive (optionally to replace an
-appointment they have). When a slot frees (a cancellation, a move), ``slot_freed`` queues
-``offer``: the first waiting patient for whom that slot is bookable and earlier than what they
-want gets an exclusive hold of ``CONSULTO_WAITLIST_HOLD_MINUTES`` and a message with a link to
-take it. If they let it lapse, ``lapse`` gives it to the next one.
+appointment they have). When a slot frees (a cancellation, a move: ``scheduling.events``
+announces it, ``receivers.py`` hears it), ``slot_freed`` queues ``offer``: the first waiting
+patient for whom that slot is bookable and earlier than what they want gets an exclusive hold
+of ``CONSULTO_WAITLIST_HOLD_MINUTES`` and a message with a link to take it. If they let it
+lapse, ``lapse`` gives it to the next one.
 """
 
 from datetime import datetime
@@ -14,16 +15,19 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from consulto.core.deferred import deferred
+from consulto.core import queue
 from consulto.core.errors import InvalidInput, NotFound
 from consulto.notifications import services as notify
 from consulto.notifications.models import Message
-from consulto.scheduling import booking, rules
+from consulto.scheduling import booking, events, rules
 from consulto.scheduling.models import Appointment, Motive, PatientProfile
 
 from .models import WaitlistEntry, WaitlistOffer
 
 CANDIDATES_PER_SLOT = 50
+# The tasks this module enqueues, by name (``core/queue.py``): tasks.py calls this module.
+OFFER_FREED_SLOT = "consulto.patients.tasks.offer_freed_slot"
+OFFER_LAPSED = "consulto.patients.tasks.offer_lapsed"
 
 
 @transaction.atomic
@@ -63,12 +67,10 @@ def withdraw(*, user, entry_id: int) -> None:
 
 
 def slot_freed(*, agenda_id: int, start: datetime, after: datetime | None = None) -> None:
-    """Call in the transaction that frees a slot: the offer is made once it is committed (not
-    before ``after``: a move the practice may still undo keeps its old slot free until then)."""
-    from .tasks import offer_freed_slot
-
-    queue = offer_freed_slot.using(run_after=after) if after else offer_freed_slot
-    transaction.on_commit(deferred(queue.enqueue, agenda_id, start.isoformat()), robust=True)
+    """In the transaction that frees a slot (``receivers.py`` hears it announced): the offer is
+    made once it is committed (not before ``after``: a move the practice may still undo keeps
+    its old slot free until then)."""
+    queue.on_commit(OFFER_FREED_SLOT, agenda_id, start.isoformat(), run_after=after)
 
 
 def offer(*, agenda_id: int, start: datetime, now: datetime | None = None) -> WaitlistOffer | None:
@@ -110,9 +112,7 @@ def offer(*, agenda_id: int, start: datetime, now: datetime | None = None) -> Wa
                 continue  # not a slot this patient may take (too long, too soon, not known...)
             made = WaitlistOffer.objects.create(entry=entry, hold=held, start=start)
             _tell(made)
-            transaction.on_commit(
-                deferred(_enqueue_lapse, made.pk, held.hold_expires_at), robust=True
-            )
+            queue.on_commit(OFFER_LAPSED, made.pk, run_after=held.hold_expires_at)
             return made
     return None
 
@@ -155,13 +155,7 @@ def taken(*, hold: Appointment, appointment: Appointment, user) -> None:
             appointment=replaced, by=user, reason=Appointment.REASON_WAITLIST, as_staff=True
         )
         notify.appointment_cancelled(appointment=cancelled)
-        slot_freed(agenda_id=cancelled.agenda_id, start=cancelled.start)
-
-
-def _enqueue_lapse(offer_id: int, when: datetime) -> None:
-    from .tasks import offer_lapsed
-
-    offer_lapsed.using(run_after=when).enqueue(offer_id)
+        events.free_slot(agenda_id=cancelled.agenda_id, start=cancelled.start)
 
 
 def _tell(made: WaitlistOffer) -> None:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
@@ -25,7 +25,9 @@ from consulto.core import audit, crypto
 from consulto.core.errors import InvalidInput
 from consulto.core.time import parse_date
 from consulto.directory.models import Organisation
-from consulto.scheduling.models import Appointment, PatientProfile
+from consulto.scheduling import rules
+from consulto.scheduling.models import Appointment, OnlineBookingStop, PatientProfile
+from consulto.scheduling.selectors import online_booking_stopped
 
 from .models import FileDocument, FileNote, PatientFile, PracticePolicy
 from .permissions import Perm, allows, check_organisation, organisations_with, staff_roles
@@ -84,6 +86,7 @@ class FileView:
     file: PatientFile
     appointments: list[Appointment]
     no_shows: int
+    online_booking_stopped: bool
     related: list[PatientFile]
     notes: list[tuple[FileNote, str]] | None  # None: this user may not read notes
     documents: list[tuple[FileDocument, str]] | None
@@ -118,6 +121,9 @@ def open_file(*, user, file_id: int, ip: str | None = None) -> FileView:
         file=file,
         appointments=appointments,
         no_shows=no_shows,
+        online_booking_stopped=online_booking_stopped(
+            profile_id=file.profile_id, organisation_id=file.organisation_id
+        ),
         related=related_files(file),
         notes=notes,
         documents=documents,
@@ -138,9 +144,20 @@ def related_files(file: PatientFile) -> list[PatientFile]:
 
 
 def search_files(*, user, organisation_id: int, query: str = "", limit: int = 50):
-    """Files of the organisation matching a name, a phone number or a birth date (dd/mm/yyyy)."""
+    """Files of the organisation matching a name, a phone number or a birth date (dd/mm/yyyy),
+    each with ``online_booking_stopped``."""
     check_organisation(user, organisation_id, Perm.FILES)
-    files = PatientFile.objects.select_related("profile").filter(organisation_id=organisation_id)
+    files = (
+        PatientFile.objects.select_related("profile")
+        .filter(organisation_id=organisation_id)
+        .annotate(
+            online_booking_stopped=Exists(
+                OnlineBookingStop.objects.filter(
+                    organisation_id=OuterRef("organisation_id"), profile_id=OuterRef("profile_id")
+                )
+            )
+        )
+    )
     for word in query.split()[:4]:
         birth = _parse_birth_date(word)
         digits = "".join(c for c in word if c.isdigit())
@@ -219,17 +236,13 @@ def update_identity(
 
 @transaction.atomic
 def set_online_booking(*, user, file_id: int, allowed: bool, ip: str | None = None):
+    """Open or stop online booking for the file's patient here (the rule is scheduling's)."""
     file = get_file(user=user, file_id=file_id)
-    file.online_booking_blocked = not allowed
-    file.save(update_fields=["online_booking_blocked"])
+    rules.set_online_booking(
+        organisation_id=file.organisation_id, profile_id=file.profile_id, allowed=allowed
+    )
     _audit(user, Action.UPDATE, "patient_file", file.pk, file, ip)
     return file
-
-
-def online_booking_allowed(*, profile_id: int, organisation_id: int) -> bool:
-    return not PatientFile.objects.filter(
-        organisation_id=organisation_id, profile_id=profile_id, online_booking_blocked=True
-    ).exists()
 
 
 def apply_no_show_policy(*, organisation_id: int, profile_id: int) -> bool:
@@ -248,10 +261,8 @@ def apply_no_show_policy(*, organisation_id: int, profile_id: int) -> bool:
     ).count()
     if count < limit:
         return False
-    file = ensure_file(organisation_id=organisation_id, profile_id=profile_id)
-    if not file.online_booking_blocked:
-        file.online_booking_blocked = True
-        file.save(update_fields=["online_booking_blocked"])
+    ensure_file(organisation_id=organisation_id, profile_id=profile_id)
+    rules.set_online_booking(organisation_id=organisation_id, profile_id=profile_id, allowed=False)
     return True
 
 

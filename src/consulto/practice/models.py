@@ -64,7 +64,8 @@ class PatientFile(models.Model):
 
     The identity is the patient profile's: the patient's own when they booked online (only they
     change it), or one made by staff for a patient without an account (staff change it). The
-    address is the practice's own, for every patient.
+    address is the practice's own, for every patient. Whether the patient may still book online
+    here is a booking rule, kept by scheduling (``OnlineBookingStop``).
     """
 
     organisation = models.ForeignKey(
@@ -73,7 +74,6 @@ class PatientFile(models.Model):
     profile = models.ForeignKey(
         PatientProfile, on_delete=models.PROTECT, related_name="files", verbose_name=_("patient")
     )
-    online_booking_blocked = models.BooleanField(_("online booking stopped"), default=False)
     # The practice's record of where the patient lives (home visits, letters): kept here, for
     # every patient, with or without an account of their own.
     # (Defaults in the database too: rows written by raw SQL, as the demo does, get them.)

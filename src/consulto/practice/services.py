@@ -1,6 +1,7 @@
 """What staff do to an agenda: book for a patient, move, cancel with a reason, block a period,
 mark arrived / seen / no-show. Each action checks the role first, runs in one transaction with
-the patient's message, and the agenda pages hear about it at once (scheduling/live.py)."""
+the patient's message, and the agenda pages hear about it at once (scheduling/live.py). A freed
+slot is announced (``scheduling.events.free_slot``): the waiting list hears it."""
 
 from __future__ import annotations
 
@@ -15,8 +16,7 @@ from consulto.core import audit
 from consulto.core.errors import DomainError, InvalidInput
 from consulto.core.time import require_aware
 from consulto.notifications import services as notify
-from consulto.patients import waitlist
-from consulto.scheduling import booking, live
+from consulto.scheduling import booking, events, live
 from consulto.scheduling.models import Absence, Agenda, Appointment, Motive
 
 from . import files, permissions, selectors
@@ -167,7 +167,7 @@ def move(*, user, appointment_id: int, new_start: datetime, confirmed: bool = Fa
             raise booking.SlotTaken(TAKEN) from taken
         notify.appointment_rescheduled(old=appointment, new=moved, send_after=grace)
         _as_substitute(user, appointment)
-        waitlist.slot_freed(agenda_id=appointment.agenda_id, start=appointment.start, after=grace)
+        events.free_slot(agenda_id=appointment.agenda_id, start=appointment.start, after=grace)
     return moved
 
 
@@ -207,7 +207,7 @@ def undo_move(*, user, appointment_id: int) -> Appointment:
             ) from taken
         notify.appointment_move_undone(moved=appointment, back=back)
         _as_substitute(user, appointment)
-        waitlist.slot_freed(agenda_id=appointment.agenda_id, start=appointment.start)
+        events.free_slot(agenda_id=appointment.agenda_id, start=appointment.start)
     return back
 
 
@@ -223,7 +223,7 @@ def cancel(*, user, appointment_id: int, reason: str) -> Appointment:
         )
         notify.appointment_cancelled(appointment=cancelled)
         _as_substitute(user, appointment)
-        waitlist.slot_freed(agenda_id=cancelled.agenda_id, start=cancelled.start)
+        events.free_slot(agenda_id=cancelled.agenda_id, start=cancelled.start)
     return cancelled
 
 

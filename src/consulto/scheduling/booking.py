@@ -18,6 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from consulto.core import queue
 from consulto.core.errors import DomainError, PermissionDenied
 from consulto.core.time import is_plausible_instant, require_aware
 
@@ -28,6 +29,9 @@ from .rules import InvalidSlot
 from .selectors import compute, load_inputs
 
 Status = Appointment.Status
+
+# The task this module enqueues, by name (``core/queue.py``): tasks.py calls this module.
+EXPIRE_LAPSED_HOLDS = "consulto.scheduling.tasks.expire_lapsed_holds"
 
 # PostgreSQL SQLSTATEs that mean "someone else got there first".
 RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
@@ -114,7 +118,9 @@ def hold(
 
     held = _run_reservation(write, agenda_ids=[agenda.pk])
     # The hold already stops counting at its expiry; this task only tidies its status.
-    transaction.on_commit(lambda: _enqueue_expiry(held.hold_expires_at))
+    transaction.on_commit(
+        lambda: queue.enqueue(EXPIRE_LAPSED_HOLDS, run_after=held.hold_expires_at)
+    )
     return held
 
 
@@ -187,12 +193,6 @@ def _lock_key(key: str) -> None:
     )
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [number])
-
-
-def _enqueue_expiry(when: datetime) -> None:
-    from .tasks import expire_lapsed_holds
-
-    expire_lapsed_holds.using(run_after=when).enqueue()
 
 
 def book(

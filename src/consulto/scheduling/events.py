@@ -1,8 +1,26 @@
-"""What other apps may react to, inside the booking's transaction, without scheduling knowing
-them: ``appointment_booked`` is sent once per new booking (not for a replayed request), so that
-the practice opens the patient's file in the same transaction whatever the door (patient pages,
-API, back office, waiting list)."""
+"""What other apps may react to, inside the transaction that made it happen, without scheduling
+knowing them (dependencies point one way: the apps above import scheduling, never the reverse).
+
+``appointment_booked`` is sent once per new booking (not for a replayed request), so that the
+practice opens the patient's file in the same transaction whatever the door (patient pages,
+API, back office, waiting list).
+
+``slot_freed`` is sent by every service that frees a slot someone could take (a patient's or the
+practice's cancellation or move, an appointment replaced from the waiting list), so that the
+waiting list (``patients``) offers it once the transaction commits; ``after``, when given, is
+the earliest time to offer it (a move the practice may still undo keeps its old slot until
+then). ``booking.cancel`` and ``booking.reschedule`` do not send it themselves: the service that
+calls them decides (a demo's or a test's own moves offer nothing).
+"""
+
+from datetime import datetime
 
 from django.dispatch import Signal
 
 appointment_booked = Signal()  # kwargs: appointment
+slot_freed = Signal()  # kwargs: agenda_id, start, after
+
+
+def free_slot(*, agenda_id: int, start: datetime, after: datetime | None = None) -> None:
+    """Announce that ``start`` on the agenda is free again (call in the freeing transaction)."""
+    slot_freed.send(sender=None, agenda_id=agenda_id, start=start, after=after)

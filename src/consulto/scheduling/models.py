@@ -250,6 +250,31 @@ class PatientProfile(models.Model):
         return f"{self.first_name} {self.last_name}"
 
 
+class OnlineBookingStop(models.Model):
+    """An organisation stopped online booking for one patient (by hand from the patient's file,
+    or after too many no-shows): the patient books by phone there. A rule of ``rules.py``, kept
+    here with the other flags it reads (the agenda's online switch, the motive's); the practice
+    sets it through ``rules.set_online_booking``."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="+")
+    profile = models.ForeignKey(
+        PatientProfile, on_delete=models.CASCADE, related_name="online_booking_stops"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("online booking stopped")
+        verbose_name_plural = _("online booking stopped")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organisation", "profile"], name="online_booking_stop_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.profile} ({self.organisation})"
+
+
 class AppointmentQuerySet(models.QuerySet):
     def active(self, *, now=None):
         """Appointments that occupy their time: not cancelled, not an expired hold."""

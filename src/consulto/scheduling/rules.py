@@ -3,12 +3,21 @@
 ``booking.py`` (hold, book, reschedule) and the waiting list call ``check``; the doors (the
 patient pages, the API, the practice space) never test a motive's flags themselves.
 
-Two doors. ONLINE is a patient booking for themself or a relative (the patient pages, the API).
-STAFF is a practitioner or a secretary booking for a patient by phone or at the desk. As on
-Doctolib, the rules that restrict online self-booking do not bind staff: "bookable online" (a
-staff-only motive), "open to new patients", the agenda's online switch, the booking window
-(not sooner than / not later than) and the openings. An inactive agenda or motive binds
-everyone, and so does overlap (the database refuses it whoever books).
+Two doors. ONLINE is a patient booking for themself or a relative (the patient pages, the API,
+the waiting list). STAFF is a practitioner or a secretary booking for a patient by phone or at
+the desk. As on Doctolib, the rules that restrict online self-booking do not bind staff:
+"bookable online" (a staff-only motive), "open to new patients", the agenda's online switch,
+online booking stopped for this patient, the booking window (not sooner than / not later than)
+and the openings. An inactive agenda or motive binds everyone, and so does overlap (the database
+refuses it whoever books).
+
+Online booking stopped for a patient: the practice decides it (by hand from the patient's file,
+or its no-show policy, both in ``practice``), scheduling keeps it (``OnlineBookingStop``, one
+row per organisation and patient) and applies it here with the other rules. Scheduling may not
+import ``practice`` (dependencies point one way: core <- directory <- scheduling <- the rest), so
+the flag lives in the lower app, as the agenda's and the motive's online flags do, and the
+practice writes it through ``set_online_booking``: one query, no hook to register, and the rule
+holds on every online door even where the practice app is not involved.
 """
 
 from __future__ import annotations
@@ -20,8 +29,8 @@ from django.utils.translation import ngettext
 
 from consulto.core.errors import DomainError
 
-from .models import Agenda, Motive, PatientProfile
-from .selectors import is_known_patient
+from .models import Agenda, Motive, OnlineBookingStop, PatientProfile
+from .selectors import is_known_patient, online_booking_stopped
 
 
 class InvalidSlot(DomainError):
@@ -65,6 +74,14 @@ class NewPatientsNotAccepted(RuleBroken):
     )
 
 
+class OnlineBookingClosed(RuleBroken):
+    code = "online_booking_closed"
+    status = 403
+    default_message = _(
+        "This practice no longer takes online bookings for this patient: please call them."
+    )
+
+
 def check(
     *,
     agenda: Agenda,
@@ -78,7 +95,8 @@ def check(
     """Raise the first rule of ``motive`` that forbids this booking through this door.
 
     ``start`` is checked against the booking window when given; ``patient`` (a profile that
-    exists) or ``new_patient`` (a person no profile names yet) against "open to new patients".
+    exists) against online booking stopped for them, and ``patient`` or ``new_patient`` (a
+    person no profile names yet) against "open to new patients".
     """
     if motive.agenda_id != agenda.pk or not motive.is_active:
         raise MotiveNotOffered(field="motive")
@@ -93,6 +111,10 @@ def check(
         )
     if not motive.online:
         raise NotBookableOnline(field="motive")
+    if patient is not None and online_booking_stopped(
+        profile_id=patient.pk, organisation_id=agenda.organisation_id
+    ):
+        raise OnlineBookingClosed()
     if start is not None:
         check_window(motive=motive, start=start, now=now)
     if not motive.open_to_new_patients and (
@@ -102,6 +124,20 @@ def check(
         )
     ):
         raise NewPatientsNotAccepted(field="motive")
+
+
+def set_online_booking(*, organisation_id: int, profile_id: int, allowed: bool) -> bool:
+    """Open or stop online booking for a patient at an organisation (the practice's decision,
+    in the caller's transaction); returns whether it changed."""
+    if allowed:
+        deleted, _by_model = OnlineBookingStop.objects.filter(
+            organisation_id=organisation_id, profile_id=profile_id
+        ).delete()
+        return bool(deleted)
+    _stop, created = OnlineBookingStop.objects.get_or_create(
+        organisation_id=organisation_id, profile_id=profile_id
+    )
+    return created
 
 
 def check_window(*, motive: Motive, start: datetime, now: datetime) -> None:

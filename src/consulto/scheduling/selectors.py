@@ -14,7 +14,7 @@ from django.db.models import Q, QuerySet
 from consulto.core.time import shift_date, shift_instant
 
 from . import availability as engine
-from .models import Absence, Agenda, Appointment, Motive, Opening
+from .models import Absence, Agenda, Appointment, Motive, OnlineBookingStop, Opening
 
 
 @dataclass
@@ -196,3 +196,10 @@ def is_known_patient(profile_id: int, agenda: Agenda, *, motive: Motive, now: da
         .filter((where & Q(start__lte=now)) | Q(motive=motive, status=Appointment.Status.BOOKED))
         .exists()
     )
+
+
+def online_booking_stopped(*, profile_id: int, organisation_id: int) -> bool:
+    """Has the organisation stopped online booking for this patient (``rules.py``)?"""
+    return OnlineBookingStop.objects.filter(
+        organisation_id=organisation_id, profile_id=profile_id
+    ).exists()

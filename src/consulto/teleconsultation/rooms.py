@@ -143,6 +143,16 @@ def join_link_token(room: VideoRoom) -> str:
     )
 
 
+def patient_link(appointment: Appointment) -> str:
+    """The absolute link a video appointment's messages carry (``notifications.links``); its
+    room is made if need be."""
+    room = ensure_room(appointment)
+    if room is None:
+        return ""
+    path = reverse("visio_link", args=[join_link_token(room)])
+    return settings.CONSULTO_SITE_URL.rstrip("/") + path
+
+
 @dataclass
 class LinkCheck:
     room: VideoRoom | None

@@ -183,13 +183,12 @@ def insert_files() -> int:
     """Every patient booked somewhere has their file there. Returns the number of files."""
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO practice_patientfile"
-            " (organisation_id, profile_id, online_booking_blocked, created_at)"
-            " SELECT DISTINCT g.organisation_id, a.patient_id, %s, %s"
+            "INSERT INTO practice_patientfile (organisation_id, profile_id, created_at)"
+            " SELECT DISTINCT g.organisation_id, a.patient_id, %s"
             " FROM scheduling_appointment a JOIN scheduling_agenda g"
             " ON g.id = a.agenda_id WHERE a.patient_id IS NOT NULL"
             # Numbered in one order on every database and every run.
             " ORDER BY g.organisation_id, a.patient_id",
-            [False, timezone.now()],
+            [timezone.now()],
         )
     return PatientFile.objects.count()
