@@ -193,12 +193,16 @@ def base_parser(description: str | None) -> argparse.ArgumentParser:
     return parser
 
 
-def bookable_pairs(specialty: str | None = GP, *, person_only: bool = True) -> list:
+def bookable_pairs(
+    specialty: str | None = GP, *, person_only: bool = True, new_patients_only: bool = False
+) -> list:
     """(agenda, motive) of every active online agenda, with the motive a new patient would book
     first (as search picks it: open to new patients, then position, then id; not video).
 
     ``specialty`` None takes every agenda (resources of capacity N included unless
-    ``person_only``). Agendas come with ``site`` selected, as the selectors require.
+    ``person_only``); ``new_patients_only`` leaves out the agendas whose every motive is kept for
+    known patients (a new patient is refused there). Agendas come with ``site`` selected, as the
+    selectors require.
     """
     from consulto.scheduling.models import Agenda, Motive
 
@@ -214,6 +218,8 @@ def bookable_pairs(specialty: str | None = GP, *, person_only: bool = True) -> l
         .exclude(mode=Motive.Mode.VIDEO)
         .order_by("agenda_id", "-open_to_new_patients", "position", "id")
     )
+    if new_patients_only:
+        candidates = candidates.filter(open_to_new_patients=True)
     for motive in candidates:
         motives.setdefault(motive.agenda_id, motive)
     return [(a, motives[a.pk]) for a in agendas if a.pk in motives]

@@ -342,13 +342,17 @@ def cleanup(user_ids: list[int]) -> None:
     from django.db import transaction
     from django.db.models import F
 
+    from consulto.practice.models import PatientFile
     from consulto.scheduling.models import Agenda, Appointment, PatientProfile
 
     with transaction.atomic():
         mine = Appointment.objects.filter(booked_by_id__in=user_ids)
         agenda_ids = set(mine.values_list("agenda_id", flat=True))
         deleted, _ = mine.delete()
-        PatientProfile.objects.filter(owner_id__in=user_ids).delete()
+        profiles = PatientProfile.objects.filter(owner_id__in=user_ids)
+        # A first booking opens the patient's file in the practice: the bench's go too.
+        PatientFile.objects.filter(profile__in=profiles).delete()
+        profiles.delete()
         # Cached availability is keyed by the agenda version: make it see the freed slots.
         Agenda.objects.filter(pk__in=agenda_ids).update(version=F("version") + 1)
     log(f"Cleanup: {deleted} bench appointments deleted on {len(agenda_ids)} agendas")
@@ -417,7 +421,8 @@ def main(argv: list[str] | None = None) -> int:
 
     # Free slots, computed before the server starts: a few of every resource of capacity N, then
     # a few of each practitioner's agenda, in random order, until there are enough.
-    everything = bookable_pairs(None, person_only=False)
+    # Each request books for a new patient: motives kept for known patients would refuse it.
+    everything = bookable_pairs(None, person_only=False, new_patients_only=True)
     resources = [p for p in everything if p[0].capacity > 1]
     people = [p for p in everything if p[0].capacity == 1]
     rng.shuffle(people)

@@ -51,6 +51,7 @@ def test_the_audit_trail_reads_well_on_a_phone(practice, phone, live_server):  #
     phone.goto(reverse("practice:audit"))
     phone.select_option("#audit-action", "read")
     phone.click("form.audit-filters button[type=submit]")
+    phone.wait_for_url(lambda url: "action=read" in url)  # the filtered page, fully loaded
 
     assert phone.locator("tbody tr").count() == 3
     assert_fits_width(phone)

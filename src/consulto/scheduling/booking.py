@@ -117,10 +117,9 @@ def hold(
         )
 
     held = _run_reservation(write, agenda_ids=[agenda.pk])
-    # The hold already stops counting at its expiry; this task only tidies its status.
-    transaction.on_commit(
-        lambda: queue.enqueue(EXPIRE_LAPSED_HOLDS, run_after=held.hold_expires_at)
-    )
+    # The hold already stops counting at its expiry; this task only tidies its status (and the
+    # worker's sweep does it anyway), so a busy database there must not fail the hold.
+    queue.on_commit(EXPIRE_LAPSED_HOLDS, run_after=held.hold_expires_at)
     return held
 
 
