@@ -177,7 +177,9 @@ def _check_holds_at_once(visitor: limits.Visitor, *, now: datetime) -> None:
     for holds, cap in caps:
         if not cap:
             continue
-        expiries = sorted(holds.values_list("hold_expires_at", flat=True)[:cap])
+        expiries = list(
+            holds.order_by("hold_expires_at").values_list("hold_expires_at", flat=True)[:cap]
+        )
         if len(expiries) >= cap:
             raise limits.TooManyHolds(retry_after=(expiries[0] - now).total_seconds())
 
