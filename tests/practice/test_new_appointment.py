@@ -213,17 +213,20 @@ def test_undo_right_after_a_move_puts_it_back_and_the_patient_hears_of_neither(
     practice, as_user, django_capture_on_commit_callbacks
 ):
     w = practice
+    # Two weeks ahead or more: no reminder of the appointment falls due during the test, even
+    # on a Monday morning (next Monday's 9:00 is due for its 7-day reminder at 9:00 today).
+    monday = w.monday + timedelta(weeks=1)
     w.profile.email = "jeanne.petit@example.org"
     w.profile.save()
-    appointment = _book(w, at(w.monday, 9))
+    appointment = _book(w, at(monday, 9))
     client = as_user(w.secretary)
     with django_capture_on_commit_callbacks(execute=True):
-        moved = _move(client, appointment, f"{w.monday}T16:00:00Z")
+        moved = _move(client, appointment, f"{monday}T16:00:00Z")
     assert moved["message"].startswith("Rendez-vous déplacé au lundi")
     with django_capture_on_commit_callbacks(execute=True):
         undone = client.post(moved["undoUrl"], HTTP_ACCEPT="application/json").json()
     back = Appointment.objects.get(pk=undone["id"])
-    assert back.start == at(w.monday, 9) and back.status == Status.BOOKED
+    assert back.start == at(monday, 9) and back.status == Status.BOOKED
     assert "de retour le lundi" in undone["message"]
     mail.outbox.clear()
     notify.deliver_due(now=timezone.now() + timedelta(minutes=5))
@@ -297,10 +300,13 @@ def test_the_sms_of_a_practice_move_waits_for_the_undo_grace(
     practice, as_user, django_capture_on_commit_callbacks
 ):
     w = practice
-    appointment = _book(w, at(w.monday, 9))
+    # Two weeks ahead or more: no reminder of the appointment falls due during the test, even
+    # on a Monday morning (next Monday's 9:00 is due for its 7-day reminder at 9:00 today).
+    monday = w.monday + timedelta(weeks=1)
+    appointment = _book(w, at(monday, 9))
     sms.outbox.clear()
     with django_capture_on_commit_callbacks(execute=True):
-        _move(as_user(w.secretary), appointment, f"{w.monday}T16:00:00Z")
+        _move(as_user(w.secretary), appointment, f"{monday}T16:00:00Z")
     notify.deliver_due()
     assert sms.outbox == []
     notify.deliver_due(now=timezone.now() + services.UNDO_GRACE + timedelta(seconds=1))
