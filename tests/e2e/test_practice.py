@@ -124,7 +124,7 @@ def test_a_secretary_logs_in_with_totp_books_by_phone_moves_and_cancels(practice
     assert not page.locator("input[name=last_name]").is_visible()
     page.select_option("select[name=motive]", str(w.first.pk))
     page.fill("input[name=date]", w.monday.isoformat())
-    page.locator("input[name=time][value='09:00']").check()
+    page.locator(f"#slots[data-day='{w.monday}'] input[name=time][value='09:00']").check()
     page.check("input[name=patient_kind][value=new]")
     assert not page.locator("input[name=query]").is_visible()
     page.fill("input[name=last_name]", "Nouveau")

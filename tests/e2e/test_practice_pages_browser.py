@@ -127,8 +127,9 @@ def test_the_patient_file_keeps_the_address_and_books_for_its_patient(practice, 
     chosen = page.locator(f"input[name=file][value='{w.file.pk}']")
     assert chosen.is_checked()
     page.fill("input[name=date]", w.monday.isoformat())
-    page.locator("#slots input[name=time][value='09:30']").wait_for()
-    page.locator("#slots input[name=time][value='09:30']").check()
+    # That day's slots, not those the page opened with (today's, which may hold a 9:30 too).
+    nine_thirty = page.locator(f"#slots[data-day='{w.monday}'] input[name=time][value='09:30']")
+    nine_thirty.check()
     assert_fits_width(page)
     assert_accessible(page)
     shoot(page, "practice-book-for-patient-phone")

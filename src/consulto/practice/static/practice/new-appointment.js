@@ -35,8 +35,22 @@
     return field ? field.value : "";
   }
 
+  // The slots on screen while others load belong to the former question: they cannot be
+  // picked (a pick there would be lost, or be of the wrong day), and only the answer to the
+  // latest question is shown.
+  var asked = 0;
+  function busy(on) {
+    var slots = form.querySelector("#slots");
+    if (!slots) return;
+    slots.setAttribute("aria-busy", on ? "true" : "false");
+    var choice = slots.querySelector("fieldset");
+    if (choice) choice.disabled = on;
+  }
+
   // whole: replace motive, date and slots (the agenda changed, or "See <day>"); else the slots.
   function refresh(whole, day, focusFirst) {
+    var question = ++asked;
+    busy(true);
     var query = new URLSearchParams({
       agenda: value("agenda"),
       motive: whole && !day ? "" : value("motive"),
@@ -46,13 +60,15 @@
     if (whole && !day) query.delete("motive");
     return fetch(slotsUrl + "?" + query, { credentials: "same-origin" })
       .then(function (response) { return response.ok ? response.text() : null; })
+      .catch(function () { return null; })
       .then(function (html) {
-        if (html === null) return;
+        if (question !== asked) return;  // a later question is on its way
+        if (html === null) { busy(false); return; }
         var fresh = new DOMParser().parseFromString(html, "text/html");
         var selector = whole ? "#when" : "#slots";
         var next = fresh.querySelector(selector);
         var current = form.querySelector(selector);
-        if (!next || !current) return;
+        if (!next || !current) { busy(false); return; }
         current.replaceWith(next);
         hideShowButtons();
         var slots = form.querySelector("#slots");
