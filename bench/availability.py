@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from consulto.scheduling import cache as slot_cache
     from consulto.scheduling import selectors
+    from consulto.scheduling.visibility import PUBLIC
 
     ensure_dataset(options.practitioners, options.seed)
     pairs = bookable_pairs()
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     def uncached(i: int) -> None:
         agenda, motive = picks[i]
         slots = selectors.agenda_slots(
-            agenda=agenda, motive=motive, start=today, days=DAYS, now=now
+            agenda=agenda, motive=motive, start=today, days=DAYS, now=now, audience=PUBLIC
         )
         counts.append(len(slots))
 
@@ -94,7 +95,9 @@ def main(argv: list[str] | None = None) -> int:
 
     def batch_uncached(i: int) -> None:
         chosen = batches[i]
-        inputs = selectors.load_inputs([a for a, _m in chosen], start=today, days=DAYS, now=now)
+        inputs = selectors.load_inputs(
+            [a for a, _m in chosen], start=today, days=DAYS, now=now, audience=PUBLIC
+        )
         for agenda, motive in chosen:
             selectors.compute(inputs[agenda.pk], motive=motive, start=today, days=DAYS, now=now)
 

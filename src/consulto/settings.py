@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "consulto.practice",
     "consulto.onboarding",
     "consulto.teleconsultation",
+    "consulto.referral",
     "consulto.api",
     "consulto.demo",
 ]

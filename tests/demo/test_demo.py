@@ -20,6 +20,7 @@ from consulto.demo.models import DemoDataset
 from consulto.directory.models import Organisation, Practitioner, Site
 from consulto.scheduling import selectors
 from consulto.scheduling.models import Absence, Agenda, Appointment, Motive, Opening
+from consulto.scheduling.visibility import EVERYONE
 
 TODAY = date(2026, 11, 23)
 NOW = datetime.combine(TODAY, time(0)).astimezone()
@@ -111,8 +112,10 @@ def test_motives_per_specialty_have_the_usual_durations(demo):
 
 def test_about_forty_percent_of_the_next_two_weeks_is_booked(demo):
     agendas = list(Agenda.objects.filter(capacity=1).select_related("site"))
-    free = selectors.load_inputs(agendas, start=TODAY, days=14, now=NOW)
-    empty = selectors.load_inputs(agendas, start=TODAY, days=14, now=NOW, with_busy=False)
+    free = selectors.load_inputs(agendas, start=TODAY, days=14, now=NOW, audience=EVERYONE)
+    empty = selectors.load_inputs(
+        agendas, start=TODAY, days=14, now=NOW, with_busy=False, audience=EVERYONE
+    )
     offered = taken = 0
     for agenda in agendas:
         motive = min(agenda.motives.all(), key=lambda m: m.duration_minutes)
@@ -130,7 +133,9 @@ def test_booked_appointments_lie_inside_openings_and_never_overlap(demo):
         .select_related("site")
         .first()
     )
-    inputs = selectors.load_inputs([agenda], start=TODAY, days=14, now=NOW, with_busy=False)
+    inputs = selectors.load_inputs(
+        [agenda], start=TODAY, days=14, now=NOW, with_busy=False, audience=EVERYONE
+    )
     starts = set()
     for motive in agenda.motives.all():
         for slot in selectors.compute(

@@ -270,10 +270,17 @@ def _soon(world):
     from django.utils import timezone
 
     from consulto.scheduling.selectors import agenda_slots
+    from consulto.scheduling.visibility import EVERYONE
 
     now = timezone.now()
     [slot] = agenda_slots(
-        agenda=world.agenda, motive=world.follow_up, start=now.date(), days=14, now=now, limit=1
+        agenda=world.agenda,
+        motive=world.follow_up,
+        start=now.date(),
+        days=14,
+        now=now,
+        limit=1,
+        audience=EVERYONE,
     )
     return slot.start
 

@@ -19,6 +19,7 @@ from consulto.practice.selectors import contrast, from_wall, text_colour, wall
 from consulto.scheduling import booking
 from consulto.scheduling.models import Absence, Appointment, PatientProfile
 from consulto.scheduling.selectors import compute, load_inputs, online_booking_stopped
+from consulto.scheduling.visibility import EVERYONE
 from tests.conftest import PARIS, at
 
 Status = Appointment.Status
@@ -266,7 +267,9 @@ def test_blocking_a_period_removes_its_slots_and_warns_of_appointments_in_it(pra
     page = response.content.decode()
     assert "1 " in page and ("stay booked" in page or "restent" in page)
     assert Absence.objects.get(agenda=w.agenda).start == at(w.monday, 8)
-    inputs = load_inputs([w.agenda], start=w.monday, days=1, now=at(w.monday, 6))[w.agenda.pk]
+    inputs = load_inputs(
+        [w.agenda], start=w.monday, days=1, now=at(w.monday, 6), audience=EVERYONE
+    )[w.agenda.pk]
     slots = compute(inputs, motive=w.follow_up, start=w.monday, days=1, now=at(w.monday, 6))
     assert slots and all(s.start.astimezone(PARIS).time() >= time(14) for s in slots)
 

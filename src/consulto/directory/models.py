@@ -64,12 +64,20 @@ class Organisation(models.Model):
         HOSPITAL = "hospital", _("Hospital")
         SCREENING_CENTRE = "screening_centre", _("Screening centre")
         VACCINATION_CENTRE = "vaccination_centre", _("Vaccination centre")
+        COVID_CENTRE = "covid_centre", _("COVID consultation centre")
+        MSP = "msp", _("Multi-professional health centre (MSP)")
+        CPTS = "cpts", _("Territorial community of practitioners (CPTS)")
         REGULATION_CENTRE = "regulation_centre", _("Regulation centre (SAMU)")
         SUPPORT_PROVIDER = "support_provider", _("Support provider")
 
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices, default=Kind.PRACTICE)
     finess = models.CharField(_("FINESS number"), max_length=9, blank=True)
+    # The département a regulation centre (SAMU 75) or a CPTS serves: "75", "2A", "974".
+    territory = models.CharField(
+        _("département"), max_length=3, blank=True, default="", db_default=""
+    )
+    phone = models.CharField(_("phone"), max_length=32, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -78,6 +86,41 @@ class Organisation(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Department(models.Model):
+    """A department of a hospital or a centre ("service": cardiologie, pédiatrie...): several
+    agendas, its own admins, its own page for patients."""
+
+    organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="departments",
+        verbose_name=_("organisation"),
+    )
+    name = models.CharField(_("name"), max_length=200)
+    specialty = models.ForeignKey(
+        Specialty,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("specialty"),
+    )
+    description = models.TextField(_("presentation"), blank=True)
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+        ordering = ["organisation", "position", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["organisation", "name"], name="department_unique_name")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} — {self.organisation}"
 
 
 class Site(models.Model):
@@ -155,6 +198,19 @@ class Practitioner(models.Model):
     )
     accepts_new_patients = models.BooleanField(_("accepts new patients"), default=True)
     video_enabled = models.BooleanField(_("video consultation"), default=False)
+    # SAS participation: patients sent by regulation beyond the visible slots ("en surnuméraire").
+    takes_extra_patients = models.BooleanField(
+        _("accepts extra patients sent by regulation"), default=False, db_default=False
+    )
+    regulation_phone = models.CharField(
+        _("phone for regulators"), max_length=32, blank=True, default="", db_default=""
+    )
+    extra_patients_weekly_cap = models.PositiveSmallIntegerField(
+        _("extra patients per week, at most"),
+        default=5,
+        db_default=5,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+    )
     is_published = models.BooleanField(_("published"), default=True)
     bio = models.TextField(_("presentation"), blank=True)
     # "first last", folded: what name searches compare (a trigram index on PostgreSQL).
@@ -193,7 +249,8 @@ class Membership(models.Model):
         ADMIN = "admin", _("Organisation admin")
         PRACTITIONER = "practitioner", _("Practitioner")
         SECRETARY = "secretary", _("Secretary")
-        REGULATOR = "regulator", _("Regulator")
+        REGULATOR = "regulator", _("Regulating doctor")
+        OPERATOR = "operator", _("Unscheduled care operator (OSNP)")
         SUPPORT_AGENT = "support_agent", _("Support agent")
 
     user = models.ForeignKey(
@@ -203,6 +260,15 @@ class Membership(models.Model):
         Organisation, on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    # An admin of one department only (a hospital's "service"), not of the whole organisation.
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="memberships",
+        verbose_name=_("department"),
+    )
 
     class Meta:
         verbose_name = _("membership")

@@ -21,6 +21,7 @@ from consulto.core.errors import InvalidInput
 from consulto.core.time import parse_wall, wall_to_instant
 from consulto.notifications import services as notify
 from consulto.scheduling import availability as engine
+from consulto.scheduling import visibility
 from consulto.scheduling.models import Absence, Agenda, Appointment, Motive, Opening
 from consulto.scheduling.selectors import load_inputs
 
@@ -124,7 +125,9 @@ def free_slots(
     """The free slots of ``motive`` from ``day`` as staff may book them: in the openings that
     offer it, outside absences and appointments, not yet begun; whatever the online booking
     window (that is for patients)."""
-    inputs = load_inputs([agenda], start=day, days=days, now=now)[agenda.pk]
+    inputs = load_inputs([agenda], start=day, days=days, now=now, audience=visibility.EVERYONE)[
+        agenda.pk
+    ]
     return engine.compute_slots(
         openings=inputs.openings,
         absences=inputs.absences,

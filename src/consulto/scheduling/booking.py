@@ -23,7 +23,7 @@ from consulto.core.errors import DomainError, PermissionDenied
 from consulto.core.time import is_plausible_instant, require_aware
 
 from . import availability as engine
-from . import events, limits, live, rules
+from . import events, limits, live, rules, visibility
 from .models import Agenda, Appointment, Motive, PatientProfile
 from .rules import InvalidSlot
 from .selectors import compute, load_inputs
@@ -89,10 +89,12 @@ def hold(
     visitor: limits.Visitor | None = None,
     now: datetime | None = None,
     minutes: int | None = None,
+    audience: frozenset[str] = visibility.PUBLIC,
 ) -> Appointment:
     """Reserve a slot for a few minutes while the patient finishes the booking pages (an online
-    door: the motive's rules for online booking apply). A ``visitor`` (the patient pages) may
-    keep ``CONSULTO_HOLDS_AT_ONCE`` holds at once; the waiting list holds for its patients."""
+    door: the motive's rules for online booking apply, and the slot must be one ``audience``
+    sees). A ``visitor`` (the patient pages) may keep ``CONSULTO_HOLDS_AT_ONCE`` holds at once;
+    the waiting list holds for its patients."""
     now = now or timezone.now()
     minutes = minutes or settings.CONSULTO_HOLD_MINUTES
     _bookable_time(start)
@@ -101,7 +103,7 @@ def hold(
         rules.check(agenda=agenda, motive=motive, as_staff=False, start=start, now=now)
         if visitor is not None:
             _check_holds_at_once(visitor, now=now)
-        _reserve_check(agenda=agenda, motive=motive, start=start, now=now, enforce_openings=True)
+        _reserve_check(agenda=agenda, motive=motive, start=start, now=now, audience=audience)
         return Appointment.objects.create(
             agenda=agenda,
             motive=motive,
@@ -207,13 +209,18 @@ def book(
     idempotency_key: str | None = None,
     from_hold: Appointment | None = None,
     as_staff: bool = False,
+    audience: frozenset[str] | None = None,
     now: datetime | None = None,
 ) -> Appointment:
     """Book ``start`` for ``patient``; retried with the same key, return the first booking.
 
     A patient books online (the patient pages, the API): every rule of the motive applies
-    (``rules.py``). Staff booking for a patient (``as_staff``) are exempt from those that
-    restrict online booking, the openings included, never from overlap.
+    (``rules.py``), in the openings the public sees (and the known patients', when the practice
+    knows them). Staff booking for a patient (``as_staff``) are exempt from those that restrict
+    online booking, the openings included, never from overlap. A professional from outside the
+    organisation (a regulator, a referring practitioner) gives their ``audience``
+    (``visibility.py``): the slot must be one of the openings it sees, inside the booking
+    window; the motive's online flags do not bind them.
 
     The returned appointment's ``replayed`` attribute says whether it is that first booking.
     """
@@ -229,10 +236,12 @@ def book(
                 return previous
         held = _usable_hold(from_hold, booked_by=booked_by, agenda=agenda, start=start, now=now)
         existing = _existing_profile(patient, owner=booked_by)
+        professional = audience is not None and not as_staff
         rules.check(
             agenda=agenda,
             motive=motive,
             as_staff=as_staff,
+            professional=professional,
             # A live hold already passed the booking window when it was made.
             start=None if held is not None else start,
             patient=existing,
@@ -262,9 +271,14 @@ def book(
             events.appointment_booked.send(sender=Appointment, appointment=held)
             return held
         # The slot first: a refused request writes nothing (no patient profile either).
-        _reserve_check(
-            agenda=agenda, motive=motive, start=start, now=now, enforce_openings=not as_staff
-        )
+        seen_by = audience
+        if as_staff:
+            seen_by = None  # staff book outside the openings too
+        elif seen_by is None:
+            seen_by = visibility.PUBLIC
+            if existing is not None and visibility.knows(existing.pk, agenda, now=now):
+                seen_by = visibility.KNOWN_PATIENT
+        _reserve_check(agenda=agenda, motive=motive, start=start, now=now, audience=seen_by)
         created = Appointment.objects.create(
             agenda=agenda,
             motive=motive,
@@ -349,9 +363,14 @@ def reschedule(
     by,
     new_agenda: Agenda | None = None,
     as_staff: bool = False,
+    audience: frozenset[str] | None = None,
     now: datetime | None = None,
 ) -> Appointment:
-    """Book the new time and free the old one in one transaction; return the new appointment."""
+    """Book the new time and free the old one in one transaction; return the new appointment.
+
+    The patient moves within what a known patient sees; a professional from outside the
+    organisation (``audience``: the regulator who booked it) within what they see; staff
+    anywhere free."""
     now = now or timezone.now()
     _bookable_time(new_start)
     agenda = new_agenda or appointment.agenda
@@ -360,17 +379,24 @@ def reschedule(
         old = Appointment.objects.select_related("motive", "agenda").get(pk=appointment.pk)
         if old.status != Status.BOOKED:
             raise NotActive()
-        if not as_staff:
+        professional = audience is not None and not as_staff
+        if not as_staff and not professional:
             _check_patient_may_change(old, by=by, now=now)
         motive = old.motive
         if agenda.pk != old.agenda_id:
             raise InvalidSlot(_("A motive can only be moved within its own agenda."))
         _mark_cancelled(old, by=by, reason=Appointment.REASON_MOVED, by_practice=as_staff, now=now)
         # The patient already has this motive: "open to new patients" is not asked again.
-        rules.check(agenda=agenda, motive=motive, as_staff=as_staff, start=new_start, now=now)
-        _reserve_check(
-            agenda=agenda, motive=motive, start=new_start, now=now, enforce_openings=not as_staff
+        rules.check(
+            agenda=agenda,
+            motive=motive,
+            as_staff=as_staff,
+            professional=professional,
+            start=new_start,
+            now=now,
         )
+        seen_by = None if as_staff else (audience or visibility.KNOWN_PATIENT)
+        _reserve_check(agenda=agenda, motive=motive, start=new_start, now=now, audience=seen_by)
         return Appointment.objects.create(
             agenda=agenda,
             motive=motive,
@@ -482,18 +508,26 @@ def _lock_agendas(agenda_ids: list[int]) -> None:
 
 
 def _reserve_check(
-    *, agenda: Agenda, motive: Motive, start: datetime, now: datetime, enforce_openings: bool
+    *,
+    agenda: Agenda,
+    motive: Motive,
+    start: datetime,
+    now: datetime,
+    audience: frozenset[str] | None,
 ) -> None:
-    """Inside the locked transaction: is ``start`` a slot, and is there still room?"""
+    """Inside the locked transaction: is ``start`` a slot of the openings ``audience`` sees
+    (None: staff, who book outside openings too), and is there still room?"""
     end = start + motive.duration
     # Lapsed holds on this interval stop counting now, inside the lock.
     Appointment.objects.filter(
         agenda=agenda, status=Status.HELD, hold_expires_at__lte=now
     ).overlapping(start, end).update(status=Status.EXPIRED)
-    if enforce_openings:
+    if audience is not None:
         zone = agenda.site.zone
         day = start.astimezone(zone).date()
-        inputs = load_inputs([agenda], start=day, days=1, now=now, with_busy=False)[agenda.pk]
+        inputs = load_inputs(
+            [agenda], start=day, days=1, now=now, with_busy=False, audience=audience
+        )[agenda.pk]
         offered = compute(inputs, motive=motive, start=day, days=1, now=now)
         # Compared in UTC: a local time that occurs twice (autumn) never equals a datetime of
         # another zone (PEP 495), though it is the same instant.

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from django.core.cache import cache
 
 from . import availability as engine
+from . import visibility
 from .models import Agenda, Motive
 from .selectors import load_inputs
 
@@ -22,8 +23,9 @@ TTL_SECONDS = 15 * 60
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _key(agenda: Agenda, motive_id: int, start: date, days: int) -> str:
-    return f"slots:v2:{agenda.pk}:{agenda.version}:{motive_id}:{start.isoformat()}:{days}"
+def _key(agenda: Agenda, motive_id: int, start: date, days: int, audience: frozenset[str]) -> str:
+    seen_by = visibility.key(audience)
+    return f"slots:v3:{agenda.pk}:{agenda.version}:{motive_id}:{seen_by}:{start.isoformat()}:{days}"
 
 
 def slots_for_many(
@@ -32,12 +34,14 @@ def slots_for_many(
     start: date,
     days: int,
     now: datetime,
+    audience: frozenset[str] = visibility.PUBLIC,
 ) -> dict[int, list[engine.Slot]]:
-    """Slots per agenda id for each (agenda, motive) pair, with the booking window applied.
+    """Slots per agenda id for each (agenda, motive) pair, with the booking window applied,
+    from the openings ``audience`` may see (the public's unless told).
 
     Agendas must come with ``site`` selected. Misses are computed in one batch of queries.
     """
-    raw = _raw_for_many(pairs, start=start, days=days, now=now)
+    raw = _raw_for_many(pairs, start=start, days=days, now=now, audience=audience)
     return {
         agenda.pk: _window(raw[agenda.pk], agenda=agenda, motive=motive, now=now)
         for agenda, motive in pairs
@@ -50,10 +54,11 @@ def first_for_many(
     start: date,
     days: int,
     now: datetime,
+    audience: frozenset[str] = visibility.PUBLIC,
 ) -> dict[int, datetime | None]:
     """The first bookable start per agenda id: what sorting by earliest availability needs,
     without building every slot of every agenda."""
-    raw = _raw_for_many(pairs, start=start, days=days, now=now)
+    raw = _raw_for_many(pairs, start=start, days=days, now=now, audience=audience)
     firsts: dict[int, datetime | None] = {}
     for agenda, motive in pairs:
         earliest, latest = _bounds(motive, now)
@@ -64,11 +69,13 @@ def first_for_many(
     return firsts
 
 
-def _raw_for_many(pairs, *, start: date, days: int, now: datetime) -> dict[int, tuple]:
+def _raw_for_many(
+    pairs, *, start: date, days: int, now: datetime, audience: frozenset[str]
+) -> dict[int, tuple]:
     """Per agenda id, its slots as arrays (starts, ends, remaining) of epoch seconds sorted by
     start, from the cache when the agenda has not changed since (and no hold among its inputs
     has lapsed)."""
-    keys = {agenda.pk: _key(agenda, motive.pk, start, days) for agenda, motive in pairs}
+    keys = {agenda.pk: _key(agenda, motive.pk, start, days, audience) for agenda, motive in pairs}
     found = cache.get_many(list(keys.values())) if keys else {}
     raw: dict[int, tuple[array, array, array]] = {}
     missing = []
@@ -80,15 +87,18 @@ def _raw_for_many(pairs, *, start: date, days: int, now: datetime) -> dict[int, 
         else:
             raw[agenda.pk] = cached[1]
     if missing:
-        computed = _compute(missing, start=start, days=days, now=now)
+        computed = _compute(missing, start=start, days=days, now=now, audience=audience)
         cache.set_many({keys[pk]: value for pk, value in computed.items()}, TTL_SECONDS)
         raw.update({pk: slots for pk, (_refresh, slots) in computed.items()})
     return raw
 
 
-def _compute(pairs, *, start: date, days: int, now: datetime) -> dict[int, tuple]:
+def _compute(
+    pairs, *, start: date, days: int, now: datetime, audience: frozenset[str]
+) -> dict[int, tuple]:
     """Per agenda id: (when a hold lapses and the result goes stale, slots as epoch seconds)."""
-    inputs = load_inputs([a for a, _m in pairs], start=start, days=days, now=now)
+    agendas = [a for a, _m in pairs]
+    inputs = load_inputs(agendas, start=start, days=days, now=now, audience=audience)
     # The booking window is applied on read: compute from the first instant of the dates.
     early = datetime.combine(start - timedelta(days=2), datetime.min.time(), tzinfo=UTC)
     result = {}

@@ -14,7 +14,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from consulto.directory.models import Organisation, Practitioner, Site
+from consulto.directory.models import Department, Organisation, Practitioner, Site
 
 
 def bump_versions(agenda_ids) -> None:
@@ -39,6 +39,14 @@ class Agenda(models.Model):
     )
     site = models.ForeignKey(
         Site, on_delete=models.PROTECT, related_name="agendas", verbose_name=_("main site")
+    )
+    department = models.ForeignKey(
+        Department,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="agendas",
+        verbose_name=_("department"),
     )
     name = models.CharField(_("name"), max_length=200)
     capacity = models.PositiveSmallIntegerField(
@@ -156,6 +164,14 @@ class Opening(models.Model):
         WEEKLY = 1, _("Every week")
         EVERY_SECOND_WEEK = 2, _("Every second week")
 
+    class Visibility(models.TextChoices):
+        """Who is offered the slots of this opening (the SAS "type de créneau")."""
+
+        PUBLIC = "public", _("Everyone (patients online)")
+        PROFESSIONALS = "pro", _("Health professionals and regulators")
+        REGULATION = "snp", _("Regulation only (unscheduled care, SAS)")
+        KNOWN_PATIENTS = "known", _("Known patients only")
+
     agenda = models.ForeignKey(
         Agenda, on_delete=models.CASCADE, related_name="openings", verbose_name=_("agenda")
     )
@@ -171,6 +187,13 @@ class Opening(models.Model):
         _("repeat"), choices=Repeat.choices, default=Repeat.WEEKLY
     )
     motives = models.ManyToManyField(Motive, related_name="openings", verbose_name=_("motives"))
+    visibility = models.CharField(
+        _("visible to"),
+        max_length=8,
+        choices=Visibility.choices,
+        default=Visibility.PUBLIC,
+        db_default=Visibility.PUBLIC,
+    )
 
     class Meta:
         verbose_name = _("opening")
@@ -182,6 +205,10 @@ class Opening(models.Model):
             ),
             models.CheckConstraint(condition=Q(weekday__lte=6), name="opening_weekday"),
             models.CheckConstraint(condition=Q(every_weeks__in=[1, 2]), name="opening_repeat"),
+            models.CheckConstraint(
+                condition=Q(visibility__in=["public", "pro", "snp", "known"]),
+                name="opening_visibility",
+            ),
             models.CheckConstraint(
                 condition=Q(valid_until__isnull=True) | Q(valid_until__gte=models.F("valid_from")),
                 name="opening_validity",
@@ -426,3 +453,66 @@ class Appointment(models.Model):
     def reason_in_words(self) -> str:
         """The reason someone typed when cancelling; "" for the platform's own codes."""
         return "" if self.cancel_reason in self.PLATFORM_REASONS else self.cancel_reason
+
+
+class Referral(models.Model):
+    """Why and by whom an appointment was booked on the patient's behalf from outside the
+    practice: a regulator (SAMU / SAS) or another practitioner (adressage). The receiving practice
+    reads it beside the appointment; the reason is health data, encrypted at rest
+    (``core.crypto``) and read through ``referral.services`` (which audits the read)."""
+
+    class Kind(models.TextChoices):
+        REGULATION = "regulation", _("Sent by regulation")
+        PRACTITIONER = "practitioner", _("Referred by a practitioner")
+
+    class Urgency(models.TextChoices):
+        ROUTINE = "routine", _("Routine")
+        WEEK = "week", _("Within a week")
+        TWO_DAYS = "48h", _("Within 48 hours")
+        URGENT = "urgent", _("Urgent (today)")
+
+    appointment = models.OneToOneField(
+        Appointment,
+        on_delete=models.CASCADE,
+        related_name="referral",
+        verbose_name=_("appointment"),
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    from_organisation = models.ForeignKey(
+        Organisation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("from"),
+    )
+    # What the receiving practice reads ("SAMU 75", "Dr Anne Martin, Cabinet du Parc"), kept as
+    # it was when booked.
+    referrer_label = models.CharField(_("referred by"), max_length=255)
+    referred_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("booked by"),
+    )
+    reason = models.TextField(editable=False, blank=True, default="")  # encrypted
+    urgency = models.CharField(
+        _("urgency"), max_length=8, choices=Urgency.choices, default=Urgency.ROUTINE
+    )
+    # The letter, a document filed in the receiving organisation's patient file (practice app).
+    letter_document_id = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
+    acknowledged_at = models.DateTimeField(_("read by the receiver at"), null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("referral")
+        verbose_name_plural = _("referrals")
+        indexes = [
+            models.Index(fields=["from_organisation", "created_at"], name="referral_from"),
+            models.Index(fields=["referred_by", "created_at"], name="referral_by"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.referrer_label} → {self.appointment}"

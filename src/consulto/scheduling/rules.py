@@ -87,12 +87,17 @@ def check(
     agenda: Agenda,
     motive: Motive,
     as_staff: bool,
+    professional: bool = False,
     start: datetime | None = None,
     patient: PatientProfile | None = None,
     new_patient: bool = False,
     now: datetime,
 ) -> None:
     """Raise the first rule of ``motive`` that forbids this booking through this door.
+
+    ``professional``: a regulator or a practitioner of another organisation booking for a
+    patient, in the slots they are shown (``visibility.py``): bound by the booking window, not
+    by the flags that restrict patients' self-booking online.
 
     ``start`` is checked against the booking window when given; ``patient`` (a profile that
     exists) against online booking stopped for them, and ``patient`` or ``new_patient`` (a
@@ -103,6 +108,10 @@ def check(
     if not agenda.is_active:
         raise AgendaClosed(field="agenda")
     if as_staff:
+        return
+    if professional:
+        if start is not None:
+            check_window(motive=motive, start=start, now=now)
         return
     if not agenda.online_booking:
         raise NotBookableOnline(

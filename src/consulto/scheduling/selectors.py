@@ -52,8 +52,10 @@ def load_inputs(
     now: datetime,
     with_busy: bool = True,
     exclude_ids: tuple[int, ...] = (),
+    audience: frozenset[str],
 ) -> dict[int, AgendaInputs]:
-    """Engine inputs per agenda id. ``agendas`` must come with ``site`` selected."""
+    """Engine inputs per agenda id, from the openings ``audience`` may see
+    (``visibility.py``). ``agendas`` must come with ``site`` selected."""
     inputs = {a.pk: AgendaInputs(zone=a.zone, capacity=a.capacity) for a in agendas}
     if not inputs:
         return inputs
@@ -64,6 +66,7 @@ def load_inputs(
     openings = list(
         Opening.objects.filter(agenda_id__in=ids, valid_from__lte=last_day)
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=start))
+        .filter(visibility__in=sorted(audience))
         .values_list(
             "id",
             "agenda_id",
@@ -123,8 +126,9 @@ def agenda_slots(
     days: int,
     now: datetime,
     limit: int | None = None,
+    audience: frozenset[str],
 ) -> list[engine.Slot]:
-    inputs = load_inputs([agenda], start=start, days=days, now=now)[agenda.pk]
+    inputs = load_inputs([agenda], start=start, days=days, now=now, audience=audience)[agenda.pk]
     return compute(inputs, motive=motive, start=start, days=days, now=now, limit=limit)
 
 

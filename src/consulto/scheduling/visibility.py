@@ -1,0 +1,109 @@
+"""Who is offered which slots: each opening's visibility, and the audiences that see them.
+
+An opening (and so each of its slots) is visible to one audience (``Opening.Visibility``):
+everyone, professionals (practitioners of other organisations and regulators, never the public),
+regulation only (SAS "soins non programmés"), or the practice's known patients. A reader of
+availability belongs to an audience, a set of visibilities; the availability of an agenda is
+computed from the openings that audience may see (``selectors.load_inputs``), so a slot outside
+them is neither shown nor bookable, on every door.
+
+| reader                                   | sees                                  |
+|------------------------------------------|---------------------------------------|
+| the public, a patient new to the practice| public                                |
+| a patient the practice knows             | public, known patients                |
+| a practitioner of another organisation   | public, professionals                 |
+| a regulator (SAMU / SAS)                 | public, professionals, regulation     |
+| staff of the agenda's organisation       | all                                   |
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from consulto.directory.models import Membership
+
+from .models import Agenda, Appointment, Opening
+
+V = Opening.Visibility
+
+PUBLIC = frozenset({V.PUBLIC.value})
+KNOWN_PATIENT = frozenset({V.PUBLIC.value, V.KNOWN_PATIENTS.value})
+PROFESSIONAL = frozenset({V.PUBLIC.value, V.PROFESSIONALS.value})
+REGULATOR = frozenset({V.PUBLIC.value, V.PROFESSIONALS.value, V.REGULATION.value})
+EVERYONE = frozenset(V.values)
+
+AUDIENCES = {
+    "public": PUBLIC,
+    "known": KNOWN_PATIENT,
+    "pro": PROFESSIONAL,
+    "regulator": REGULATOR,
+    "staff": EVERYONE,
+}
+
+REGULATION_ROLES = (Membership.Role.REGULATOR, Membership.Role.OPERATOR)
+STAFF_ROLES = (Membership.Role.ADMIN, Membership.Role.PRACTITIONER, Membership.Role.SECRETARY)
+
+
+def key(audience: frozenset[str]) -> str:
+    """A short stable name of an audience, for cache keys."""
+    return "-".join(sorted(audience))
+
+
+def audience_of(user) -> frozenset[str]:
+    """What a user sees of other organisations' agendas: regulators the regulation slots,
+    practitioners and their staff the professionals' ones, anyone else the public's."""
+    if user is None or not user.is_authenticated:
+        return PUBLIC
+    roles = set(Membership.objects.filter(user=user).values_list("role", flat=True))
+    if roles & set(REGULATION_ROLES):
+        return REGULATOR
+    if roles & set(STAFF_ROLES) or hasattr(user, "practitioner"):
+        return PROFESSIONAL
+    return PUBLIC
+
+
+def audience_for(user, agenda: Agenda, *, now) -> frozenset[str]:
+    """What ``user`` sees of ``agenda``: everything for its organisation's staff, the known
+    patients' slots too for a patient the practice knows, else ``audience_of(user)``."""
+    if user is None or not user.is_authenticated:
+        return PUBLIC
+    if Membership.objects.filter(
+        user=user, organisation_id=agenda.organisation_id, role__in=STAFF_ROLES
+    ).exists():
+        return EVERYONE
+    audience = audience_of(user)
+    if audience == PUBLIC and knows_account(user, agenda, now=now):
+        return KNOWN_PATIENT
+    return audience
+
+
+def knows(profile_id: int, agenda: Agenda, *, now) -> bool:
+    """Has this person consulted here before (an appointment begun, not cancelled nor missed,
+    with the agenda's practitioner in its organisation, or on the agenda itself for a
+    resource)?"""
+    return _known(Q(patient_id=profile_id), agenda, now=now)
+
+
+def knows_account(user, agenda: Agenda, *, now) -> bool:
+    """Does the practice know one of the people this account books for?"""
+    return _known(Q(patient__owner=user), agenda, now=now)
+
+
+def _known(who: Q, agenda: Agenda, *, now) -> bool:
+    where = Q(agenda__organisation_id=agenda.organisation_id)
+    if agenda.practitioner_id is not None:
+        where &= Q(agenda__practitioner_id=agenda.practitioner_id)
+    else:
+        where &= Q(agenda_id=agenda.pk)
+    return (
+        Appointment.objects.filter(who & where, start__lte=now)
+        .filter(
+            status__in=(
+                Appointment.Status.BOOKED,
+                Appointment.Status.ARRIVED,
+                Appointment.Status.IN_PROGRESS,
+                Appointment.Status.SEEN,
+            )
+        )
+        .exists()
+    )
