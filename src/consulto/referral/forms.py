@@ -126,13 +126,15 @@ class CallForm(forms.Form):
         )
 
 
-class InstantField(forms.CharField):
+class InstantField(forms.Field):
     """An instant as the page gave it (ISO 8601 with its offset)."""
 
     def to_python(self, value):
-        value = super().to_python(value)
+        value = (value or "").strip() if isinstance(value, str) else ""
         if not value:
             return None
+        if len(value) > 40:
+            raise forms.ValidationError(_("This slot is not valid."), code="invalid")
         try:
             moment = datetime.fromisoformat(value)
         except ValueError:
@@ -145,11 +147,11 @@ class InstantField(forms.CharField):
 class BookForm(forms.Form):
     agenda = IdField()
     motive = IdField()
-    start = InstantField(max_length=40)
+    start = InstantField()
 
 
 class MoveForm(forms.Form):
-    start = InstantField(max_length=40)
+    start = InstantField()
 
 
 class ExtraForm(forms.Form):
