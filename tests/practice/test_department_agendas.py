@@ -7,8 +7,14 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.urls import reverse
 
-from consulto.directory.models import Department, Membership, Organisation, Practitioner, Site
-from consulto.directory.models import Specialty
+from consulto.directory.models import (
+    Department,
+    Membership,
+    Organisation,
+    Practitioner,
+    Site,
+    Specialty,
+)
 from consulto.practice import permissions
 from consulto.practice.permissions import Perm
 from consulto.scheduling import booking
@@ -187,9 +193,7 @@ def test_picking_a_department_shows_its_agendas_side_by_side(hospital, as_user):
     w = hospital
     client = as_user(w.cardio_admin)
     for view in ("day", "week"):
-        response = client.get(
-            reverse("practice:agenda") + f"?department={w.cardio.pk}&view={view}"
-        )
+        response = client.get(reverse("practice:agenda") + f"?department={w.cardio.pk}&view={view}")
         assert response.status_code == 200
         shown = [a["id"] for a in response.context["config"]["agendas"]]
         assert shown == [w.cardio2.pk, w.cardio1.pk, w.cardio3.pk]  # by name

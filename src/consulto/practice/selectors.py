@@ -19,8 +19,8 @@ from django.utils.translation import gettext as _
 
 from consulto.core.errors import InvalidInput
 from consulto.core.time import parse_wall, wall_to_instant
-from consulto.notifications import services as notify
 from consulto.directory.models import Department
+from consulto.notifications import services as notify
 from consulto.scheduling import availability as engine
 from consulto.scheduling import visibility
 from consulto.scheduling.models import Absence, Agenda, Appointment, Motive, Opening
@@ -61,9 +61,7 @@ def chosen_agendas(user, requested: list[int]) -> list[Agenda]:
 def visible_departments(user) -> list[Department]:
     """The departments (a hospital's "services") holding at least one agenda the user sees."""
     return list(
-        Department.objects.filter(
-            agendas__pk__in=agenda_ids(user), agendas__is_active=True
-        )
+        Department.objects.filter(agendas__pk__in=agenda_ids(user), agendas__is_active=True)
         .select_related("organisation")
         .distinct()
         .order_by("organisation__name", "position", "name", "pk")
