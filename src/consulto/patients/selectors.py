@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from consulto.directory.models import Department, Organisation, Practitioner, Site
 from consulto.scheduling import availability as engine
+from consulto.scheduling import booking
 from consulto.scheduling.cache import first_for_many, slots_for_many
 from consulto.scheduling.models import Agenda, Appointment, Motive, PatientProfile
 from consulto.scheduling.selectors import appointments_of
@@ -223,6 +224,43 @@ def week_of_slots(*, motive: Motive, week: date | None, now: datetime | None = N
         next=start + timedelta(days=7) if start + timedelta(days=7) <= last else None,
         first_later=first_later,
     )
+
+
+@dataclass
+class FollowUpChoice:
+    """The follow-up of a held slot's motive, and the times proposed for it around its due day
+    (``booking.follow_up_window``), by day."""
+
+    motive: Motive
+    due: date
+    days: list[tuple[date, list[engine.Slot]]]
+
+    @property
+    def starts(self) -> set[str]:
+        return {slot.start.isoformat() for _day, slots in self.days for slot in slots}
+
+
+def follow_up_choice(*, motive: Motive, start: datetime, now: datetime | None = None):
+    """What the patient may choose for the follow-up of ``motive`` booked at ``start`` (None
+    when the motive has none): the public's free slots of the follow-up motive in its window,
+    after the first appointment's end."""
+    if motive.follow_up_id is None:
+        return None
+    now = now or timezone.now()
+    follow = Motive.objects.select_related("agenda__site").filter(pk=motive.follow_up_id).first()
+    if follow is None or not follow.is_active or not follow.agenda.is_active:
+        return None
+    motive.follow_up = follow
+    window = booking.follow_up_window(motive=motive, start=start)
+    agenda = follow.agenda
+    slots = slots_for_many([(agenda, follow)], start=window.first_day, days=window.days, now=now)[
+        agenda.pk
+    ]
+    by_day: dict[date, list[engine.Slot]] = {}
+    for slot in slots:
+        if slot.start >= window.not_before:
+            by_day.setdefault(slot.start.date(), []).append(slot)
+    return FollowUpChoice(motive=follow, due=window.due, days=sorted(by_day.items()))
 
 
 def profiles_of(user) -> QuerySet[PatientProfile]:
