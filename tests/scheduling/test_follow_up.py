@@ -295,3 +295,74 @@ def test_two_patients_racing_for_one_follow_up_slot_get_one_pair(follow, django_
     assert active.filter(agenda=w.agenda).count() == 1
     (winner_first, winner_second) = won[0]
     assert set(active.values_list("pk", flat=True)) == {winner_first.pk, winner_second.pk}
+
+
+def _api(client, user, w, **changes):
+    import json
+
+    from consulto.api.models import ApiToken
+
+    token = ApiToken.issue(user)[1]
+    body = {
+        "agenda": w.agenda.pk,
+        "motive": w.first.pk,
+        "start": at(w.monday, 10).isoformat(),
+        "follow_up_start": at(w.due, 10).isoformat(),
+        "patient": {"first_name": "Alice", "last_name": "Durand", "birth_date": "1980-05-17"},
+        **changes,
+    }
+    return client.post(
+        "/api/v1/appointments",
+        data=json.dumps(body),
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "api-1"},
+    )
+
+
+def test_the_api_books_a_follow_up_with_its_first(client, follow, user):
+    w = follow
+    response = _api(client, user, w)
+    assert response.status_code == 201, response.content
+    answer = response.json()
+    assert answer["follow_up"]["start"] == at(w.due, 10).isoformat()
+    assert answer["follow_up"]["agenda_id"] == w.results.pk
+    assert (
+        Message.objects.filter(purpose="confirmation").values("appointment").distinct().count() == 2
+    )
+    again = _api(client, user, w)
+    assert again.status_code == 200 and again.json()["follow_up"]["id"] == answer["follow_up"]["id"]
+
+
+def test_the_api_answers_409_and_books_nothing_when_the_follow_up_is_taken(
+    client, follow, user, other_user
+):
+    w = follow
+    booking.book(
+        agenda=w.results,
+        motive=w.results_motive,
+        start=at(w.due, 10),
+        patient=PatientProfile.objects.create(
+            first_name="Paul", last_name="Autre", birth_date=date(1970, 1, 1)
+        ),
+        booked_by=other_user,
+        as_staff=True,
+    )
+    before = _snapshot()
+    response = _api(client, user, w)
+    assert response.status_code == 409
+    assert response.json()["error"] == "slot_taken"
+    assert _snapshot() == before
+
+
+@pytest.mark.parametrize("value", ["2026-13-40T10:00:00+01:00", "0001-01-01T00:00:00+00:00", 12])
+def test_the_api_refuses_a_bad_follow_up_start_with_a_4xx(client, follow, user, value):
+    response = _api(client, user, follow, follow_up_start=value)
+    assert 400 <= response.status_code < 500
+    assert not Appointment.objects.exists()
+
+
+def test_the_api_refuses_a_follow_up_out_of_its_window(client, follow, user):
+    w = follow
+    response = _api(client, user, w, follow_up_start=at(w.monday, 11).isoformat())
+    assert response.status_code == 422
+    assert response.json()["error"] == "follow_up_outside_window"
