@@ -239,3 +239,9 @@ def test_the_pages_ask_a_fixed_number_of_queries(client, hospital, django_assert
         Motive.objects.create(agenda=extra, label=f"Échographie {n}", duration_minutes=20)
     with django_assert_max_num_queries(12):
         assert client.get(w.url).status_code == 200
+
+
+def test_a_practitioner_of_a_department_links_to_it(client, hospital):
+    w = hospital
+    page = client.get(reverse("practitioner", args=[w.cardiologist.pk])).content.decode()
+    assert f'href="{w.cardio_url}"' in page

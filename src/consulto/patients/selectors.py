@@ -21,7 +21,7 @@ def published_practitioner(practitioner_id: int) -> Practitioner | None:
     motives = Motive.objects.filter(is_active=True, online=True).order_by("position", "id")
     agendas = (
         Agenda.objects.filter(is_active=True, online_booking=True)
-        .select_related("site")
+        .select_related("site", "department__organisation")
         .prefetch_related(Prefetch("motives", queryset=motives, to_attr="online_motives"))
         .order_by("id")
     )
