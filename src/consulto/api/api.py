@@ -245,6 +245,8 @@ def create_appointment(
         identity=limits.identity_digest(person.first_name, person.last_name, person.birth_date),
     )
     patient = booking.PatientIdentity(**person.model_dump())
+    if payload.follow_up_start is not None:
+        return _book_with_follow_up(request, payload, agenda, motive, patient, idempotency_key)
     with booking.reservation():
         appointment = booking.book(
             agenda=agenda,
@@ -259,6 +261,33 @@ def create_appointment(
             notify.appointment_booked(appointment=appointment)
     status = 200 if appointment.replayed else 201
     return Status(status, appointment_out(appointment_of(request.auth, appointment.pk)))
+
+
+def _book_with_follow_up(request, payload, agenda, motive, patient, idempotency_key):
+    def confirm(first, second) -> None:
+        notify.appointment_booked(appointment=first)
+        notify.appointment_booked(appointment=second)
+
+    first, second = booking.book_with_follow_up(
+        agenda=agenda,
+        motive=motive,
+        start=payload.start,
+        follow_up_start=payload.follow_up_start,
+        patient=patient,
+        booked_by=request.auth,
+        channel=Appointment.Channel.API,
+        idempotency_key=idempotency_key or None,
+        also=confirm,
+    )
+    answer = appointment_out(appointment_of(request.auth, first.pk))
+    answer["follow_up"] = {
+        "id": second.pk,
+        "agenda_id": second.agenda_id,
+        "motive_id": second.motive_id,
+        "start": second.start,
+        "end": second.end,
+    }
+    return Status(200 if first.replayed else 201, answer)
 
 
 @api.post(

@@ -135,10 +135,21 @@ class AppointmentIn(RequestBody):
     motive: BodyId
     start: AwareDatetime
     patient: PatientIn
+    # The motive's follow-up, booked with it (both or neither): a slot of the follow-up motive
+    # on its due day (start + follow_up_after_days) or up to a week later.
+    follow_up_start: AwareDatetime | None = None
 
 
 class CancelIn(RequestBody):
     reason: Text = Field("", max_length=255)
+
+
+class FollowUpOut(Schema):
+    id: int
+    agenda_id: int
+    motive_id: int
+    start: datetime
+    end: datetime
 
 
 class PatientOut(Schema):
@@ -149,6 +160,8 @@ class PatientOut(Schema):
 
 class AppointmentOut(Schema):
     id: int
+    # The follow-up booked with it in the same request, if any.
+    follow_up: FollowUpOut | None = None
     agenda_id: int
     practitioner: str | None
     site: SiteOut

@@ -6,9 +6,10 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Case, Prefetch, Q, QuerySet, When
 from django.utils import timezone
 
-from consulto.directory.models import Practitioner
+from consulto.directory.models import Department, Organisation, Practitioner, Site
 from consulto.scheduling import availability as engine
-from consulto.scheduling.cache import slots_for_many
+from consulto.scheduling import booking
+from consulto.scheduling.cache import first_for_many, slots_for_many
 from consulto.scheduling.models import Agenda, Appointment, Motive, PatientProfile
 from consulto.scheduling.selectors import appointments_of
 
@@ -20,7 +21,7 @@ def published_practitioner(practitioner_id: int) -> Practitioner | None:
     motives = Motive.objects.filter(is_active=True, online=True).order_by("position", "id")
     agendas = (
         Agenda.objects.filter(is_active=True, online_booking=True)
-        .select_related("site")
+        .select_related("site", "department__organisation")
         .prefetch_related(Prefetch("motives", queryset=motives, to_attr="online_motives"))
         .order_by("id")
     )
@@ -62,6 +63,13 @@ def opening_hours(agenda: Agenda, *, today: date | None = None) -> list[OpeningD
     return [OpeningDay(weekday, spans) for weekday, spans in sorted(days.items())]
 
 
+# An agenda patients reach: a published practitioner's, or a department's without one (the
+# "Consultation cardiologie" of a hospital).
+PUBLISHED_AGENDA = Q(practitioner__is_published=True) | Q(
+    practitioner__isnull=True, department__isnull=False
+)
+
+
 def bookable_motive(*, agenda_id: int, motive_id: int) -> Motive | None:
     """A motive patients may book online, with its agenda and site."""
     return (
@@ -72,11 +80,78 @@ def bookable_motive(*, agenda_id: int, motive_id: int) -> Motive | None:
             online=True,
             agenda__is_active=True,
             agenda__online_booking=True,
-            agenda__practitioner__is_published=True,
         )
-        .select_related("agenda__site", "agenda__practitioner__specialty")
+        .filter(agenda__in=Agenda.objects.filter(PUBLISHED_AGENDA))
+        .select_related(
+            "agenda__site", "agenda__practitioner__specialty", "agenda__department__organisation"
+        )
         .first()
     )
+
+
+def _online_motives() -> Prefetch:
+    motives = Motive.objects.filter(is_active=True, online=True).order_by("position", "id")
+    return Prefetch("motives", queryset=motives, to_attr="online_motives")
+
+
+def _department_agendas() -> Prefetch:
+    agendas = (
+        Agenda.objects.filter(PUBLISHED_AGENDA, is_active=True, online_booking=True)
+        .select_related("site", "practitioner__specialty")
+        .prefetch_related(_online_motives())
+        .order_by("name", "pk")
+    )
+    return Prefetch("agendas", queryset=agendas, to_attr="bookable_agendas")
+
+
+def establishment(organisation_id: int) -> Organisation | None:
+    """An organisation with departments (a hospital, a centre) as patients see it: its sites,
+    and each department with its agendas open online and their online motives (``departments``,
+    each with ``bookable_agendas``, each with ``online_motives``). None without departments."""
+    departments = (
+        Department.objects.select_related("specialty")
+        .prefetch_related(_department_agendas())
+        .order_by("position", "name", "pk")
+    )
+    found = (
+        Organisation.objects.filter(pk=organisation_id, departments__isnull=False)
+        .exclude(kind__in=HIDDEN_KINDS)
+        .prefetch_related(
+            Prefetch("departments", queryset=departments, to_attr="shown_departments"),
+            Prefetch("sites", queryset=Site.objects.order_by("pk"), to_attr="all_sites"),
+        )
+        .distinct()
+        .first()
+    )
+    return found
+
+
+def department_with_organisation(department_id: int) -> Department:
+    return Department.objects.select_related("organisation").get(pk=department_id)
+
+
+# Organisations that are not care places patients book with.
+HIDDEN_KINDS = (Organisation.Kind.REGULATION_CENTRE, Organisation.Kind.SUPPORT_PROVIDER)
+
+
+def next_availabilities(
+    agendas: list[Agenda], *, now: datetime | None = None, days: int = 28
+) -> dict[int, datetime | None]:
+    """{motive id: its first slot the public may book within ``days``} for the online motives
+    of ``agendas``: one batch per rank of motive (each agenda's first motives, then the
+    seconds...), not one per motive."""
+    now = now or timezone.now()
+    firsts: dict[int, datetime | None] = {}
+    rank = 0
+    while True:
+        pairs = [(a, a.online_motives[rank]) for a in agendas if len(a.online_motives) > rank]
+        if not pairs:
+            return firsts
+        today = now.astimezone(pairs[0][0].site.zone).date()
+        found = first_for_many(pairs, start=today, days=days, now=now)
+        for agenda, motive in pairs:
+            firsts[motive.pk] = found.get(agenda.pk)
+        rank += 1
 
 
 # The session key of the slot a visitor holds while they log in and confirm.
@@ -149,6 +224,43 @@ def week_of_slots(*, motive: Motive, week: date | None, now: datetime | None = N
         next=start + timedelta(days=7) if start + timedelta(days=7) <= last else None,
         first_later=first_later,
     )
+
+
+@dataclass
+class FollowUpChoice:
+    """The follow-up of a held slot's motive, and the times proposed for it around its due day
+    (``booking.follow_up_window``), by day."""
+
+    motive: Motive
+    due: date
+    days: list[tuple[date, list[engine.Slot]]]
+
+    @property
+    def starts(self) -> set[str]:
+        return {slot.start.isoformat() for _day, slots in self.days for slot in slots}
+
+
+def follow_up_choice(*, motive: Motive, start: datetime, now: datetime | None = None):
+    """What the patient may choose for the follow-up of ``motive`` booked at ``start`` (None
+    when the motive has none): the public's free slots of the follow-up motive in its window,
+    after the first appointment's end."""
+    if motive.follow_up_id is None:
+        return None
+    now = now or timezone.now()
+    follow = Motive.objects.select_related("agenda__site").filter(pk=motive.follow_up_id).first()
+    if follow is None or not follow.is_active or not follow.agenda.is_active:
+        return None
+    motive.follow_up = follow
+    window = booking.follow_up_window(motive=motive, start=start)
+    agenda = follow.agenda
+    slots = slots_for_many([(agenda, follow)], start=window.first_day, days=window.days, now=now)[
+        agenda.pk
+    ]
+    by_day: dict[date, list[engine.Slot]] = {}
+    for slot in slots:
+        if slot.start >= window.not_before:
+            by_day.setdefault(slot.start.date(), []).append(slot)
+    return FollowUpChoice(motive=follow, due=window.due, days=sorted(by_day.items()))
 
 
 def profiles_of(user) -> QuerySet[PatientProfile]:

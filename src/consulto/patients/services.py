@@ -87,8 +87,13 @@ def confirm_booking(
     patient: PatientProfile,
     idempotency_key: str,
     visitor: limits.Visitor | None = None,
+    follow_up_start: datetime | None = None,
 ) -> Appointment:
     """Turn the patient's hold into a booking (or book the slot afresh if the hold lapsed).
+
+    With ``follow_up_start``, the motive's follow-up is booked with it, both or neither, each
+    with its own confirmation (``booking.book_with_follow_up``); the follow-up is then the
+    returned appointment's ``follow_up_appointment``.
 
     Counts against the visitor's booking limits (per account, patient and address). The rules
     of the motive, online booking stopped for this patient included, are ``booking.book``'s."""
@@ -104,15 +109,35 @@ def confirm_booking(
                 patient.first_name, patient.last_name, patient.birth_date
             ),
         )
+    # A hold the account never claimed lapsed before login: book afresh if still free.
+    from_hold = held if held.booked_by_id == user.pk else None
     with booking.reservation():
+        if follow_up_start is not None:
+
+            def confirm(first: Appointment, second: Appointment) -> None:
+                notify.appointment_booked(appointment=first)
+                notify.appointment_booked(appointment=second)
+                waitlist.taken(hold=held, appointment=first, user=user)
+
+            appointment, appointment.follow_up_appointment = booking.book_with_follow_up(
+                agenda=held.agenda,
+                motive=held.motive,
+                start=held.start,
+                follow_up_start=follow_up_start,
+                patient=patient,
+                booked_by=user,
+                from_hold=from_hold,
+                idempotency_key=idempotency_key,
+                also=confirm,
+            )
+            return appointment
         appointment = booking.book(
             agenda=held.agenda,
             motive=held.motive,
             start=held.start,
             patient=patient,
             booked_by=user,
-            # A hold the account never claimed lapsed before login: book afresh if still free.
-            from_hold=held if held.booked_by_id == user.pk else None,
+            from_hold=from_hold,
             idempotency_key=idempotency_key,
         )
         if not appointment.replayed:

@@ -1,10 +1,16 @@
 from django.urls import path
 
-from .views import appointments, booking, family, search
+from .views import appointments, booking, establishments, family, search
 
 urlpatterns = [
     path("", search.home, name="home"),
     path("praticien/<id:pk>/", search.practitioner, name="practitioner"),
+    path("etablissement/<id:pk>-<slug:slug>/", establishments.establishment, name="establishment"),
+    path(
+        "etablissement/<id:pk>-<slug:slug>/<id:department_id>/",
+        establishments.department,
+        name="department",
+    ),
     path("reserver/", booking.hold, name="hold"),
     path("reserver/<id:hold_id>/", booking.booking_page, name="booking"),
     path("rendez-vous/", appointments.appointments, name="appointments"),

@@ -4,21 +4,26 @@ Services and selectors call these checks; views never decide by themselves. An o
 organisation the user does not belong to is *not found* (404, its existence is not leaked); one
 of their organisation that their role does not allow is *forbidden* (403).
 
-| permission      | organisation admin | practitioner     | secretary        |
-|-----------------|--------------------|------------------|------------------|
-| agenda view/act | all agendas        | their own        | those assigned   |
-| agenda settings | all agendas        | their own        | —                |
-| absences        | all agendas        | their own        | those assigned * |
-| calendar feed   | —                  | their own        | —                |
-| patient files   | yes                | yes              | yes              |
-| notes           | —                  | yes              | —                |
-| documents       | —                  | yes              | yes              |
-| audit trail     | yes                | —                | —                |
-| practice policy | yes                | —                | —                |
-| dashboard       | all agendas        | their own        | —                |
+| permission      | organisation admin | department admin    | practitioner | secretary        |
+|-----------------|--------------------|---------------------|--------------|------------------|
+| agenda view/act | all agendas        | its department's ** | their own    | those assigned   |
+| agenda settings | all agendas        | its department's    | their own    | —                |
+| absences        | all agendas        | its department's    | their own    | those assigned * |
+| calendar feed   | —                  | —                   | their own    | —                |
+| patient files   | yes                | yes                 | yes          | yes              |
+| notes           | —                  | —                   | yes          | —                |
+| documents       | —                  | —                   | yes          | yes              |
+| audit trail     | yes                | —                   | —            | —                |
+| practice policy | yes                | —                   | —            | —                |
+| dashboard       | all agendas        | its department's    | their own    | —                |
 
 * Absences are an agenda's absences and blocked periods (the same rows): whether secretaries
 manage them is the organisation's choice, a setting of its practice policy (allowed by default).
+
+** A department admin is a membership with the admin role and a ``department`` (a hospital's
+"service"): an organisation admin for the agendas of that department only, and nothing that
+spans the organisation (its audit trail, policy and team stay the organisation admin's). In
+``staff_roles`` the role reads ``DEPARTMENT_ADMIN``, never ``Role.ADMIN``.
 
 Notes are medical: only practitioners read or write them. A person who is both admin and
 practitioner holds two memberships and gets the union.
@@ -45,6 +50,8 @@ from .models import AgendaAssignment, PracticePolicy
 
 Role = Membership.Role
 STAFF_ROLES = (Role.ADMIN, Role.PRACTITIONER, Role.SECRETARY)
+# Not a stored role: an admin membership limited to one department reads so in ``staff_roles``.
+DEPARTMENT_ADMIN = "department_admin"
 
 
 class Perm(StrEnum):
@@ -61,28 +68,39 @@ class Perm(StrEnum):
 
 
 _ORG_PERMS = {
-    Perm.FILES: {Role.ADMIN, Role.PRACTITIONER, Role.SECRETARY},
+    Perm.FILES: {Role.ADMIN, DEPARTMENT_ADMIN, Role.PRACTITIONER, Role.SECRETARY},
     Perm.NOTES: {Role.PRACTITIONER},
     Perm.DOCUMENTS: {Role.PRACTITIONER, Role.SECRETARY},
     Perm.AUDIT: {Role.ADMIN},
     Perm.POLICY: {Role.ADMIN},
-    Perm.DASHBOARD: {Role.ADMIN, Role.PRACTITIONER},
+    Perm.DASHBOARD: {Role.ADMIN, DEPARTMENT_ADMIN, Role.PRACTITIONER},
 }
 
 
 def staff_roles(user) -> dict[int, set[str]]:
-    """{organisation id: roles} for the user's back-office memberships (cached on the user)."""
+    """{organisation id: roles} for the user's back-office memberships (cached on the user);
+    an admin of one department reads ``DEPARTMENT_ADMIN``."""
     if not getattr(user, "is_authenticated", False):
         return {}
     cached = getattr(user, "_consulto_staff_roles", None)
     if cached is None:
-        cached = {}
-        for org_id, role in Membership.objects.filter(user=user, role__in=STAFF_ROLES).values_list(
-            "organisation_id", "role"
-        ):
+        cached, departments = {}, {}
+        for org_id, role, department_id in Membership.objects.filter(
+            user=user, role__in=STAFF_ROLES
+        ).values_list("organisation_id", "role", "department_id"):
+            if role == Role.ADMIN and department_id is not None:
+                role = DEPARTMENT_ADMIN
+                departments.setdefault(org_id, set()).add(department_id)
             cached.setdefault(org_id, set()).add(role)
         user._consulto_staff_roles = cached
+        user._consulto_admin_departments = departments
     return cached
+
+
+def administered_departments(user) -> dict[int, set[int]]:
+    """{organisation id: department ids} the user administers as a department admin."""
+    staff_roles(user)
+    return getattr(user, "_consulto_admin_departments", {})
 
 
 def is_staff_member(user) -> bool:
@@ -122,6 +140,10 @@ def delegated_agendas(user) -> dict[int, int]:
     return cached
 
 
+# What an admin (of the organisation, or of one department) may do on the agendas they run.
+ADMIN_AGENDA_PERMS = (Perm.AGENDA, Perm.SETTINGS, Perm.ABSENCES, Perm.DASHBOARD)
+
+
 def agenda_ids(user, perm: Perm = Perm.AGENDA) -> set[int]:
     """Ids of every agenda the user may use with ``perm`` (AGENDA, SETTINGS, ABSENCES, FEED,
     DASHBOARD)."""
@@ -135,9 +157,13 @@ def own_agenda_ids(user, perm: Perm = Perm.AGENDA) -> set[int]:
     admin_orgs = [o for o, r in roles.items() if Role.ADMIN in r]
     practitioner_orgs = [o for o, r in roles.items() if Role.PRACTITIONER in r]
     secretary_orgs = [o for o, r in roles.items() if Role.SECRETARY in r]
+    departments = [d for ids in administered_departments(user).values() for d in ids]
     condition = Q(pk__in=[])
-    if admin_orgs and perm in (Perm.AGENDA, Perm.SETTINGS, Perm.ABSENCES, Perm.DASHBOARD):
+    if admin_orgs and perm in ADMIN_AGENDA_PERMS:
         condition |= Q(organisation_id__in=admin_orgs)
+    if departments and perm in ADMIN_AGENDA_PERMS:
+        department_orgs = [o for o, r in roles.items() if DEPARTMENT_ADMIN in r]
+        condition |= Q(organisation_id__in=department_orgs, department_id__in=departments)
     if practitioner_orgs:
         condition |= Q(organisation_id__in=practitioner_orgs, practitioner__user=user)
     if secretary_orgs and perm in (Perm.AGENDA, Perm.ABSENCES):

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from consulto.core.errors import InvalidInput
 from consulto.core.time import parse_wall, wall_to_instant
+from consulto.directory.models import Department
 from consulto.notifications import services as notify
 from consulto.scheduling import availability as engine
 from consulto.scheduling import visibility
@@ -26,7 +27,7 @@ from consulto.scheduling.models import Absence, Agenda, Appointment, Motive, Ope
 from consulto.scheduling.selectors import load_inputs
 
 from .agenda_settings import occurs_on
-from .permissions import Perm, acting_for, agenda_ids, check_agenda
+from .permissions import Perm, acting_for, agenda_ids, check_agenda, staff_roles
 
 Status = Appointment.Status
 SHOWN = (Status.BOOKED, Status.ARRIVED, Status.IN_PROGRESS, Status.SEEN, Status.NO_SHOW)
@@ -55,6 +56,36 @@ def chosen_agendas(user, requested: list[int]) -> list[Agenda]:
     if len(by_id) != len(wanted):
         raise Http404
     return [by_id[a] for a in wanted]
+
+
+def visible_departments(user) -> list[Department]:
+    """The departments (a hospital's "services") holding at least one agenda the user sees."""
+    return list(
+        Department.objects.filter(agendas__pk__in=agenda_ids(user), agendas__is_active=True)
+        .select_related("organisation")
+        .distinct()
+        .order_by("organisation__name", "position", "name", "pk")
+    )
+
+
+# The agenda page shows at most this many agendas side by side.
+MAX_SIDE_BY_SIDE = 8
+
+
+def department_agendas(user, department_id: int) -> tuple[Department, list[Agenda]]:
+    """A department and those of its active agendas the user sees (the first eight, by name):
+    404 for a department of an organisation the user is not staff of, 403 when none is theirs."""
+    department = Department.objects.filter(pk=department_id).first()
+    if department is None or department.organisation_id not in staff_roles(user):
+        raise Http404
+    agendas = list(
+        Agenda.objects.select_related("site")
+        .filter(department=department, is_active=True, pk__in=agenda_ids(user))
+        .order_by("name", "pk")[:MAX_SIDE_BY_SIDE]
+    )
+    if not agendas:
+        raise PermissionDenied
+    return department, agendas
 
 
 def wall(value: datetime, zone: ZoneInfo) -> str:

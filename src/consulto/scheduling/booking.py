@@ -309,6 +309,138 @@ def book(
     return appointment
 
 
+class NoFollowUp(DomainError):
+    code = "no_follow_up"
+    status = 422
+    default_message = _("This motive has no follow-up to book with it.")
+
+
+class FollowUpOutsideWindow(InvalidSlot):
+    code = "follow_up_outside_window"
+    default_message = _("This time is not one offered for the follow-up of this appointment.")
+
+
+# A follow-up is booked on its due day (the first appointment's day + ``follow_up_after_days``)
+# or on one of the days after it, at most this many: never sooner than the practice said (a
+# second dose, a results consultation), a little later when the due day is full.
+FOLLOW_UP_LATE_DAYS = 7
+
+
+@dataclass(frozen=True)
+class FollowUpWindow:
+    """The days a follow-up may be booked on, in its agenda's zone: ``first_day`` (the due day)
+    to ``last_day``, and never before ``not_before`` (the first appointment's end)."""
+
+    due: date
+    first_day: date
+    last_day: date
+    not_before: datetime
+
+    @property
+    def days(self) -> int:
+        return (self.last_day - self.first_day).days + 1
+
+
+def follow_up_window(*, motive: Motive, start: datetime) -> FollowUpWindow:
+    """When the follow-up of ``motive`` booked at ``start`` may be: see ``FOLLOW_UP_LATE_DAYS``.
+    ``motive.follow_up`` comes with its agenda and site."""
+    follow = motive.follow_up
+    if follow is None:
+        raise NoFollowUp()
+    zone = follow.agenda.site.zone
+    due = start.astimezone(zone).date() + timedelta(days=motive.follow_up_after_days or 0)
+    return FollowUpWindow(
+        due=due,
+        first_day=due,
+        last_day=due + timedelta(days=FOLLOW_UP_LATE_DAYS),
+        not_before=start + motive.duration,
+    )
+
+
+def book_with_follow_up(
+    *,
+    agenda: Agenda,
+    motive: Motive,
+    start: datetime,
+    follow_up_start: datetime,
+    patient: PatientProfile | PatientIdentity,
+    booked_by,
+    channel: str = Appointment.Channel.ONLINE,
+    idempotency_key: str | None = None,
+    from_hold: Appointment | None = None,
+    as_staff: bool = False,
+    audience: frozenset[str] | None = None,
+    now: datetime | None = None,
+    also=None,
+) -> tuple[Appointment, Appointment]:
+    """Book ``start`` for ``motive`` and ``follow_up_start`` for its follow-up (``motive.
+    follow_up``, maybe on another agenda), both or neither, in one transaction.
+
+    Both agendas are locked first (in id order, so two such bookings never wait crosswise),
+    then each appointment goes through ``book`` with its own rules; any refusal (a slot taken,
+    a slot not offered) undoes the whole. The follow-up must fall in ``follow_up_window`` and be
+    a slot of its motive in the openings the same door sees (staff: anywhere free). Its motive's
+    online flags ("bookable online", "open to new patients") do not bind it: the practice
+    offered it as the follow-up of a motive the patient may book; its booking window does.
+
+    ``also(first, follow_up)``, called inside the transaction, writes what must be written with
+    them (their confirmations). With ``idempotency_key`` K the follow-up's key is K + ":suivi";
+    a retry returns both first bookings (``replayed``)."""
+    now = now or timezone.now()
+    _bookable_time(start)
+    _bookable_time(follow_up_start)
+    if motive.follow_up_id is None:
+        raise NoFollowUp()
+    follow = Motive.objects.select_related("agenda__site").filter(pk=motive.follow_up_id).first()
+    if follow is None:
+        raise NoFollowUp()
+    motive.follow_up = follow
+    window = follow_up_window(motive=motive, start=start)
+    local_day = follow_up_start.astimezone(follow.agenda.site.zone).date()
+    if not (window.first_day <= local_day <= window.last_day) or (
+        follow_up_start < window.not_before
+    ):
+        raise FollowUpOutsideWindow(field="follow_up_start")
+    with reservation():
+        _lock_agendas([agenda.pk, follow.agenda_id])
+        first = book(
+            agenda=agenda,
+            motive=motive,
+            start=start,
+            patient=patient,
+            booked_by=booked_by,
+            channel=channel,
+            idempotency_key=idempotency_key,
+            from_hold=from_hold,
+            as_staff=as_staff,
+            audience=audience,
+            now=now,
+        )
+        seen_by = audience
+        if not as_staff and seen_by is None:
+            # A patient's own door: the public's slots, and the known patients' where known.
+            seen_by = visibility.PUBLIC
+            if visibility.knows(first.patient_id, follow.agenda, now=now):
+                seen_by = visibility.KNOWN_PATIENT
+        second = book(
+            agenda=follow.agenda,
+            motive=follow,
+            start=follow_up_start,
+            patient=first.patient,
+            booked_by=booked_by,
+            channel=channel,
+            idempotency_key=f"{idempotency_key}:suivi" if idempotency_key else None,
+            as_staff=as_staff,
+            audience=seen_by,
+            now=now,
+        )
+        if first.replayed != second.replayed:
+            raise IdempotencyKeyReused()
+        if also is not None and not first.replayed:
+            also(first, second)
+    return first, second
+
+
 def cancel(
     *,
     appointment: Appointment,
@@ -658,19 +790,25 @@ def _check_patient_may_change(appointment: Appointment, *, by, now: datetime) ->
 
 
 __all__ = [
+    "FOLLOW_UP_LATE_DAYS",
     "CancellationTooLate",
+    "FollowUpOutsideWindow",
+    "FollowUpWindow",
     "HoldExpired",
     "IdempotencyKeyReused",
     "InvalidSlot",
+    "NoFollowUp",
     "NotActive",
     "PatientIdentity",
     "SlotTaken",
     "StatusNotAllowed",
     "book",
+    "book_with_follow_up",
     "cancel",
     "claim_hold",
     "engine",
     "expire_holds",
+    "follow_up_window",
     "hold",
     "release_hold",
     "reschedule",

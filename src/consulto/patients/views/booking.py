@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.core.exceptions import BadRequest
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_ratelimit.decorators import ratelimit
@@ -115,13 +116,24 @@ def booking_page(request, hold_id: int):
     if offered is not None and not who.is_bound:
         who.initial["patient"] = str(offered.entry.patient_id)
     relative_form = RelativeForm(request.POST if request.method == "POST" else None, prefix="new")
+    follow = selectors.follow_up_choice(motive=held.motive, start=held.start)
+    follow_up_start, follow_error = None, ""
+    if follow is not None and follow.days and request.method == "POST":
+        chosen = request.POST.get("follow_up_start", "")
+        if chosen in follow.starts:
+            follow_up_start = parse_instant(chosen)
+        else:
+            follow_error = _("Choose a time for the follow-up appointment.")
     context |= {
         "who": who,
         "relative_form": relative_form,
         "lapsed": lapsed,
         "idempotency_key": _idempotency_key(request) or uuid.uuid4().hex,
+        "follow": follow,
+        "follow_chosen": request.POST.get("follow_up_start", ""),
+        "follow_error": follow_error,
     }
-    if request.method != "POST" or not who.is_valid():
+    if request.method != "POST" or not who.is_valid() or follow_error:
         return render(request, "patients/booking.html", context)
     if who.cleaned_data["patient"] == WhoForm.NEW:
         if not relative_form.is_valid():
@@ -138,6 +150,7 @@ def booking_page(request, hold_id: int):
             patient=patient,
             idempotency_key=f"web:{_idempotency_key(request) or uuid.uuid4().hex}",
             visitor=limits.visitor_of(request),
+            follow_up_start=follow_up_start,
         )
     except limits.TooManyRequests as error:
         return rate_limited(request, error)
@@ -146,6 +159,15 @@ def booking_page(request, hold_id: int):
         who.add_error("patient", str(error.message))
         return render(request, "patients/booking.html", context)
     except booking.SlotTaken:
+        if follow_up_start is not None:
+            # Neither is booked: the first slot is still held, another follow-up time may do.
+            context["follow"] = selectors.follow_up_choice(motive=held.motive, start=held.start)
+            context["follow_error"] = _(
+                "Sorry, this follow-up time or your appointment has just been taken: nothing "
+                "was booked. Choose the follow-up time again."
+            )
+            context["follow_chosen"] = ""
+            return render(request, "patients/booking.html", context, status=409)
         messages.error(
             request,
             _(
@@ -158,10 +180,30 @@ def booking_page(request, hold_id: int):
         messages.error(request, str(error.message))
         return redirect(practitioner_url(held.motive, week=held.start.date()))
     request.session.pop(SESSION_HOLD, None)
-    messages.success(
-        request, _("Your appointment is booked. A confirmation has been sent by e-mail.")
-    )
+    second = getattr(appointment, "follow_up_appointment", None)
+    if second is not None:
+        messages.success(
+            request,
+            _(
+                "Your appointment of %(first)s and its follow-up of %(second)s are booked. "
+                "A confirmation of each has been sent by e-mail."
+            )
+            % {"first": _when(appointment), "second": _when(second)},
+        )
+    else:
+        messages.success(
+            request, _("Your appointment is booked. A confirmation has been sent by e-mail.")
+        )
     return redirect("appointment", pk=appointment.pk)
+
+
+def _when(appointment: Appointment) -> str:
+    """ "lundi 21 décembre à 10:00", in the site's zone."""
+    local = appointment.start.astimezone(appointment.agenda.site.zone)
+    return _("%(day)s at %(time)s") % {
+        "day": date_format(local, "l j F"),
+        "time": f"{local:%H:%M}",
+    }
 
 
 def _idempotency_key(request) -> str:

@@ -219,6 +219,14 @@ def _pick(items, wanted):
 
 
 def practitioner_url(motive, *, week: date | None = None, fragment: str = "slots") -> str:
+    """Where the patient chooses a slot of ``motive`` again: its practitioner's page, or its
+    department's for an agenda of no practitioner (a hospital's "Consultation cardiologie")."""
+    agenda = motive.agenda
+    if agenda.practitioner_id is None and agenda.department_id is not None:
+        from .establishments import department_url
+
+        department = selectors.department_with_organisation(agenda.department_id)
+        return department_url(department, motive=motive, week=week)
     params = {"agenda": motive.agenda_id, "motive": motive.pk}
     if week:
         params["week"] = week.isoformat()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, time, timedelta
 
 from django.contrib import messages
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from consulto.core.errors import DomainError
-from consulto.core.inputs import parse_ids, query_date
+from consulto.core.inputs import parse_id, parse_ids, query_date
 from consulto.core.language import current_language
 from consulto.core.time import parse_date, wall_to_instant
 
@@ -42,7 +42,15 @@ def _day(request) -> date:
 @require_GET
 @staff_view
 def agenda_page(request):
-    agendas = selectors.chosen_agendas(request.user, _requested(request))
+    department_id = parse_id(request.GET.get("department"))
+    department = None
+    if department_id is not None:
+        # A department chosen opens its agendas side by side, whatever boxes were ticked.
+        department, agendas = selectors.department_agendas(request.user, department_id)
+    elif request.GET.get("department"):
+        raise Http404  # not an id
+    else:
+        agendas = selectors.chosen_agendas(request.user, _requested(request))
     day = _day(request)
     view = "week" if request.GET.get("view") == "week" else "day"
     ids = ",".join(str(a.pk) for a in agendas)
@@ -72,6 +80,9 @@ def agenda_page(request):
             "section": "agenda",
             "agendas": agendas,
             "all_agendas": selectors.visible_agendas(request.user),
+            "departments": selectors.visible_departments(request.user),
+            "department": department,
+            "shown": f"department={department.pk}" if department else f"agendas={ids}",
             "chosen_ids": {a.pk for a in agendas},
             "ids": ids,
             "day": day,
