@@ -20,6 +20,7 @@ urlpatterns += i18n_patterns(
     path("pro/", include(practice_urlpatterns)),
     path("pro/", include("consulto.onboarding.urls")),
     path("pro/", include("consulto.practice.urls")),
+    path("pro/adressage/", include("consulto.referral.adressage_urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=False,
