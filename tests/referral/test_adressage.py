@@ -2,6 +2,8 @@
 files the letter in the receiving organisation's file and leaves the referral; only slots open
 to professionals may be taken; nothing is half-written when it fails."""
 
+from datetime import time
+
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -9,12 +11,13 @@ from django.http import Http404
 from consulto.core import crypto
 from consulto.core.errors import InvalidInput
 from consulto.core.models import AuditEvent
+from consulto.directory.models import Membership
 from consulto.notifications.models import Message
 from consulto.practice import files
 from consulto.practice.models import FileDocument, PatientFile
 from consulto.referral import adressage
 from consulto.scheduling import booking
-from consulto.scheduling.models import Appointment, Referral
+from consulto.scheduling.models import Agenda, Appointment, Motive, Opening, Referral
 from consulto.scheduling.rules import InvalidSlot
 from tests.conftest import at
 
@@ -243,3 +246,36 @@ def test_another_organisation_cannot_open_a_referral(referral_world):  # noqa: F
         with pytest.raises(Http404):
             adressage.open_sent(user=user, referral_id=referral.pk)
     assert Referral.objects.get().acknowledged_at is None
+
+
+def test_a_departments_shared_agenda_is_found_by_its_specialty(referral_world):  # noqa: F811
+    w = referral_world
+    shared = Agenda.objects.create(
+        organisation=w.hospital, site=w.hospital_site, department=w.department,
+        name="Consultations non programmées",
+    )  # fmt: skip
+    motive = Motive.objects.create(agenda=shared, label="Avis cardiologique", duration_minutes=20)
+    opening = Opening.objects.create(
+        agenda=shared, site=w.hospital_site, weekday=w.monday.weekday(), start_time=time(9),
+        end_time=time(10), valid_from=w.monday, visibility="pro",
+    )  # fmt: skip
+    opening.motives.set([motive])
+    found = adressage.find_slots(user=w.gp_user, specialty="cardiologue", near=(48.87, 2.36))
+    assert {c.agenda for c in found} == {w.cardio, shared}
+    [row] = [c for c in found if c.agenda == shared]
+    assert row.who == "Consultations non programmées — Cardiologie"
+    referral = _refer(w, at(w.monday, 9, 20), agenda_id=shared.pk, motive_id=motive.pk)
+    assert referral.appointment.agenda == shared
+    # The hospital's admin sees it among the referrals received (every agenda of theirs).
+    admin = w.cardio_user.__class__.objects.create_user(email="dir@hopital.test", password="x" * 12)
+    Membership.objects.create(user=admin, organisation=w.hospital, role=Membership.Role.ADMIN)
+    assert [r.referral for r in adressage.incoming(user=admin)] == [referral]
+
+
+def test_the_list_takes_few_queries(referral_world, django_assert_max_num_queries):  # noqa: F811
+    w = referral_world
+    for hour, minute in ((9, 0), (9, 30), (10, 0), (10, 30)):
+        _refer(w, at(w.monday, hour, minute), letter=None)
+    with django_assert_max_num_queries(4):
+        rows = adressage.sent(user=w.gp_user)
+    assert len(rows) == 4

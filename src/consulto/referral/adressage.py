@@ -142,7 +142,8 @@ def find_slots(
         agendas = agendas.filter(
             site__latitude__range=(lat0, lat1), site__longitude__range=(lon0, lon1)
         )
-    chosen = list(agendas.order_by("pk")[: CANDIDATES * 20])
+    # Without a place, the first agendas found; with one, the nearest of those in its box.
+    chosen = list(agendas.order_by("pk")[: CANDIDATES * (20 if near is not None else 1)])
     distances: dict[int, float | None] = {}
     for agenda in chosen:
         distances[agenda.pk] = (
