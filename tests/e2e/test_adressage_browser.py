@@ -19,7 +19,7 @@ def test_a_practitioner_refers_and_the_receiver_reads_it(referral_world, page, p
     w = referral_world
     log_in(page, w.gp_user, live_server)
 
-    page.goto(reverse("adressage:sent"))
+    page.goto(reverse("adressage:referrals_sent"))
     page.get_by_role("link", name="Adresser un patient").click()
     page.fill("#id_q", "Petit")
     page.press("#id_q", "Enter")
@@ -47,7 +47,7 @@ def test_a_practitioner_refers_and_the_receiver_reads_it(referral_world, page, p
     assert_accessible(page)
 
     log_in(phone, w.cardio_user, live_server)
-    phone.goto(reverse("adressage:incoming"))
+    phone.goto(reverse("adressage:referrals_received"))
     assert "PETIT Jeanne" in phone.inner_text("table.data")
     assert_fits_width(phone)
     assert_accessible(phone)
@@ -59,6 +59,6 @@ def test_a_practitioner_refers_and_the_receiver_reads_it(referral_world, page, p
     assert_accessible(phone)
 
     page.set_viewport_size({"width": 375, "height": 740})
-    page.goto(reverse("adressage:new") + f"?file={w.file.pk}&specialty=cardiologue")
+    page.goto(reverse("adressage:refer") + f"?file={w.file.pk}&specialty=cardiologue")
     assert_fits_width(page)
     assert_accessible(page)

@@ -18,8 +18,8 @@ from .adressage_world import (  # noqa: F401 (fixtures)
     referral_world,
 )
 
-NEW = reverse("adressage:new")
-CONFIRM = reverse("adressage:confirm")
+NEW = reverse("adressage:refer")
+CONFIRM = reverse("adressage:refer_confirm")
 TOKEN = "0123456789abcdef0123456789abcdef"
 
 
@@ -73,11 +73,11 @@ def test_the_form_books_and_the_sender_follows_it(referral_world, as_user):  # n
     response = client.post(CONFIRM, _post(w, start))
     referral = Referral.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == reverse("adressage:sent_detail", args=[referral.pk])
+    assert response["Location"] == reverse("adressage:referral_sent", args=[referral.pk])
     assert referral.urgency == "48h" and referral.letter_document_id
     detail = client.get(response["Location"]).content.decode()
     assert REASON.replace("'", "&#x27;") in detail
-    listing = client.get(reverse("adressage:sent")).content.decode()
+    listing = client.get(reverse("adressage:referrals_sent")).content.decode()
     assert "PETIT Jeanne" in listing and "status-booked" in listing
 
 
@@ -164,7 +164,7 @@ def test_a_secretary_does_not_refer(referral_world, as_user):  # noqa: F811
     w = referral_world
     client = as_user(w.secretary)
     assert client.get(NEW).status_code == 403
-    assert client.get(reverse("adressage:sent")).status_code == 200
+    assert client.get(reverse("adressage:referrals_sent")).status_code == 200
 
 
 def test_the_receiver_opens_a_referral_and_downloads_the_letter(referral_world, as_user):  # noqa: F811
@@ -175,10 +175,10 @@ def test_the_receiver_opens_a_referral_and_downloads_the_letter(referral_world, 
         letter_name="courrier.pdf",
     )  # fmt: skip
     client = as_user(w.cardio_user)
-    listing = client.get(reverse("adressage:incoming")).content.decode()
+    listing = client.get(reverse("adressage:referrals_received")).content.decode()
     assert "PETIT Jeanne" in listing and "Dr Claire Martin, Cabinet des Lilas" in listing
     assert 'class="unread"' in listing
-    detail = client.get(reverse("adressage:incoming_detail", args=[referral.pk])).content.decode()
+    detail = client.get(reverse("adressage:referral_received", args=[referral.pk])).content.decode()
     assert "Souffle systolique" in detail
     letter_url = reverse("practice:document", args=[referral.letter_document_id])
     assert letter_url in detail
@@ -187,11 +187,12 @@ def test_the_receiver_opens_a_referral_and_downloads_the_letter(referral_world, 
     assert AuditEvent.objects.filter(
         actor=w.cardio_user, action="download", target_type="document"
     ).exists()
-    listing = client.get(reverse("adressage:incoming")).content.decode()
+    listing = client.get(reverse("adressage:referrals_received")).content.decode()
     assert 'class="unread"' not in listing
-    unread = client.get(reverse("adressage:incoming"), {"filtre": "non-lus"}).content.decode()
+    received = reverse("adressage:referrals_received")
+    unread = client.get(received, {"filtre": "non-lus"}).content.decode()
     assert "PETIT Jeanne" not in unread
-    sent = as_user(w.gp_user).get(reverse("adressage:sent")).content.decode()
+    sent = as_user(w.gp_user).get(reverse("adressage:referrals_sent")).content.decode()
     assert "status-acknowledged" in sent
 
 
@@ -203,14 +204,15 @@ def test_another_organisation_cannot_see_a_referral(referral_world, as_user):  #
     )  # fmt: skip
     for user in (w.stranger, w.outsider):
         client = as_user(user)
-        url = reverse("adressage:incoming_detail", args=[referral.pk])
+        url = reverse("adressage:referral_received", args=[referral.pk])
         assert client.get(url).status_code == 404
-        assert client.get(reverse("adressage:sent_detail", args=[referral.pk])).status_code == 404
-        assert "PETIT" not in client.get(reverse("adressage:incoming")).content.decode()
+        assert client.get(reverse("adressage:referral_sent", args=[referral.pk])).status_code == 404
+        assert "PETIT" not in client.get(reverse("adressage:referrals_received")).content.decode()
     assert Referral.objects.get().acknowledged_at is None
 
 
 def test_the_nav_links_to_both_lists(referral_world, as_user):  # noqa: F811
     w = referral_world
     page = as_user(w.gp_user).get(reverse("practice:files")).content.decode()
-    assert reverse("adressage:incoming") in page and reverse("adressage:sent") in page
+    assert reverse("adressage:referrals_received") in page
+    assert reverse("adressage:referrals_sent") in page

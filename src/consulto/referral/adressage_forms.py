@@ -63,7 +63,7 @@ class ReferralForm(forms.Form):
     letter = forms.FileField(
         label=_("Referral letter (PDF, 5 MB at most)"),
         required=False,
-        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf"}),
+        widget=forms.FileInput(attrs={"accept": "application/pdf"}),
     )
 
     def clean_start(self):
@@ -77,7 +77,7 @@ class ReferralForm(forms.Form):
         return token if TOKEN.fullmatch(token) else ""
 
     def clean_letter(self):
-        letter = self.cleaned_data.get("letter")
+        letter = self.cleaned_data.get("letter") or None
         if letter is not None and letter.size > MAX_LETTER_BYTES:
             raise ValidationError(_("The letter may be at most 5 MB."), code="too_big")
         return letter

@@ -113,7 +113,7 @@ def confirm(request):
                 request,
                 _("Referral sent: the appointment is booked and the patient is told."),
             )
-            return redirect("adressage:sent_detail", pk=referral.pk)
+            return redirect("adressage:referral_sent", pk=referral.pk)
     return render(
         request,
         "referral/adressage/confirm.html",
