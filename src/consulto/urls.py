@@ -21,6 +21,7 @@ urlpatterns += i18n_patterns(
     path("pro/", include(practice_urlpatterns)),
     path("pro/", include("consulto.onboarding.urls")),
     path("pro/", include("consulto.practice.urls")),
+    path("pro/adressage/", include("consulto.referral.adressage_urls")),
     path("regulation/", include("consulto.referral.urls")),
     path("", include(appointment_page_urlpatterns)),
     path("accounts/", include("allauth.urls")),

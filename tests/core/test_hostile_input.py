@@ -246,6 +246,8 @@ def _path_args(w) -> dict[str, dict]:
         "close": {"pk": w.case.pk},
         "appointment_page": {"token": patient_links.token_for(w.later)},
         "mfa_edit_webauthn": {"pk": 1},
+        "referral_received": {"pk": 1},
+        "referral_sent": {"pk": 1},
     }
 
 
@@ -313,6 +315,16 @@ def _seeds(w) -> dict[str, dict]:
         "visio_patient_file": {"text": "Tension 12/8"},
         "appointment_status": {"status": "arrived", "next": "agenda"},
         "files": {"q": "Petit", "org": str(w.organisation.pk)},
+        "refer": {"file": str(w.file.pk), "specialty": "medecin-generaliste", "place": "Paris"},
+        "refer_confirm": {
+            "file": str(w.file.pk),
+            "agenda": str(w.agenda2.pk),
+            "motive": str(w.motive2.pk),
+            "start": at(w.monday, 9).isoformat(),
+            "token": "0123456789abcdef0123456789abcdef",
+            "urgency": "week",
+            "reason": "Avis",
+        },
         "file_new": identity,
         "file_edit": identity,
         "note_add": {"text": "Allergie à la pénicilline"},
