@@ -144,3 +144,25 @@ def test_a_known_patients_opening_is_offered_to_the_patients_the_practice_knows(
         now=now,
     )
     assert booked.start == at(saturday, 9)
+
+
+def test_who_sent_the_patient_follows_the_appointment_when_the_practice_moves_it(world, patient):
+    from consulto.scheduling.models import Referral
+
+    w = world
+    first = booking.book(
+        agenda=w.agenda,
+        motive=w.first,
+        start=at(w.monday, 9),
+        patient=patient,
+        booked_by=None,
+        as_staff=True,
+        now=at(w.monday, 7),
+    )
+    Referral.objects.create(
+        appointment=first, kind=Referral.Kind.REGULATION, referrer_label="SAMU 75"
+    )
+    moved = booking.reschedule(
+        appointment=first, new_start=at(w.monday, 10), by=None, as_staff=True, now=at(w.monday, 7)
+    )
+    assert Referral.objects.get().appointment == moved

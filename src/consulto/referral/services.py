@@ -291,8 +291,6 @@ def move_booking(
                 audience=visibility.REGULATOR,
                 now=now,
             )
-            # The marking follows the appointment to its new time.
-            Referral.objects.filter(appointment=appointment).update(appointment=moved)
             # Moved by the regulator, not by the patient: they are told by SMS too.
             Appointment.objects.filter(pk=appointment.pk).update(cancelled_by_practice=True)
             notify.appointment_rescheduled(old=appointment, new=moved)

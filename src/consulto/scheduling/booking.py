@@ -24,7 +24,7 @@ from consulto.core.time import is_plausible_instant, require_aware
 
 from . import availability as engine
 from . import events, limits, live, rules, visibility
-from .models import Agenda, Appointment, Motive, PatientProfile
+from .models import Agenda, Appointment, Motive, PatientProfile, Referral
 from .rules import InvalidSlot
 from .selectors import compute, load_inputs
 
@@ -529,7 +529,7 @@ def reschedule(
         )
         seen_by = None if as_staff else (audience or visibility.KNOWN_PATIENT)
         _reserve_check(agenda=agenda, motive=motive, start=new_start, now=now, audience=seen_by)
-        return Appointment.objects.create(
+        new = Appointment.objects.create(
             agenda=agenda,
             motive=motive,
             patient_id=old.patient_id,
@@ -541,6 +541,9 @@ def reschedule(
             exclusive=agenda.capacity == 1,
             rescheduled_from=old,
         )
+        # Who sent the patient, and why, follows the appointment to its new time (whoever moves it).
+        Referral.objects.filter(appointment=old).update(appointment=new)
+        return new
 
     moved = _run_reservation(write, agenda_ids=[appointment.agenda_id, agenda.pk])
     live.announce([appointment.agenda_id, agenda.pk], kind="moved")
