@@ -400,12 +400,15 @@ class ExtraPatientsForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        if data.get("takes_extra_patients") and not data.get("regulation_phone"):
-            if "regulation_phone" not in self.errors:
-                self.add_error(
-                    "regulation_phone",
-                    _("Give regulators a phone number to call you for extra patients."),
-                )
+        if (
+            data.get("takes_extra_patients")
+            and not data.get("regulation_phone")
+            and "regulation_phone" not in self.errors
+        ):
+            self.add_error(
+                "regulation_phone",
+                _("Give regulators a phone number to call you for extra patients."),
+            )
         return data
 
 
