@@ -79,7 +79,7 @@ def test_a_bearer_token_needs_no_csrf_token(world, token):
 
 DECLARED = {
     ("get", "/api/v1/practitioners"): {"200", "422"},
-    ("get", "/api/v1/agendas/{agenda_id}/slots"): {"200", "404", "422"},
+    ("get", "/api/v1/agendas/{agenda_id}/slots"): {"200", "401", "404", "422"},
     ("get", "/api/v1/appointments"): {"200", "401", "422"},
     ("post", "/api/v1/appointments"): {
         *("200", "201", "400", "401", "403", "409", "413", "422", "429"),

@@ -150,7 +150,7 @@ def test_the_page_draws_accessible_charts_with_a_table_of_figures(practice, as_u
 
     assert response.status_code == 200
     html = response.content.decode()
-    assert html.count('role="img"') == 3
+    assert html.count('role="img"') == 4  # three charts, and the SAS participation's
     assert '<title id="chart-appointments-title">' in html and "<desc" in html
     svg = html.split("<svg", 1)[1].rsplit("</svg>", 1)[0]
     assert ' style="' not in svg  # the Content-Security-Policy would drop it

@@ -20,17 +20,18 @@ from ninja import Header, NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from consulto.core.errors import DomainError, InvalidInput
+from consulto.directory.models import Membership
 from consulto.directory.selectors import specialties
 from consulto.notifications import services as notify
 from consulto.patients import services as patient_services
-from consulto.scheduling import booking, limits
+from consulto.scheduling import booking, limits, visibility
 from consulto.scheduling.cache import slots_for_many
-from consulto.scheduling.models import Agenda, Appointment, Motive
+from consulto.scheduling.models import Agenda, Appointment, Motive, PatientProfile, Referral
 from consulto.scheduling.search import SORTS, search_practitioners
 from consulto.scheduling.selectors import appointment_of, appointments_of
 
 from . import schemas
-from .auth import auth
+from .auth import auth, reader_of
 from .presenters import appointment_out, hit_out, motive_out, slot_out
 from .types import Day, Id, QueryText
 
@@ -164,30 +165,64 @@ class SlotParams(schemas.Schema):
     days: int = schemas.Field(7, ge=1, le=31)
 
 
+def door_of(user, agenda: Agenda, *, now) -> frozenset[str] | None:
+    """The professional audience ``user`` books ``agenda`` with (``visibility.py``): a
+    regulator's or a practitioner's of another organisation; None for a patient's door (the
+    public, a patient, the agenda's own staff, who book for patients in the practice space)."""
+    audience = visibility.audience_for(user, agenda, now=now)
+    if audience in (visibility.REGULATOR, visibility.PROFESSIONAL):
+        return audience
+    return None
+
+
+def reader_audience(user, agenda: Agenda, *, now) -> frozenset[str]:
+    """The openings whose slots ``user`` is shown on ``agenda``: a professional's, else a
+    patient's (the public's, and the known patients' when the practice knows the account)."""
+    door = door_of(user, agenda, now=now)
+    if door is not None:
+        return door
+    if (
+        user is not None
+        and user.is_authenticated
+        and visibility.knows_account(user, agenda, now=now)
+    ):
+        return visibility.KNOWN_PATIENT
+    return visibility.PUBLIC
+
+
 @api.get(
     "/agendas/{agenda_id}/slots",
-    response=answers({200: schemas.AgendaSlotsOut}, 404, 422),
+    response=answers({200: schemas.AgendaSlotsOut}, 401, 404, 422),
     tags=["booking"],
 )
 def agenda_slots(request, agenda_id: Id, params: Query[SlotParams]):
-    agenda = (
-        Agenda.objects.select_related("site")
-        .filter(pk=agenda_id, is_active=True, online_booking=True)
-        .first()
-    )
+    """The free slots of a motive. Anonymous, the public's; with a patient's credentials (a
+    bearer token, or the session), the known patients' too where the practice knows them; with
+    a practitioner's of another organisation, the professionals'; with a regulator's, the
+    regulation's (SAS) as well (for those two, every active motive, bookable online or not). A
+    bearer token that is not valid is a 401."""
+    now = timezone.now()
+    agenda = Agenda.objects.select_related("site").filter(pk=agenda_id, is_active=True).first()
     if agenda is None:
         raise Http404
-    motive = Motive.objects.filter(
-        pk=params.motive, agenda=agenda, is_active=True, online=True
-    ).first()
+    user = reader_of(request)
+    door = door_of(user, agenda, now=now) if user is not None else None
+    if door is None and not agenda.online_booking:
+        raise Http404
+    motives = Motive.objects.filter(pk=params.motive, agenda=agenda, is_active=True)
+    if door is None:
+        motives = motives.filter(online=True)
+    motive = motives.first()
     if motive is None:
         raise InvalidInput("This agenda has no such motive.", field="motive")
-    now = timezone.now()
+    audience = door or reader_audience(user, agenda, now=now)
     today = now.astimezone(agenda.zone).date()
     start = params.start or today
     if start < today - timedelta(days=1) or start > today + timedelta(days=366):
         raise InvalidInput("Choose a start date within the coming year.", field="start")
-    slots = slots_for_many([(agenda, motive)], start=start, days=params.days, now=now)[agenda.pk]
+    slots = slots_for_many(
+        [(agenda, motive)], start=start, days=params.days, now=now, audience=audience
+    )[agenda.pk]
     return {
         "agenda_id": agenda.pk,
         "motive": motive_out(motive),
@@ -245,6 +280,11 @@ def create_appointment(
         identity=limits.identity_digest(person.first_name, person.last_name, person.birth_date),
     )
     patient = booking.PatientIdentity(**person.model_dump())
+    door = door_of(request.auth, agenda, now=timezone.now())
+    if door is not None:
+        return _book_as_professional(
+            request, agenda, motive, patient, door, idempotency_key, start=payload.start
+        )
     if payload.follow_up_start is not None:
         return _book_with_follow_up(request, payload, agenda, motive, patient, idempotency_key)
     with booking.reservation():
@@ -288,6 +328,82 @@ def _book_with_follow_up(request, payload, agenda, motive, patient, idempotency_
         "end": second.end,
     }
     return Status(200 if first.replayed else 201, answer)
+
+
+def _book_as_professional(request, agenda, motive, patient, audience, idempotency_key, *, start):
+    """A regulator or a practitioner of another organisation books for a patient: in the slots
+    of the openings they see, the patient's profile found by identity among those no account
+    holds (or created), the practice told by a referral ("Adressé par SAMU 75")."""
+    user = request.auth
+    regulator = audience == visibility.REGULATOR
+    from_org, label = _referrer(user, regulator=regulator)
+    with booking.reservation():
+        profile = (
+            PatientProfile.objects.filter(
+                owner__isnull=True,
+                first_name__iexact=patient.first_name,
+                last_name__iexact=patient.last_name,
+                birth_date=patient.birth_date,
+            )
+            .order_by("pk")
+            .first()
+        )
+        if profile is None:
+            profile = PatientProfile(
+                owner=None,
+                relationship=PatientProfile.Relationship.SELF,
+                first_name=patient.first_name,
+                last_name=patient.last_name,
+                birth_date=patient.birth_date,
+            )
+        if patient.phone:
+            profile.phone = patient.phone
+        if patient.email:
+            profile.email = patient.email
+        profile.save()
+        appointment = booking.book(
+            agenda=agenda,
+            motive=motive,
+            start=start,
+            patient=profile,
+            booked_by=user,
+            channel=Appointment.Channel.REGULATOR if regulator else Appointment.Channel.API,
+            idempotency_key=idempotency_key or None,
+            as_staff=False,
+            audience=audience,
+        )
+        if not appointment.replayed:
+            Referral.objects.create(
+                appointment=appointment,
+                kind=Referral.Kind.REGULATION if regulator else Referral.Kind.PRACTITIONER,
+                from_organisation=from_org,
+                referrer_label=label,
+                referred_by=user,
+            )
+            notify.appointment_booked(appointment=appointment)
+    found = Appointment.objects.select_related(
+        "agenda__site", "agenda__practitioner", "motive", "patient"
+    ).get(pk=appointment.pk)
+    return Status(200 if appointment.replayed else 201, appointment_out(found))
+
+
+def _referrer(user, *, regulator: bool):
+    """(organisation, what the receiving practice reads) for a professional booking."""
+    roles = visibility.REGULATION_ROLES if regulator else visibility.STAFF_ROLES
+    membership = (
+        Membership.objects.filter(user=user, role__in=roles)
+        .select_related("organisation")
+        .order_by("pk")
+        .first()
+    )
+    organisation = membership.organisation if membership else None
+    if regulator:
+        return organisation, organisation.name if organisation else str(user)
+    practitioner = getattr(user, "practitioner", None)
+    name = practitioner.display_name if practitioner is not None else str(user)
+    if organisation is not None:
+        name = f"{name}, {organisation.name}"
+    return organisation, name[:255]
 
 
 @api.post(

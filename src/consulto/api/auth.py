@@ -10,6 +10,7 @@ from contextlib import suppress
 from django.db import OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer, SessionAuth
 from ninja.utils import check_csrf
 
@@ -61,3 +62,22 @@ class ActiveSessionAuth(SessionAuth):
 
 
 auth = [TokenAuth(), ActiveSessionAuth()]
+
+
+def reader_of(request):
+    """Who reads an endpoint open to everyone that answers more to whom it knows (the slots a
+    reader may see): the bearer token's user, else the logged-in session's, else None (the
+    public). A bearer token that is not valid is a 401, not the public."""
+    header = request.headers.get("Authorization", "")
+    if header:
+        scheme, _space, token = header.partition(" ")
+        user = None
+        if scheme.lower() == "bearer":
+            user = TokenAuth().authenticate(request, token.strip())
+        if user is None:
+            raise AuthenticationError()
+        return user
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.is_active:
+        return user
+    return None

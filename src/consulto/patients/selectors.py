@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from consulto.directory.models import Department, Organisation, Practitioner, Site
 from consulto.scheduling import availability as engine
-from consulto.scheduling import booking
+from consulto.scheduling import booking, visibility
 from consulto.scheduling.cache import first_for_many, slots_for_many
 from consulto.scheduling.models import Agenda, Appointment, Motive, PatientProfile
 from consulto.scheduling.selectors import appointments_of
@@ -200,21 +200,48 @@ class Week:
     first_later: engine.Slot | None  # when the week is empty: the next slot after it
 
 
-def week_of_slots(*, motive: Motive, week: date | None, now: datetime | None = None) -> Week:
-    """A motive's free slots for the seven days from ``week`` (today by default)."""
+def patient_audience(user, agenda: Agenda, *, now: datetime) -> frozenset[str]:
+    """What the patient pages offer this visitor of ``agenda``: the public's slots, and the
+    known patients' too when the practice knows someone this account books for. Whatever the
+    account is elsewhere (a practitioner, a regulator, the practice's own staff), these pages
+    are a patient's door: the same rule ``booking.book`` applies to an online booking."""
+    if (
+        user is not None
+        and user.is_authenticated
+        and visibility.knows_account(user, agenda, now=now)
+    ):
+        return visibility.KNOWN_PATIENT
+    return visibility.PUBLIC
+
+
+def week_of_slots(
+    *,
+    motive: Motive,
+    week: date | None,
+    now: datetime | None = None,
+    audience: frozenset[str] = visibility.PUBLIC,
+) -> Week:
+    """A motive's free slots for the seven days from ``week`` (today by default), of the
+    openings ``audience`` sees (``patient_audience``)."""
     now = now or timezone.now()
     agenda = motive.agenda
     today = now.astimezone(agenda.site.zone).date()
     last = today + timedelta(days=motive.max_advance_days)
     start = min(max(week or today, today), last)
-    slots = slots_for_many([(agenda, motive)], start=start, days=7, now=now)[agenda.pk]
+    slots = slots_for_many([(agenda, motive)], start=start, days=7, now=now, audience=audience)[
+        agenda.pk
+    ]
     by_day: dict[date, list[engine.Slot]] = {start + timedelta(days=i): [] for i in range(7)}
     for slot in slots:
         by_day.setdefault(slot.start.date(), []).append(slot)
     first_later = None
     if not slots and start + timedelta(days=7) <= last:
         later = slots_for_many(
-            [(agenda, motive)], start=start + timedelta(days=7), days=28, now=now
+            [(agenda, motive)],
+            start=start + timedelta(days=7),
+            days=28,
+            now=now,
+            audience=audience,
         )[agenda.pk]
         first_later = later[0] if later else None
     return Week(

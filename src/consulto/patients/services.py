@@ -4,7 +4,7 @@ Each action is one transaction that calls the scheduling core (the only door for
 the notifications outbox, so a booking and its confirmation message are written together.
 """
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -12,8 +12,10 @@ from django.utils.translation import gettext_lazy as _
 
 from consulto.core.errors import InvalidInput, NotFound
 from consulto.notifications import services as notify
-from consulto.scheduling import booking, events, limits
+from consulto.scheduling import booking, events, limits, rules, visibility
 from consulto.scheduling.models import Appointment, Motive, PatientProfile
+from consulto.scheduling.selectors import compute, load_inputs
+from consulto.scheduling.visibility import PUBLIC
 
 from . import selectors, waitlist
 from .models import WaitlistEntry
@@ -29,13 +31,37 @@ def hold_slot(
     limits.count_hold(visitor)
     if replacing:
         booking.release_hold(hold_id=replacing, by=user)
+    now = timezone.now()
     return booking.hold(
         agenda=motive.agenda,
         motive=motive,
         start=start,
         held_by=user if user.is_authenticated else None,
         visitor=visitor,
+        now=now,
+        audience=selectors.patient_audience(user, motive.agenda, now=now),
     )
+
+
+class KeptForKnownPatients(rules.NewPatientsNotAccepted):
+    default_message = _(
+        "This slot is kept for patients the practitioner has already seen. Choose one of them, "
+        "or another slot."
+    )
+
+
+def _check_kept_for_known(held: Appointment, patient: PatientProfile) -> None:
+    """A slot of an opening for known patients, held by an account the practice knows, is
+    booked only for a person it knows (not a relative never seen there)."""
+    agenda, now = held.agenda, timezone.now()
+    if visibility.knows(patient.pk, agenda, now=now):
+        return
+    day = held.start.astimezone(agenda.site.zone).date()
+    inputs = load_inputs([agenda], start=day, days=1, now=now, with_busy=False, audience=PUBLIC)
+    offered = compute(inputs[agenda.pk], motive=held.motive, start=day, days=1, now=now)
+    wanted = held.start.astimezone(UTC)
+    if not any(slot.start.astimezone(UTC) == wanted for slot in offered):
+        raise KeptForKnownPatients()
 
 
 @transaction.atomic
@@ -112,6 +138,8 @@ def confirm_booking(
     # A hold the account never claimed lapsed before login: book afresh if still free.
     from_hold = held if held.booked_by_id == user.pk else None
     with booking.reservation():
+        if held.status == Appointment.Status.HELD and held.booked_by_id == user.pk:
+            _check_kept_for_known(held, patient)
         if follow_up_start is not None:
 
             def confirm(first: Appointment, second: Appointment) -> None:

@@ -41,7 +41,15 @@ MOTIVE_FIELDS = (
     "position",
     "is_active",
 )
-OPENING_FIELDS = ("weekday", "start_time", "end_time", "site", "every_weeks", "valid_from")
+OPENING_FIELDS = (
+    "weekday",
+    "start_time",
+    "end_time",
+    "site",
+    "every_weeks",
+    "valid_from",
+    "visibility",
+)
 
 
 class OverlappingOpening(InvalidInput):
@@ -283,6 +291,35 @@ def set_reminders(
         )
         _record(user, audit.Action.UPDATE, found, agenda)
     return found
+
+
+def set_extra_patients(
+    *, user, agenda: Agenda, takes_extra_patients: bool, regulation_phone: str, weekly_cap: int
+):
+    """The SAS participation of the agenda's practitioner (all their agendas): whether they take
+    patients sent by regulation beyond their visible slots, the phone regulators call, and how
+    many such patients a week at most."""
+    check_agenda(user, agenda, Perm.SETTINGS)
+    if agenda.practitioner_id is None:
+        raise InvalidInput(_("Regulation settings are per practitioner; this agenda has none."))
+    practitioner = agenda.practitioner
+    with transaction.atomic():
+        practitioner.takes_extra_patients = takes_extra_patients
+        practitioner.regulation_phone = regulation_phone
+        practitioner.extra_patients_weekly_cap = weekly_cap
+        practitioner.full_clean(
+            exclude=[
+                f.name
+                for f in practitioner._meta.fields
+                if f.name
+                not in ("takes_extra_patients", "regulation_phone", "extra_patients_weekly_cap")
+            ]
+        )
+        practitioner.save(
+            update_fields=["takes_extra_patients", "regulation_phone", "extra_patients_weekly_cap"]
+        )
+        _record(user, audit.Action.UPDATE, practitioner, agenda)
+    return practitioner
 
 
 def set_policy(

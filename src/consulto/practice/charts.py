@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 
-from .stats import Dashboard, Week
+from .stats import SAS_PAID_CEILING, Dashboard, Week
 
 WIDTH = 360
 LABEL_END = 62  # week labels are right-aligned on this x
@@ -25,7 +25,12 @@ SEPARATOR = 26  # room for the "booked ahead" line
 
 # Contrast on white: #0b5cad 6.5:1, #0f6b3a 6.9:1, #a4161a 7.9:1, #14213d 15:1 (WCAG 1.4.11).
 INK = "#14213d"
-COLOURS = {"appointments": "#0b5cad", "online": "#0f6b3a", "no_show": "#a4161a"}
+COLOURS = {
+    "appointments": "#0b5cad",
+    "online": "#0f6b3a",
+    "no_show": "#a4161a",
+    "sas": "#5b2a86",  # 10.3:1 on white
+}
 AHEAD_FILL = "#ffffff"
 
 
@@ -52,6 +57,10 @@ class BarChart:
     separator_y: float | None = None
     separator_label: str = ""
     separator_text_y: float | None = None
+    # A limit drawn across the bars (the SAS's 20 paid consultations a week), and its label.
+    ceiling_x: float | None = None
+    ceiling_label: str = ""
+    ceiling_text_y: float | None = None
 
     width: int = WIDTH
     label_end: int = LABEL_END
@@ -169,6 +178,46 @@ def _bars(slug, title, description, rows, *, scale: float) -> BarChart:
         separator_y=separator_y,
         separator_label=_("Booked ahead") if separator_y is not None else "",
         separator_text_y=separator_y + 16 if separator_y is not None else None,
+    )
+
+
+def sas_chart(board: Dashboard) -> BarChart:
+    """Consultations taken through regulation per week, with the SAS's paid ceiling marked."""
+    weeks = board.sas_weeks
+    counts = [w.consultations for w in weeks]
+    over = [w for w in weeks if w.consultations > SAS_PAID_CEILING]
+    description = _(
+        "Last %(weeks)s weeks: %(total)s consultations taken through regulation, from %(low)s "
+        "to %(high)s a week; the SAS pays a supplement for up to %(ceiling)s a week (the "
+        "dashed line). Weeks beyond it: %(over)s. The figures are in the table below."
+    ) % {
+        "weeks": len(weeks),
+        "total": board.sas_total,
+        "low": min(counts, default=0),
+        "high": max(counts, default=0),
+        "ceiling": SAS_PAID_CEILING,
+        "over": len(over),
+    }
+    scale = max([*counts, SAS_PAID_CEILING]) * 1.1
+    chart = _bars(
+        "sas",
+        _("Consultations through regulation (SAS) per week"),
+        description,
+        [(w, w.consultations, str(w.consultations)) for w in weeks],
+        scale=scale,
+    )
+    ceiling_x = round(BAR_X + BAR_MAX * SAS_PAID_CEILING / scale, 1)
+    bottom = chart.height
+    return BarChart(
+        slug=chart.slug,
+        title=chart.title,
+        description=chart.description,
+        colour=chart.colour,
+        bars=chart.bars,
+        height=bottom + 20,
+        ceiling_x=ceiling_x,
+        ceiling_label=_("%(n)s paid") % {"n": SAS_PAID_CEILING},
+        ceiling_text_y=bottom + 15,
     )
 
 

@@ -11,12 +11,15 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.db import transaction
 from django.http import Http404
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
+from consulto.core import audit
+from consulto.core.crypto import decrypt_text
 from consulto.core.errors import InvalidInput
 from consulto.core.time import parse_wall, wall_to_instant
 from consulto.directory.models import Department
@@ -27,7 +30,7 @@ from consulto.scheduling.models import Absence, Agenda, Appointment, Motive, Ope
 from consulto.scheduling.selectors import load_inputs
 
 from .agenda_settings import occurs_on
-from .permissions import Perm, acting_for, agenda_ids, check_agenda, staff_roles
+from .permissions import Perm, acting_for, agenda_ids, allows, check_agenda, staff_roles
 
 Status = Appointment.Status
 SHOWN = (Status.BOOKED, Status.ARRIVED, Status.IN_PROGRESS, Status.SEEN, Status.NO_SHOW)
@@ -233,17 +236,18 @@ def agenda_events(*, agendas: list[Agenda], start: date, end: date) -> dict:
         .order_by("start")
         .values_list(
             "id", "agenda_id", "start", "end", "status", "motive__label", "motive__colour",
-            "patient__first_name", "patient__last_name",
+            "patient__first_name", "patient__last_name", "referral__referrer_label",
         )
     )  # fmt: skip
     labels = {value: str(label) for value, label in Status.choices}
     detail = reverse("practice:appointment", args=[0])[:-2]
     someone = _("Patient")
     colours: dict[str, tuple[str, str]] = {}
-    for pk, agenda_id, begin, finish, status, motive, colour, first, last in rows:
+    for pk, agenda_id, begin, finish, status, motive, colour, first, last, referrer in rows:
         zone = zones[agenda_id]
         name = f"{first} {last}" if last else someone
-        parts = [name, motive]
+        mark = referral_mark(referrer)
+        parts = [name, motive, mark] if mark else [name, motive]
         if status != Status.BOOKED:
             parts.append(labels[status])
         colour = colour or "#2e6fd8"
@@ -259,13 +263,14 @@ def agenda_events(*, agendas: list[Agenda], start: date, end: date) -> dict:
                 "backgroundColor": colour,
                 "borderColor": colour,
                 "textColor": colours[colour][1],
-                "classNames": [f"status-{status}"],
+                "classNames": [f"status-{status}", *(["referred"] if mark else [])],
                 "editable": status == Status.BOOKED,
                 # The parts, for a narrow column to show the patient's name first.
                 "extendedProps": {
                     "patient": name,
                     "motive": motive,
                     "status": labels[status] if status != Status.BOOKED else "",
+                    "referral": mark,
                 },
             }
         )
@@ -297,6 +302,14 @@ def agenda_events(*, agendas: list[Agenda], start: date, end: date) -> dict:
     return result
 
 
+def referral_mark(referrer_label: str | None) -> str:
+    """What the agenda writes on an appointment booked from outside the practice: "Adressé par
+    SAMU 75", "Adressé par Dr Anne Martin" ("" for any other appointment)."""
+    if not referrer_label:
+        return ""
+    return _("Referred by %(who)s") % {"who": referrer_label}
+
+
 @dataclass(frozen=True, slots=True)
 class DayRow:
     times: str
@@ -307,6 +320,7 @@ class DayRow:
     status_label: str
     room_url: str = ""  # a video appointment's call page
     waiting_since: str = ""  # "14:52": in the virtual waiting room since then, not yet let in
+    referral: str = ""  # "Adressé par SAMU 75": booked by regulation or another practitioner
 
 
 def day_appointments(*, agendas: list[Agenda], day: date) -> list[tuple[Agenda, list[DayRow]]]:
@@ -321,7 +335,10 @@ def day_appointments(*, agendas: list[Agenda], day: date) -> list[tuple[Agenda, 
     detail = reverse("practice:appointment", args=[0])[:-2]
     someone = _("Patient")
     room = reverse("visio_practitioner", args=[0])[:-2]
-    for pk, agenda_id, begin, finish, status, motive, first, last, room_id, waiting, admitted in (
+    for (
+        pk, agenda_id, begin, finish, status, motive, first, last, room_id, waiting, admitted,
+        referrer,
+    ) in (
         Appointment.objects.filter(
             agenda_id__in=list(zones),
             status__in=SHOWN,
@@ -333,6 +350,7 @@ def day_appointments(*, agendas: list[Agenda], day: date) -> list[tuple[Agenda, 
             "id", "agenda_id", "start", "end", "status", "motive__label",
             "patient__first_name", "patient__last_name",
             "video_room__id", "video_room__waiting_since", "video_room__admitted_at",
+            "referral__referrer_label",
         )
     ):  # fmt: skip
         if not lows[agenda_id] <= begin < lows[agenda_id] + timedelta(days=1):
@@ -350,6 +368,7 @@ def day_appointments(*, agendas: list[Agenda], day: date) -> list[tuple[Agenda, 
                 waiting_since=(
                     f"{waiting.astimezone(zone):%H:%M}" if waiting and not admitted else ""
                 ),
+                referral=referral_mark(referrer),
             )
         )
     return [(a, rows[a.pk]) for a in agendas]
@@ -377,6 +396,7 @@ def appointment_for_staff(*, user, appointment_id: int) -> Appointment:
             "patient",
             "booked_by",
             "rescheduled_from",
+            "referral",
         )
         .filter(pk=appointment_id)
         .exclude(status__in=[Status.HELD, Status.EXPIRED])
@@ -388,3 +408,64 @@ def appointment_for_staff(*, user, appointment_id: int) -> Appointment:
     # A substitute: kept on the titular's behalf, refused outside the delegation's period.
     appointment.acting_for = acting_for(user, appointment)
     return appointment
+
+
+@dataclass(frozen=True)
+class ReferralView:
+    """A referral as the receiving practice reads it beside the appointment."""
+
+    mark: str  # "Adressé par SAMU 75"
+    kind: str
+    kind_label: str
+    referrer: str
+    urgency: str
+    urgency_label: str
+    reason: str  # decrypted; "" when none was given
+    letter_document_id: int | None
+    created_at: datetime
+
+
+def referral_for_staff(*, user, appointment: Appointment, ip: str | None = None):
+    """The referral of an appointment loaded by ``appointment_for_staff`` (so its agenda is one
+    the user may see), its reason decrypted; the read is audited like a patient file's, on the
+    titular's behalf for a substitute. None for an appointment nobody referred."""
+    try:
+        referral = appointment.referral
+    except ObjectDoesNotExist:
+        return None
+    reason = decrypt_text(referral.reason) if referral.reason else ""
+    organisation_id = appointment.agenda.organisation_id
+    file_id = None
+    if appointment.patient_id and allows(user, organisation_id, Perm.FILES):
+        from .models import PatientFile
+
+        file_id = (
+            PatientFile.objects.filter(
+                organisation_id=organisation_id, profile_id=appointment.patient_id
+            )
+            .values_list("pk", flat=True)
+            .first()
+        )
+    on_behalf = getattr(appointment, "acting_for", None)
+    with transaction.atomic():
+        audit.record(
+            actor=user,
+            on_behalf_of=on_behalf,
+            action=audit.Action.READ,
+            target_type="referral",
+            target_id=referral.pk,
+            organisation_id=organisation_id,
+            patient_file_id=file_id,
+            ip=ip,
+        )
+    return ReferralView(
+        mark=referral_mark(referral.referrer_label),
+        kind=referral.kind,
+        kind_label=referral.get_kind_display(),
+        referrer=referral.referrer_label,
+        urgency=referral.urgency,
+        urgency_label=referral.get_urgency_display(),
+        reason=reason,
+        letter_document_id=referral.letter_document_id if file_id else None,
+        created_at=referral.created_at,
+    )

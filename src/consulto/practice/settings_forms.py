@@ -15,8 +15,9 @@ from django.utils.translation import gettext_lazy as _
 
 from consulto.core.errors import InvalidInput
 from consulto.core.fields import DateField, ModelMultipleChoiceField
-from consulto.directory.models import Site
+from consulto.directory.models import Practitioner, Site
 from consulto.notifications.models import ReminderSettings
+from consulto.notifications.sms import InvalidPhoneNumber, normalise_phone
 from consulto.scheduling.models import Agenda, Motive, Opening
 
 from .agenda_settings import MOTIVE_FIELDS, local_bounds
@@ -192,9 +193,11 @@ class OpeningForm(forms.ModelForm):
             "valid_from",
             "valid_until",
             "site",
+            "visibility",
             "motives",
         ]
         labels = {
+            "visibility": _("Visible to"),
             "start_time": _("Start"),
             "end_time": _("End"),
             "valid_until": _("Valid until (optional)"),
@@ -205,6 +208,13 @@ class OpeningForm(forms.ModelForm):
                 "that week, then every other week."
             ),
             "valid_until": _("Leave empty for an opening with no end."),
+            "visibility": _(
+                "Who is offered its slots. Professionals: other practitioners and regulators "
+                "book them for their patients, the public does not see them. Regulation only: "
+                "slots kept for the SAS (unscheduled care within 48 hours). Known patients "
+                "only: patients you have already seen, booking online. Your practice always "
+                "sees and books every slot."
+            ),
         }
         widgets = {
             "start_time": forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
@@ -212,8 +222,15 @@ class OpeningForm(forms.ModelForm):
             "valid_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "valid_until": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "every_weeks": forms.RadioSelect,
+            "visibility": forms.RadioSelect,
         }
-        error_messages = {"site": {"invalid_choice": _("Choose a site of this organisation.")}}
+        error_messages = {
+            "site": {"invalid_choice": _("Choose a site of this organisation.")},
+            "visibility": {
+                "invalid_choice": _("Choose who may see the slots of this opening."),
+                "required": _("Choose who may see the slots of this opening."),
+            },
+        }
         field_classes = {"valid_from": DateField, "valid_until": DateField}
 
     def __init__(self, *args, agenda: Agenda, **kwargs):
@@ -227,6 +244,8 @@ class OpeningForm(forms.ModelForm):
         self.fields["weekday"].choices = [
             (value, capfirst(label)) for value, label in Opening.Weekday.choices
         ]
+        # Not sent (an older form, a script): the opening keeps its visibility, public if new.
+        self.fields["visibility"].required = False
         motives = Motive.objects.filter(agenda=agenda).order_by("-is_active", "position", "id")
         self.fields["motives"].queryset = motives
         self.fields["motives"].label_from_instance = _motive_choice_label
@@ -242,7 +261,14 @@ class OpeningForm(forms.ModelForm):
 
     @property
     def what(self) -> list:
-        return [self["site"], self["motives"]]
+        return [self["site"], self["visibility"], self["motives"]]
+
+    def clean_visibility(self):
+        return (
+            self.cleaned_data.get("visibility")
+            or self.instance.visibility
+            or Opening.Visibility.PUBLIC
+        )
 
     def clean(self):
         data = super().clean()
@@ -312,6 +338,78 @@ class ReminderForm(forms.ModelForm):
     class Meta:
         model = ReminderSettings
         fields = ["email_7d", "email_1d", "sms_1d"]
+
+
+class ExtraPatientsForm(forms.ModelForm):
+    """The practitioner's SAS participation: extra patients sent by regulation."""
+
+    class Meta:
+        model = Practitioner
+        fields = ["takes_extra_patients", "regulation_phone", "extra_patients_weekly_cap"]
+        labels = {
+            "takes_extra_patients": _(
+                "I accept extra patients sent by regulation (“en surnuméraire”)"
+            ),
+            "regulation_phone": _("Phone for regulators"),
+            "extra_patients_weekly_cap": _("At most this many extra patients a week"),
+        }
+        help_texts = {
+            "takes_extra_patients": _(
+                "Regulators (SAMU / SAS) may then call you to add a patient beyond your visible "
+                "slots, when nothing else is free within 48 hours. You always decide on the "
+                "phone."
+            ),
+            "regulation_phone": _(
+                "A direct line regulators call, never shown to patients. Required when you "
+                "accept extra patients."
+            ),
+            "extra_patients_weekly_cap": _(
+                "From 1 to 100. Regulators see how many you took this week and stop calling "
+                "at this number."
+            ),
+        }
+        widgets = {
+            "regulation_phone": forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+            "extra_patients_weekly_cap": forms.NumberInput(attrs={"min": 1, "max": 100}),
+        }
+        error_messages = {
+            "extra_patients_weekly_cap": {
+                "invalid": _("Enter a whole number from 1 to 100."),
+                "required": _("Enter a whole number from 1 to 100."),
+                "min_value": _("Enter a whole number from 1 to 100."),
+                "max_value": _("Enter a whole number from 1 to 100."),
+            },
+        }
+
+    def clean_regulation_phone(self):
+        value = (self.cleaned_data.get("regulation_phone") or "").strip()
+        if not value:
+            return ""
+        try:
+            return normalise_phone(value)
+        except InvalidPhoneNumber:
+            raise forms.ValidationError(
+                _("Enter a phone number such as 01 23 45 67 89 or +33 1 23 45 67 89.")
+            ) from None
+
+    def clean_extra_patients_weekly_cap(self):
+        cap = self.cleaned_data.get("extra_patients_weekly_cap")
+        if cap is None or not 1 <= cap <= 100:
+            raise forms.ValidationError(_("Enter a whole number from 1 to 100."))
+        return cap
+
+    def clean(self):
+        data = super().clean()
+        if (
+            data.get("takes_extra_patients")
+            and not data.get("regulation_phone")
+            and "regulation_phone" not in self.errors
+        ):
+            self.add_error(
+                "regulation_phone",
+                _("Give regulators a phone number to call you for extra patients."),
+            )
+        return data
 
 
 class PolicyForm(forms.ModelForm):

@@ -21,6 +21,7 @@ from django.utils.translation import ngettext
 from consulto.directory.models import Membership, Organisation
 from consulto.notifications.models import ReminderSettings
 from consulto.scheduling import availability as engine
+from consulto.scheduling import visibility
 from consulto.scheduling.cache import slots_for_many
 from consulto.scheduling.models import Absence, Agenda, Appointment, Motive, Opening
 
@@ -29,6 +30,18 @@ from .models import PracticePolicy
 from .permissions import Perm, agenda_ids, check_agenda, staff_roles
 
 PREVIEW_DAYS = 14
+
+# The audiences the preview shows the agenda to, in the order of the selector.
+PREVIEW_AUDIENCES = ("public", "known", "pro", "regulator")
+
+
+def audience_choices() -> list[tuple[str, str]]:
+    return [
+        ("public", _("The public (a patient new to you, online)")),
+        ("known", _("A patient you have already seen")),
+        ("pro", _("A practitioner of another organisation")),
+        ("regulator", _("A regulator (SAMU / SAS)")),
+    ]
 
 
 def configurable_agendas(user) -> list[Agenda]:
@@ -311,13 +324,31 @@ class Preview:
     hidden: list[Motive] = field(default_factory=list)
     # Why patients may see nothing at all, whatever the motives say.
     obstacles: list[str] = field(default_factory=list)
+    audience: str = "public"
+    audience_label: str = ""
+    audiences: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def professional(self) -> bool:
+        return self.audience in ("pro", "regulator")
 
 
 def preview(
-    *, agenda: Agenda, start: date | None = None, now: datetime | None = None, days=PREVIEW_DAYS
+    *,
+    agenda: Agenda,
+    start: date | None = None,
+    now: datetime | None = None,
+    days=PREVIEW_DAYS,
+    audience: str = "public",
 ) -> Preview:
-    """The public slots of each online motive for ``days`` days from ``start`` (today by
-    default, never before), as a patient would be offered them now."""
+    """The slots of each motive for ``days`` days from ``start`` (today by default, never
+    before), as ``audience`` would be offered them now: the public and known patients the
+    online motives in the openings they see; a practitioner of another organisation and a
+    regulator every active motive (the online flags bind patients only) in theirs."""
+    if audience not in PREVIEW_AUDIENCES:
+        audience = "public"
+    seen_by = visibility.AUDIENCES[audience]
+    professional = audience in ("pro", "regulator")
     now = now or timezone.now()
     today = now.astimezone(agenda.zone).date()
     start = max(start or today, today)
@@ -326,7 +357,8 @@ def preview(
         .annotate(opening_count=Count("openings"))
         .order_by("position", "id")
     )
-    shown = [m for m in all_motives if m.is_active and m.online]
+    shown = [m for m in all_motives if m.is_active and (m.online or professional)]
+    choices = audience_choices()
     result = Preview(
         start=start,
         end=start + timedelta(days=days - 1),
@@ -334,16 +366,25 @@ def preview(
         next=start + timedelta(days=days),
         motives=[],
         hidden=[m for m in all_motives if m not in shown],
+        audience=audience,
+        audience_label=dict(choices)[audience],
+        audiences=choices,
     )
     if not agenda.is_active:
         result.obstacles.append(_("This agenda is deactivated."))
-    if not agenda.online_booking:
+    if not professional and not agenda.online_booking:
         result.obstacles.append(_("Online booking is turned off for this agenda."))
-    if agenda.practitioner is not None and not agenda.practitioner.is_published:
+    if (
+        not professional
+        and agenda.practitioner is not None
+        and not agenda.practitioner.is_published
+    ):
         result.obstacles.append(_("The practitioner's page is not published."))
     for motive in shown:
         motive.agenda = agenda
-        slots = slots_for_many([(agenda, motive)], start=start, days=days, now=now)[agenda.pk]
+        slots = slots_for_many(
+            [(agenda, motive)], start=start, days=days, now=now, audience=seen_by
+        )[agenda.pk]
         by_day: dict[date, list[engine.Slot]] = {start + timedelta(days=i): [] for i in range(days)}
         for slot in slots:
             if slot.start.date() in by_day:

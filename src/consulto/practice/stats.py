@@ -13,12 +13,12 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Count, IntegerField, Value, When
+from django.db.models import Case, Count, IntegerField, Q, Value, When
 
 from consulto.core.time import PARIS, local_midnight
 from consulto.core.time import now as current_time
 from consulto.directory.models import Organisation
-from consulto.scheduling.models import Agenda, Appointment
+from consulto.scheduling.models import Agenda, Appointment, Referral
 
 from .permissions import Perm, agenda_ids, check_agenda, check_organisation, organisations_with
 
@@ -68,6 +68,33 @@ class Week:
         return self.no_shows / self.concluded
 
 
+# The SAS pays a supplement for up to this many consultations taken through regulation a week.
+SAS_PAID_CEILING = 20
+# A consultation taken through regulation: booked by a regulator, or sent with a regulation
+# referral (the regulator's console, another door).
+THROUGH_REGULATION = Q(referral__kind=Referral.Kind.REGULATION) | Q(
+    channel=Appointment.Channel.REGULATOR
+)
+
+
+@dataclass
+class SasWeek:
+    start: date
+    begins_at: datetime
+    ends_at: datetime
+    is_current: bool = False
+    is_future: bool = False  # never: the SAS weeks are the past ones; for the charts
+    consultations: int = 0
+
+    @property
+    def paid(self) -> int:
+        return min(self.consultations, SAS_PAID_CEILING)
+
+    @property
+    def beyond_ceiling(self) -> int:
+        return max(self.consultations - SAS_PAID_CEILING, 0)
+
+
 @dataclass
 class Dashboard:
     organisation: Organisation
@@ -76,6 +103,12 @@ class Dashboard:
     agenda: Agenda | None  # the one chosen, or None for all of ``agendas``
     zone: ZoneInfo
     weeks: list[Week]
+    sas_weeks: list[SasWeek] = field(default_factory=list)
+    watched_ids: list[int] = field(default_factory=list)
+
+    @property
+    def sas_total(self) -> int:
+        return sum(w.consultations for w in self.sas_weeks)
 
     @property
     def past_weeks(self) -> list[Week]:
@@ -145,7 +178,14 @@ def dashboard(
     zones = {a.site.timezone for a in watched}
     zone = ZoneInfo(zones.pop()) if len(zones) == 1 else PARIS
     weeks = _weeks(now, zone)
-    _count(weeks, [a.pk for a in watched])
+    watched_ids = [a.pk for a in watched]
+    _count(weeks, watched_ids)
+    sas_weeks = [
+        SasWeek(start=w.start, begins_at=w.begins_at, ends_at=w.ends_at, is_current=w.is_current)
+        for w in weeks
+        if not w.is_future
+    ]
+    _count_sas(sas_weeks, watched_ids)
     return Dashboard(
         organisation=next(o for o in organisations if o.pk == organisation_id),
         organisations=organisations,
@@ -153,6 +193,8 @@ def dashboard(
         agenda=agenda,
         zone=zone,
         weeks=weeks,
+        sas_weeks=sas_weeks,
+        watched_ids=watched_ids,
     )
 
 
@@ -198,3 +240,71 @@ def _count(weeks: list[Week], agenda_ids_: list[int]) -> None:
         week.by_status[row["status"]] = week.by_status.get(row["status"], 0) + row["n"]
         if row["channel"] == Appointment.Channel.ONLINE:
             week.online += row["n"]
+
+
+def _sas_appointments(weeks: list[SasWeek], agenda_ids_: list[int]):
+    return Appointment.objects.filter(
+        THROUGH_REGULATION,
+        agenda_id__in=agenda_ids_,
+        start__gte=weeks[0].begins_at,
+        start__lt=weeks[-1].ends_at,
+        status__in=COUNTED,
+    )
+
+
+def _count_sas(weeks: list[SasWeek], agenda_ids_: list[int]) -> None:
+    """The consultations taken through regulation per week, in one grouped query (cancelled
+    ones are not counted: the SAS pays for consultations that took place or are due)."""
+    if not weeks or not agenda_ids_:
+        return
+    week_index = Case(
+        *[When(start__lt=week.ends_at, then=Value(i)) for i, week in enumerate(weeks)],
+        output_field=IntegerField(),
+    )
+    rows = (
+        _sas_appointments(weeks, agenda_ids_)
+        .annotate(week=week_index)
+        .values("week")
+        .annotate(n=Count("pk", distinct=True))
+        .order_by()
+    )
+    for row in rows:
+        weeks[row["week"]].consultations += row["n"]
+
+
+@dataclass(frozen=True)
+class SasRow:
+    start: datetime  # in the dashboard's zone
+    patient: str
+    motive: str
+    referred_by: str
+    status: str
+
+
+def sas_consultations(board: Dashboard) -> list[SasRow]:
+    """One row per consultation taken through regulation over the dashboard's past weeks, in
+    the order they took place (for the CSV export)."""
+    if not board.sas_weeks or not board.watched_ids:
+        return []
+    found = (
+        _sas_appointments(board.sas_weeks, board.watched_ids)
+        .select_related("patient", "motive", "referral")
+        .order_by("start", "pk")
+    )
+    rows = []
+    for appointment in found:
+        patient = appointment.patient
+        try:
+            referrer = appointment.referral.referrer_label
+        except Referral.DoesNotExist:
+            referrer = str(Appointment.Channel.REGULATOR.label)
+        rows.append(
+            SasRow(
+                start=appointment.start.astimezone(board.zone),
+                patient=f"{patient.first_name} {patient.last_name}" if patient else "",
+                motive=appointment.motive.label,
+                referred_by=referrer,
+                status=appointment.get_status_display(),
+            )
+        )
+    return rows

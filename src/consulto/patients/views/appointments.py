@@ -114,7 +114,14 @@ def move(request, pk: int):
             request, "patients/move_confirm.html", {"appointment": found, "new_start": new_start}
         )
     found.motive.agenda = found.agenda
-    week = selectors.week_of_slots(motive=found.motive, week=query_date(request.GET, "week"))
+    now = timezone.now()
+    # A patient moves within what a known patient sees (booking.reschedule).
+    week = selectors.week_of_slots(
+        motive=found.motive,
+        week=query_date(request.GET, "week"),
+        now=now,
+        audience=selectors.patient_audience(request.user, found.agenda, now=now),
+    )
     return render(request, "patients/move.html", {"appointment": found, "week": week})
 
 

@@ -154,7 +154,13 @@ def practitioner(request, pk: int):
     week = waitlist_form = None
     if motive is not None:
         motive.agenda = chosen_agenda
-        week = selectors.week_of_slots(motive=motive, week=query_date(request.GET, "week"))
+        now = timezone.now()
+        week = selectors.week_of_slots(
+            motive=motive,
+            week=query_date(request.GET, "week"),
+            now=now,
+            audience=selectors.patient_audience(request.user, chosen_agenda, now=now),
+        )
         if request.user.is_authenticated:
             waitlist_form = WaitlistForm(
                 profiles=selectors.profiles_of(request.user),

@@ -14,6 +14,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from consulto.core.audit import client_ip
 from consulto.core.errors import DomainError
 from consulto.core.time import parse_instant, wall_to_instant
 from consulto.scheduling.booking import STATUS_STEPS
@@ -62,6 +63,9 @@ def _detail_page(request, appointment, *, move_form=None, cancel_form=None, **ex
             "steps": _steps(appointment),
             "back": _agenda_url(appointment.agenda_id, local.date()),
             **_visio(request.user, appointment, zone),
+            "referral": selectors.referral_for_staff(
+                user=request.user, appointment=appointment, ip=client_ip(request)
+            ),
             "undo_from": _undoable_from(request.user, appointment),
             **extra,
         },

@@ -25,6 +25,7 @@ from ..access import staff_view
 from ..settings_forms import (
     MOTIVE_PALETTE,
     AbsenceForm,
+    ExtraPatientsForm,
     MotiveForm,
     OpeningForm,
     PolicyForm,
@@ -110,13 +111,15 @@ def agenda(request, agenda_id: int):
     return _render(request, "agenda.html", _agenda_context(found))
 
 
-def _agenda_context(agenda, *, reminder_form=None) -> dict:
+def _agenda_context(agenda, *, reminder_form=None, extra_form=None, audience="public") -> dict:
     now = timezone.now()
     today = now.astimezone(agenda.zone).date()
     coming, past = selectors.absences(agenda, now=now)
     reminders = selectors.reminder_settings(agenda)
     if reminder_form is None and reminders is not None:
         reminder_form = ReminderForm(instance=reminders)
+    if extra_form is None and agenda.practitioner_id is not None:
+        extra_form = ExtraPatientsForm(instance=agenda.practitioner, prefix="sas")
     return {
         "agenda": agenda,
         "motives": selectors.motives(agenda),
@@ -124,7 +127,8 @@ def _agenda_context(agenda, *, reminder_form=None) -> dict:
         "absences": coming,
         "past_absences": past,
         "reminder_form": reminder_form,
-        "preview": selectors.preview(agenda=agenda, now=now),
+        "extra_form": extra_form,
+        "preview": selectors.preview(agenda=agenda, now=now, audience=audience),
     }
 
 
@@ -144,11 +148,45 @@ def reminders(request, agenda_id: int):
 
 
 @staff_view
+@require_POST
+def regulation(request, agenda_id: int):
+    """The practitioner's SAS participation: extra patients sent by regulation."""
+    found = selectors.agenda_for_settings(request.user, agenda_id)
+    if found.practitioner_id is None:
+        raise PermissionDenied
+    practitioner = type(found.practitioner).objects.get(pk=found.practitioner_id)
+    form = ExtraPatientsForm(request.POST, instance=practitioner, prefix="sas")
+    if form.is_valid():
+        try:
+            services.set_extra_patients(
+                user=request.user,
+                agenda=found,
+                takes_extra_patients=form.cleaned_data["takes_extra_patients"],
+                regulation_phone=form.cleaned_data["regulation_phone"],
+                weekly_cap=form.cleaned_data["extra_patients_weekly_cap"],
+            )
+        except InvalidInput as error:
+            _apply_error(form, error)
+        else:
+            messages.success(request, _("Regulation settings saved."))
+            return redirect(_agenda_url(found, "regulation"))
+    return _render(request, "agenda.html", _agenda_context(found, extra_form=form))
+
+
+def _audience(request) -> str:
+    wanted = request.GET.get("pour", "")
+    return wanted if wanted in selectors.PREVIEW_AUDIENCES else "public"
+
+
+@staff_view
 @require_GET
 def preview(request, agenda_id: int):
     found = selectors.agenda_for_settings(request.user, agenda_id)
     start = query_date(request.GET, "du")
-    context = {"agenda": found, "preview": selectors.preview(agenda=found, start=start)}
+    context = {
+        "agenda": found,
+        "preview": selectors.preview(agenda=found, start=start, audience=_audience(request)),
+    }
     if request.headers.get("HX-Request"):
         return _render(request, "_preview.html", context)
     return _render(request, "preview.html", context)
@@ -425,6 +463,7 @@ urlpatterns: list = [
     path("reglages/politique/<id:organisation_id>/", policy, name="settings_policy"),
     path(_AGENDA, agenda, name="settings_agenda"),
     path(_AGENDA + "rappels/", reminders, name="settings_reminders"),
+    path(_AGENDA + "regulation/", regulation, name="settings_regulation"),
     path(_AGENDA + "apercu/", preview, name="settings_preview"),
     path(_AGENDA + "motifs/nouveau/", motive_new, name="settings_motive_new"),
     path(_AGENDA + "motifs/<id:pk>/", motive_edit, name="settings_motive"),

@@ -250,6 +250,13 @@
         detail.className = "event-detail";
         detail.textContent = [arg.timeText, props.motive, props.status].filter(Boolean).join(" · ");
         frame.appendChild(name);
+        if (props.referral) {
+          var mark = document.createElement("span");
+          mark.className = "event-referral";
+          mark.textContent = props.referral;
+          frame.appendChild(document.createTextNode(" "));
+          frame.appendChild(mark);
+        }
         frame.appendChild(document.createTextNode(" "));
         frame.appendChild(detail);
         return { domNodes: [frame] };
