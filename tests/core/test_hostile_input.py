@@ -225,6 +225,7 @@ def _path_args(w) -> dict[str, dict]:
         "settings_policy": {"organisation_id": w.organisation.pk},
         "settings_agenda": agenda,
         "settings_reminders": agenda,
+        "settings_regulation": agenda,
         "settings_preview": agenda,
         "settings_motive_new": agenda,
         "settings_motive": agenda | {"pk": w.first.pk},
@@ -248,6 +249,8 @@ def _path_args(w) -> dict[str, dict]:
         "mfa_edit_webauthn": {"pk": 1},
         "referral_received": {"pk": 1},
         "referral_sent": {"pk": 1},
+        "establishment": {"pk": w.organisation.pk, "slug": "etablissement"},
+        "department": {"pk": w.organisation.pk, "slug": "etablissement", "department_id": 1},
     }
 
 

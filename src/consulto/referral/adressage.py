@@ -339,7 +339,7 @@ def _letter_name(name: str) -> str:
 @dataclass
 class Row:
     referral: Referral
-    appointment: Appointment  # where it stands now: the last of its moves
+    appointment: Appointment  # where it stands now (a referral follows its appointment's moves)
     status: str
     status_label: str
 
@@ -349,7 +349,7 @@ class Row:
 
     @property
     def moved(self) -> bool:
-        return self.appointment.pk != self.referral.appointment_id
+        return self.appointment.rescheduled_from_id is not None
 
     @property
     def receiver(self) -> str:
@@ -376,53 +376,12 @@ def status_of(referral: Referral, appointment: Appointment) -> str:
 
 
 def _rows(referrals: list[Referral]) -> list[Row]:
-    current = _current_appointments([r.appointment for r in referrals])
     rows = []
     for referral in referrals:
-        appointment = current[referral.appointment_id]
+        appointment = referral.appointment
         code = status_of(referral, appointment)
         rows.append(Row(referral, appointment, code, str(STATUS_LABELS[code])))
     return rows
-
-
-def _current_appointments(appointments: list[Appointment]) -> dict[int, Appointment]:
-    """{first appointment id: the appointment it was moved to last (itself when not moved)},
-    a query per move level, not per referral."""
-    current = {a.pk: a for a in appointments}
-    moved = {
-        a.pk: a.pk
-        for a in appointments
-        if a.status == Status.CANCELLED and a.cancel_reason == Appointment.REASON_MOVED
-    }
-    for _level in range(10):
-        if not moved:
-            break
-        following = {
-            a.rescheduled_from_id: a
-            for a in _appointments().filter(rescheduled_from_id__in=list(moved))
-        }
-        next_moved = {}
-        for previous_id, first_id in moved.items():
-            newer = following.get(previous_id)
-            if newer is None:
-                continue
-            current[first_id] = newer
-            if newer.status == Status.CANCELLED and newer.cancel_reason == Appointment.REASON_MOVED:
-                next_moved[newer.pk] = first_id
-        moved = next_moved
-    return current
-
-
-def _appointments():
-    return Appointment.objects.select_related(
-        "agenda",
-        "agenda__site",
-        "agenda__practitioner",
-        "agenda__department",
-        "agenda__organisation",
-        "motive",
-        "patient",
-    )
 
 
 def _referrals():
