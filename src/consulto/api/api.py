@@ -24,9 +24,10 @@ from consulto.directory.models import Membership
 from consulto.directory.selectors import specialties
 from consulto.notifications import services as notify
 from consulto.patients import services as patient_services
+from consulto.referral import services as referral_services
 from consulto.scheduling import booking, limits, visibility
 from consulto.scheduling.cache import slots_for_many
-from consulto.scheduling.models import Agenda, Appointment, Motive, PatientProfile, Referral
+from consulto.scheduling.models import Agenda, Appointment, Motive, Referral
 from consulto.scheduling.search import SORTS, search_practitioners
 from consulto.scheduling.selectors import appointment_of, appointments_of
 
@@ -338,29 +339,7 @@ def _book_as_professional(request, agenda, motive, patient, audience, idempotenc
     regulator = audience == visibility.REGULATOR
     from_org, label = _referrer(user, regulator=regulator)
     with booking.reservation():
-        profile = (
-            PatientProfile.objects.filter(
-                owner__isnull=True,
-                first_name__iexact=patient.first_name,
-                last_name__iexact=patient.last_name,
-                birth_date=patient.birth_date,
-            )
-            .order_by("pk")
-            .first()
-        )
-        if profile is None:
-            profile = PatientProfile(
-                owner=None,
-                relationship=PatientProfile.Relationship.SELF,
-                first_name=patient.first_name,
-                last_name=patient.last_name,
-                birth_date=patient.birth_date,
-            )
-        if patient.phone:
-            profile.phone = patient.phone
-        if patient.email:
-            profile.email = patient.email
-        profile.save()
+        profile = referral_services.profile_for(patient)
         appointment = booking.book(
             agenda=agenda,
             motive=motive,

@@ -355,12 +355,25 @@ def _booked_appointment(case: RegulationCase) -> Appointment:
 
 
 def _patient_profile(case: RegulationCase) -> PatientProfile:
-    """The person on the phone among known profiles (one without an account first), else new."""
+    return profile_for(
+        booking.PatientIdentity(
+            first_name=case.first_name,
+            last_name=case.last_name,
+            birth_date=case.birth_date,
+            phone=case.phone,
+            email=case.email,
+        )
+    )
+
+
+def profile_for(person: booking.PatientIdentity) -> PatientProfile:
+    """The person a professional books for, among known profiles (one without an account
+    first), else a new profile without an account. Call it in the booking's transaction."""
     found = (
         PatientProfile.objects.filter(
-            first_name__iexact=case.first_name,
-            last_name__iexact=case.last_name,
-            birth_date=case.birth_date,
+            first_name__iexact=person.first_name,
+            last_name__iexact=person.last_name,
+            birth_date=person.birth_date,
         )
         .order_by(F("owner_id").asc(nulls_first=True), "pk")
         .first()
@@ -369,21 +382,21 @@ def _patient_profile(case: RegulationCase) -> PatientProfile:
         return PatientProfile.objects.create(
             owner=None,
             relationship=PatientProfile.Relationship.SELF,
-            first_name=case.first_name,
-            last_name=case.last_name,
-            birth_date=case.birth_date,
-            phone=case.phone,
-            email=case.email,
+            first_name=person.first_name,
+            last_name=person.last_name,
+            birth_date=person.birth_date,
+            phone=person.phone,
+            email=person.email,
         )
     if found.owner_id is None:
         # No account to hold their contact: the numbers just given on the phone are the fresh ones.
         changed = [
             n
             for n in ("phone", "email")
-            if getattr(case, n) and getattr(found, n) != getattr(case, n)
+            if getattr(person, n) and getattr(found, n) != getattr(person, n)
         ]
         for name in changed:
-            setattr(found, name, getattr(case, name))
+            setattr(found, name, getattr(person, name))
         if changed:
             found.save(update_fields=changed)
     return found
