@@ -112,6 +112,7 @@ class OpeningPlan:
     valid_from: date
     valid_until: date | None
     every_weeks: int
+    visibility: str = "public"  # Opening.Visibility: "public", "pro", "snp" or "known"
 
 
 @dataclass(slots=True)
