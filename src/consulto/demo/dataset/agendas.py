@@ -89,7 +89,7 @@ def plan_batches(
                     plan_agenda(
                         seed=seed, index=index, agenda=agenda, practitioner=practitioner,
                         organisation_kind=organisation.kind, zone=zone, today=today, pools=pools,
-                        sas_every_day=agenda.organisation == plan.demo_organisation,
+                        showcase=agenda.organisation in plan.showcase,
                     ),
                 )
             )  # fmt: skip
@@ -134,7 +134,7 @@ def plan_agenda(
     zone: ZoneInfo,
     today: date,
     pools: PatientPools,
-    sas_every_day: bool = False,
+    showcase: bool = False,
 ) -> AgendaContent:
     """Motives, openings, absences and appointments of one agenda, from its own random stream.
 
@@ -187,6 +187,14 @@ def plan_agenda(
                         old.valid_until + timedelta(days=1), None, old.every_weeks,
                     )
                 )  # fmt: skip
+    elif agenda.resource == "covid":
+        motives = [
+            plan_motive("Consultation COVID-19", 15, rng, instructions=VITALE, weight=2.0),
+            plan_motive("Test antigénique COVID-19", 10, rng, instructions=VITALE),
+        ]
+        for day in range(7):  # every day; the afternoons are kept for regulation
+            openings.append(OpeningPlan(day, time(9), time(13), (0, 1), valid_from, None, 1))
+            openings.append(OpeningPlan(day, time(14), time(18), (0, 1), valid_from, None, 1, SNP))
     elif agenda.resource == "vaccination":
         motives = [
             plan_motive(
@@ -215,7 +223,7 @@ def plan_agenda(
             openings,
             motives,
             gp=practitioner.specialty == GP,
-            every_day=sas_every_day and practitioner.specialty == GP,
+            showcase=showcase,
         )
     return AgendaContent(motives, openings, absences, appointments)
 
@@ -226,22 +234,24 @@ def _plan_sas_openings(
     motives: list[MotivePlan],
     *,
     gp: bool,
-    every_day: bool,
+    showcase: bool,
 ) -> list[OpeningPlan]:
     """Openings that regulation sees and the public does not.
 
     About one GP in eight takes part in the SAS: an hour and a half of unscheduled care
-    ("snp", regulation only) after each working day; the GPs of the demo staff's centre every
-    day of the week, weekends included, so that a regulator finds them within 48 hours whatever
-    the day. About one practitioner in twelve keeps an hour a week for other professionals
-    ("pro": referrals and regulators).
+    ("snp", regulation only) after each working day. The GPs of the showcase (the demo staff's
+    centre and the organisations around SAMU 75, ``showcase``) do so every day of the week,
+    weekends included, so that a regulator finds them within 48 hours whatever the day. About
+    one practitioner in twelve keeps an hour a week for other professionals ("pro": referrals
+    and regulators); every specialist of the showcase does.
     """
     if not openings:
         return []
     in_person = tuple(i for i, m in enumerate(motives) if m.mode != Mode.VIDEO)
     valid_from = min(o.valid_from for o in openings)
+    every_day = showcase and gp
     snp = every_day or (gp and rng.random() < SAS_SHARE)
-    pro = rng.random() < PROFESSIONALS_SHARE
+    pro = rng.random() < PROFESSIONALS_SHARE or (showcase and not gp)
     if not (snp or pro):
         return []
 
