@@ -237,6 +237,7 @@ def insert_regulation_cases(*, seed: int, today: date, showcase_ids: list[int]) 
         appointment.booked_by = made.opened_by
         appointment.channel = Appointment.Channel.REGULATOR
         appointment.created_at = opened_at + timedelta(minutes=rng.randint(3, 9))
+        made.closed_at = appointment.created_at + timedelta(minutes=1)
         booked.append(appointment)
         referrals.append(
             Referral(
