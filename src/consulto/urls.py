@@ -5,6 +5,7 @@ from django.urls import include, path
 from consulto.api.api import api
 from consulto.core import views as core_views
 from consulto.practice.views.feed import agenda_feed
+from consulto.referral.urls import patient_urlpatterns as appointment_page_urlpatterns
 from consulto.teleconsultation.views import patient_urlpatterns, practice_urlpatterns
 
 urlpatterns = [
@@ -20,6 +21,8 @@ urlpatterns += i18n_patterns(
     path("pro/", include(practice_urlpatterns)),
     path("pro/", include("consulto.onboarding.urls")),
     path("pro/", include("consulto.practice.urls")),
+    path("regulation/", include("consulto.referral.urls")),
+    path("", include(appointment_page_urlpatterns)),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=False,

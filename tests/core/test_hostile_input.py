@@ -24,11 +24,13 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
-from consulto.directory.models import Practitioner
+from consulto.directory.models import Membership, Organisation, Practitioner
 from consulto.onboarding.models import Journey, Step
 from consulto.onboarding.services import finish
 from consulto.patients.models import WaitlistEntry
 from consulto.practice import feeds, files
+from consulto.referral import patient_links
+from consulto.referral.models import RegulationCase
 from consulto.scheduling import booking
 from consulto.scheduling.models import Absence, Appointment, PatientProfile
 from consulto.teleconsultation import rooms
@@ -173,6 +175,17 @@ def site(practice, django_user_model, settings):  # noqa: F811
     newcomer.force_login(w.newcomer)
     assert newcomer.post("/pro/demarrage/identite/", identity_data()).status_code == 302
     assert newcomer.post("/pro/demarrage/horaires/", schedule_data()).status_code == 302
+    w.samu = Organisation.objects.create(name="SAMU 75", kind=Organisation.Kind.REGULATION_CENTRE)
+    w.regulator = django_user_model.objects.create_user(
+        email="regulateur@samu75.test", password="x" * 12
+    )
+    Membership.objects.create(user=w.regulator, organisation=w.samu, role=Membership.Role.ADMIN)
+    with_totp(w.regulator)
+    w.case = RegulationCase.objects.create(
+        centre=w.samu, opened_by=w.regulator, opened_at=timezone.now(), first_name="Louise",
+        last_name="Morel", birth_date=date(1988, 4, 2), phone="+33611223344", postcode="75019",
+        need="gp_48h",
+    )  # fmt: skip
     return w
 
 
@@ -227,6 +240,11 @@ def _path_args(w) -> dict[str, dict]:
         "visio_link": {"token": rooms.join_link_token(w.room)},
         "invitation": {"token": "an-unknown-invitation"},
         "mfa_remove_webauthn": {"pk": 1},
+        "case": {"pk": w.case.pk},
+        "book": {"pk": w.case.pk},
+        "extra": {"pk": w.case.pk},
+        "close": {"pk": w.case.pk},
+        "appointment_page": {"token": patient_links.token_for(w.later)},
         "mfa_edit_webauthn": {"pk": 1},
     }
 
@@ -298,6 +316,26 @@ def _seeds(w) -> dict[str, dict]:
         "file_new": identity,
         "file_edit": identity,
         "note_add": {"text": "Allergie à la pénicilline"},
+        "new_case": {
+            "caller": "patient",
+            "caller_name": "",
+            "last_name": "Morel",
+            "first_name": "Louise",
+            "birth_date": "02/04/1988",
+            "phone": "0611223344",
+            "email": "",
+            "postcode": "75019",
+            "address": "",
+            "need": "gp_48h",
+            "specialty": "",
+            "reason": "Fièvre",
+        },
+        "cases": {"outcome": "booked", "days": "7"},
+        "book": {
+            "agenda": str(w.agenda.pk),
+            "motive": str(w.first.pk),
+            "start": at(w.monday, 16).isoformat(),
+        },
         "file_online_booking": {"allowed": "1"},
         "settings_policy": {f"org{w.organisation.pk}-no_show_limit": "3"},
         "settings_preview": {"du": day},
@@ -442,6 +480,7 @@ def test_no_page_answers_500_to_hostile_input(site, settings):
         "secretary": w.secretary,
         "admin": w.admin,
         "newcomer": w.newcomer,
+        "regulator": w.regulator,
     }
     path_args = _path_args(w)
     seeds = _seeds(w)

@@ -639,11 +639,19 @@ def _context(appointment: Appointment, purpose: str) -> dict:
             else ""
         ),
         "deadline": when_text(deadline, zone) if deadline > timezone.now() else "",
-        "url": my_appointments_url(),
+        "url": _details_url(appointment),
         "visio_url": _visio_url(appointment) if purpose != Purpose.CANCELLATION else "",
         "site_url": settings.CONSULTO_SITE_URL.rstrip("/") + "/",
         "language": translation.get_language(),
     }
+
+
+def _details_url(appointment: Appointment) -> str:
+    """Where the patient sees the appointment: their account's page, or, when they have no
+    account (booked for them by a regulator or a practice), the appointment's signed page."""
+    if appointment.patient and appointment.patient.owner_id is None:
+        return links.appointment_page_link(appointment) or my_appointments_url()
+    return my_appointments_url()
 
 
 def _visio_url(appointment: Appointment) -> str:
