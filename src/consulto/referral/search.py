@@ -9,9 +9,9 @@ by distance.
 A regulator is on the phone: the search answers in a fixed number of queries whatever the
 number of agendas around. Candidates are read as plain rows (ids, versions, coordinates), the
 nearest ``NEAREST`` of them (and the nearest ``NEAREST_SNP`` with regulation-only openings, which
-are there for regulators) have their slots read, and models are built for the offers returned
-only. In Paris 20 km hold hundreds of GPs: the soonest slots of the nearest few dozen are the
-ones a regulator offers first anyway (``bench/regulation.py``).
+are there for regulators) have their motives and slots read, and models are built for the offers
+returned only. In Paris 20 km hold hundreds of GPs: the soonest slots of the nearest few dozen
+are the ones a regulator offers first anyway (``bench/regulation.py``).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
 from consulto.directory.models import Organisation, Practitioner, Site
@@ -132,12 +132,13 @@ def find(
     in_person = need != Need.VIDEO
 
     rows = _nearby_agendas(need=need, specialty=specialty, near=near, radius_km=radius_km)
-    motives, regulation_only = _regulation_motives([row.pk for row in rows])
-    rows = [row for row in rows if row.pk in motives]
+    regulation_only = _with_regulation_openings([row.pk for row in rows])
     for row in rows:
         row.regulation_openings = row.pk in regulation_only
     chosen = rows[:NEAREST]
     chosen += [row for row in rows[NEAREST:] if row.regulation_openings][:NEAREST_SNP]
+    motives = _regulation_motives([row.pk for row in chosen])
+    chosen = [row for row in chosen if row.pk in motives]
 
     groups: dict[bool, list[tuple[_AgendaRow, MotiveRef]]] = {False: [], True: []}
     for row in chosen:
@@ -205,45 +206,45 @@ def _nearby_agendas(*, need: str, specialty: str | None, near, radius_km: float)
     return rows
 
 
-def _regulation_motives(
-    agenda_ids: list[int],
-) -> tuple[dict[int, list[tuple[MotiveRef, str]]], set[int]]:
-    """Per agenda, its active motives offered in an opening a regulator sees: one in person
-    and one by video at most, the first by position (with its mode); and the agendas with
-    regulation-only openings. One query."""
+def _with_regulation_openings(agenda_ids: list[int]) -> set[int]:
+    """Which of the agendas keep openings for regulation only ("snp"): one query."""
     if not agenda_ids:
-        return {}, set()
+        return set()
+    return set(
+        Opening.objects.filter(agenda_id__in=agenda_ids, visibility=SNP)
+        .order_by()
+        .values_list("agenda_id", flat=True)
+        .distinct()
+    )
+
+
+def _regulation_motives(agenda_ids: list[int]) -> dict[int, list[tuple[MotiveRef, str]]]:
+    """Per agenda, its active motives offered in an opening a regulator sees: one in person
+    and one by video at most, the first by position (with its mode). One query."""
+    if not agenda_ids:
+        return {}
+    seen = Opening.motives.through.objects.filter(
+        motive_id=OuterRef("pk"), opening__visibility__in=sorted(visibility.REGULATOR)
+    )
     rows = (
-        Opening.motives.through.objects.filter(
-            motive__agenda_id__in=agenda_ids,
-            motive__is_active=True,
-            opening__visibility__in=sorted(visibility.REGULATOR),
-        )
-        .exclude(motive__mode=Motive.Mode.HOME)
+        Motive.objects.filter(agenda_id__in=agenda_ids, is_active=True)
+        .exclude(mode=Motive.Mode.HOME)
+        .filter(Exists(seen))
+        .order_by("agenda_id", "position", "id")
         .values_list(
-            "motive_id",
-            "motive__agenda_id",
-            "motive__duration_minutes",
-            "motive__min_notice_minutes",
-            "motive__max_advance_days",
-            "motive__mode",
-            "opening__visibility",
+            "pk", "agenda_id", "duration_minutes", "min_notice_minutes", "max_advance_days", "mode"
         )
-        .order_by("motive__agenda_id", "motive__position", "motive_id")
     )
     found: dict[int, list[tuple[MotiveRef, str]]] = {}
     modes_seen: set[tuple[int, str]] = set()
-    regulation_only: set[int] = set()
-    for pk, agenda_id, duration, notice, advance, mode, seen_by in rows:
-        if seen_by == SNP:
-            regulation_only.add(agenda_id)
+    for pk, agenda_id, duration, notice, advance, mode in rows:
         if (agenda_id, mode) in modes_seen:
             continue
         modes_seen.add((agenda_id, mode))
         found.setdefault(agenda_id, []).append(
             (MotiveRef(pk, agenda_id, duration, notice, advance), mode)
         )
-    return found, regulation_only
+    return found
 
 
 def _offers(found, rows: dict[int, _AgendaRow]) -> list[Offer]:
