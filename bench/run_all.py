@@ -1,4 +1,5 @@
-"""Run every benchmark (availability, search, booking_rush) and print all their JSON lines.
+"""Run every benchmark (availability, search, regulation, booking_rush...) and print all their
+JSON lines.
 
 Each script runs as a subprocess with this environment, so they all use the same database:
 the first one migrates and loads the demo dataset if the database has none (10,000
@@ -33,6 +34,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 SCRIPTS = (
     "availability",
     "search",
+    "regulation",
     "patient_pages",
     "practice_agenda",
     "booking_rush",

@@ -305,3 +305,96 @@ def test_the_demo_loads_on_29_february(db, clock):
     call_command("demo", practitioners=12, seed=5, stdout=out, stderr=StringIO())
     assert "Demo dataset loaded" in out.getvalue()
     assert Appointment.objects.exists()
+
+
+def test_samu_75_its_staff_and_the_paris_organisations_its_regulators_book_with(demo, client):
+    """`make run` gives a regulation centre whose staff log in with the demo authenticator, a
+    hospital with departments (each with agendas of its own and an admin for one), a screening
+    and a COVID centre with capacity lines, an MSP and a CPTS."""
+    from allauth.mfa.models import Authenticator
+
+    from consulto.directory.models import Department, Membership
+
+    samu = Organisation.objects.get(name="SAMU 75")
+    assert samu.kind == Organisation.Kind.REGULATION_CENTRE and samu.territory == "75"
+    assert samu.sites.get().city == "Paris"
+    roles = dict(samu.memberships.values_list("user__email", "role"))
+    assert roles == {
+        "regulateur@consulto.local": Membership.Role.REGULATOR,
+        "operateur@consulto.local": Membership.Role.OPERATOR,
+        "samu-admin@consulto.local": Membership.Role.ADMIN,
+    }
+    for email in roles:
+        assert Authenticator.objects.filter(user__email=email, type="totp").exists()
+
+    hospital = Organisation.objects.get(departments__name="Cardiologie")
+    departments = list(Department.objects.filter(organisation=hospital))
+    assert [d.name for d in departments] == ["Cardiologie", "Pédiatrie", "Radiologie"]
+    for department in departments:
+        agendas = Agenda.objects.filter(department=department)
+        assert 2 <= agendas.count() <= 3
+        assert all(a.motives.exists() and a.openings.exists() for a in agendas)
+    admin = Membership.objects.get(user__email="cardiologie@consulto.local")
+    assert admin.organisation == hospital and admin.department.name == "Cardiologie"
+
+    for kind in (Organisation.Kind.SCREENING_CENTRE, Organisation.Kind.COVID_CENTRE):
+        lines = Agenda.objects.filter(organisation__kind=kind, site__city="Paris", capacity__gt=1)
+        assert lines.filter(practitioner__isnull=True).exists()
+    msp = Organisation.objects.get(kind=Organisation.Kind.MSP)
+    takers = Practitioner.objects.filter(agendas__organisation=msp, takes_extra_patients=True)
+    assert takers.count() == 2 and all(p.regulation_phone for p in takers)
+    assert Organisation.objects.filter(kind=Organisation.Kind.CPTS, territory="75").exists()
+
+
+def test_a_regulator_finds_regulation_slots_within_48_hours_whatever_the_day(demo):
+    """The showcase's GPs keep regulation-only openings every day: on any day and hour of the
+    week, a regulator searching near 75011 finds some within 48 hours, and a COVID
+    consultation near 75020."""
+    from datetime import timedelta
+
+    from django.core.cache import cache
+
+    from consulto.directory.selectors import place_coordinates
+    from consulto.referral.search import find
+
+    for hours in range(0, 7 * 24, 11):
+        now = NOW + timedelta(hours=hours)
+        cache.clear()
+        result = find(need="gp_48h", near=place_coordinates("75011"), now=now, limit=10_000)
+        assert any(o.regulation_openings for o in result.offers), now
+        covid = find(need="covid", near=place_coordinates("75020"), now=now, limit=1)
+        assert covid.offers, now
+
+
+def test_samu_75_has_two_weeks_of_cases_with_the_referrals_of_its_bookings(demo):
+    from datetime import timedelta
+
+    from consulto.core.crypto import decrypt_text
+    from consulto.directory.selectors import place_coordinates
+    from consulto.referral.models import RegulationCase
+    from consulto.referral.search import find
+
+    cases = RegulationCase.objects.filter(centre__name="SAMU 75")
+    assert cases.filter(opened_at__lt=NOW - timedelta(days=10)).exists()
+    assert set(cases.values_list("outcome", flat=True)) == set(RegulationCase.Outcome.values)
+    booked = cases.filter(outcome="booked").select_related("appointment__referral")
+    assert booked.count() >= 5
+    for case in booked:
+        referral = case.appointment.referral
+        assert referral.kind == "regulation" and referral.referrer_label == "SAMU 75"
+        assert referral.reason and decrypt_text(referral.reason) == decrypt_text(case.reason)
+        assert case.appointment.patient_id == case.patient_id
+        assert case.appointment.start > case.opened_at
+    within_48h = [c for c in booked if c.appointment.start - c.opened_at <= timedelta(hours=48)]
+    assert 0.5 < len(within_48h) / len(booked) <= 1
+    # The demo GP's agenda has a coming appointment sent by SAMU 75.
+    assert Appointment.objects.filter(
+        agenda__practitioner__user__email=DEMO_LOGINS[1].email,
+        referral__referrer_label="SAMU 75",
+        start__gt=NOW,
+    ).exists()
+
+    extras = find(
+        need="gp_48h", near=place_coordinates("75019"), now=NOW + timedelta(hours=12)
+    ).extras
+    assert [(e.taken_this_week, e.cap) for e in extras] == [(1, 5), (3, 3)]

@@ -5,20 +5,31 @@ window as a regulator sees them (public, professionals and regulation openings:
 ``scheduling.visibility.REGULATOR``) from the shared availability cache, and, beside them, the
 practitioners who accept extra patients sent by regulation. Offers come sorted by soonest, then
 by distance.
+
+A regulator is on the phone: the search answers in a fixed number of queries whatever the
+number of agendas around. Candidates are read as plain rows (ids, versions, coordinates), the
+nearest ``NEAREST`` of them (and the nearest ``NEAREST_SNP`` with regulation-only openings, which
+are there for regulators) have their motives and slots read, and models are built for the offers
+returned only. In Paris 20 km hold hundreds of GPs: the soonest slots of the nearest few dozen
+are the ones a regulator offers first anyway (``bench/regulation.py``).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef
+from django.utils import timezone
 
 from consulto.directory.models import Organisation, Practitioner, Site
 from consulto.directory.selectors import bounding_box, distance_km
 from consulto.scheduling import visibility
 from consulto.scheduling.cache import slots_for_many
-from consulto.scheduling.models import Agenda, Motive
+from consulto.scheduling.models import Agenda, Motive, Opening
+from consulto.scheduling.search import MotiveRef
 
 from .models import RegulationCase
 
@@ -30,6 +41,10 @@ CENTRE_KINDS = {
     Need.SCREENING: (Organisation.Kind.SCREENING_CENTRE,),
 }
 DEFAULT_RADIUS_KM = 20.0
+MAX_RADIUS_KM = 200.0
+NEAREST = 60  # agendas whose slots are read, nearest first
+NEAREST_SNP = 20  # and agendas with regulation-only openings, nearest first
+SNP = Opening.Visibility.REGULATION.value
 
 
 @dataclass
@@ -40,6 +55,7 @@ class Offer:
     start: datetime  # in the site's zone
     end: datetime
     distance_km: float | None  # None for a video consultation: where it is does not matter
+    regulation_openings: bool = False  # the agenda keeps openings for regulation ("snp")
 
     @property
     def is_video(self) -> bool:
@@ -70,10 +86,29 @@ class Results:
 
 
 def week_start(moment: datetime) -> datetime:
-    """Monday 00:00 of the week of ``moment``, in its zone."""
-    local = moment
+    """Monday 00:00 of the week of ``moment``, in the platform's zone (Paris)."""
+    local = timezone.localtime(moment)
     monday = local.date() - timedelta(days=local.weekday())
     return datetime.combine(monday, datetime.min.time(), tzinfo=local.tzinfo)
+
+
+@dataclass(slots=True)
+class _AgendaRow:
+    """What a candidate needs of an agenda, read as a plain row (``slots_for_many`` reads
+    ``pk``, ``version``, ``capacity`` and ``zone``)."""
+
+    pk: int
+    version: int
+    capacity: int
+    timezone: str
+    latitude: float
+    longitude: float
+    distance_km: float = 0.0
+    regulation_openings: bool = False
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
 
 
 def find(
@@ -86,137 +121,205 @@ def find(
     radius_km: float = DEFAULT_RADIUS_KM,
     limit: int = 40,
 ) -> Results:
-    """Offers for ``need`` near ``near`` starting within ``within_hours``, soonest first."""
-    until = now + timedelta(hours=within_hours)
+    """Offers for ``need`` near ``near`` starting within ``within_hours``, soonest first.
+
+    Nonsense (a point off the Earth, no radius, no window) finds nothing rather than failing."""
+    until = now + timedelta(hours=max(0, min(within_hours, 24 * 14)))
+    if not _sensible(near, radius_km) or until <= now or limit <= 0:
+        return Results(offers=[], extras=[], until=until)
+    radius_km = min(radius_km, MAX_RADIUS_KM)
     video_allowed = need in (Need.GP_48H, Need.VIDEO, Need.SPECIALIST)
     in_person = need != Need.VIDEO
-    agendas = _agendas(need=need, specialty=specialty)
-    lat0, lat1, lon0, lon1 = bounding_box(near[0], near[1], radius_km)
-    nearby = agendas.filter(site__latitude__range=(lat0, lat1), site__longitude__range=(lon0, lon1))
-    pairs: list[tuple[Agenda, Motive, float | None]] = []
-    chosen = list(nearby.select_related("site", "practitioner", "organisation"))
-    distances = {
-        a.pk: distance_km(near[0], near[1], a.site.latitude, a.site.longitude) for a in chosen
-    }
-    chosen = [a for a in chosen if distances[a.pk] <= radius_km]
-    motives = _regulation_motives([a.pk for a in chosen])
-    for agenda in chosen:
-        for motive in motives.get(agenda.pk, ()):
-            is_video = motive.mode == Motive.Mode.VIDEO
+
+    rows = _nearby_agendas(need=need, specialty=specialty, near=near, radius_km=radius_km)
+    regulation_only = _with_regulation_openings([row.pk for row in rows])
+    for row in rows:
+        row.regulation_openings = row.pk in regulation_only
+    chosen = rows[:NEAREST]
+    chosen += [row for row in rows[NEAREST:] if row.regulation_openings][:NEAREST_SNP]
+    motives = _regulation_motives([row.pk for row in chosen])
+    chosen = [row for row in chosen if row.pk in motives]
+
+    groups: dict[bool, list[tuple[_AgendaRow, MotiveRef]]] = {False: [], True: []}
+    for row in chosen:
+        for motive, mode in motives[row.pk]:
+            is_video = mode == Motive.Mode.VIDEO
             if (is_video and video_allowed) or (not is_video and in_person):
-                pairs.append((agenda, motive, None if is_video else distances[agenda.pk]))
-    offers = _offers(pairs, now=now, until=until)
-    offers.sort(key=lambda o: (o.start, o.distance_km or 0.0, o.agenda.pk))
+                groups[is_video].append((row, motive))
+    found: list[tuple[datetime, float, int, int, datetime, bool]] = []
+    for is_video, pairs in groups.items():
+        if not pairs:
+            continue
+        zone = pairs[0][0].zone
+        start = now.astimezone(zone).date()
+        days = (until.astimezone(zone).date() - start).days + 2
+        slots = slots_for_many(
+            pairs, start=start, days=days, now=now, audience=visibility.REGULATOR
+        )
+        for row, motive in pairs:
+            for slot in slots[row.pk]:
+                if slot.start > until:
+                    break
+                distance = math.inf if is_video else row.distance_km
+                found.append((slot.start, distance, row.pk, motive.pk, slot.end, is_video))
+    found.sort(key=lambda f: (f[0], f[1], f[2], f[3]))
     return Results(
-        offers=offers[:limit], extras=_extras(need, specialty, near, radius_km, now), until=until
+        offers=_offers(found[:limit], {row.pk: row for row in chosen}),
+        extras=_extras(need, specialty, near, radius_km, now),
+        until=until,
     )
 
 
-def _agendas(*, need: str, specialty: str | None):
+def _sensible(near, radius_km) -> bool:
+    try:
+        lat, lon, radius = float(near[0]), float(near[1]), float(radius_km)
+    except (TypeError, ValueError, IndexError):
+        return False
+    if not all(math.isfinite(x) for x in (lat, lon, radius)) or radius <= 0:
+        return False
+    # Near a pole a radius spans every longitude: no French site is there.
+    return -85 <= lat <= 85 and -180 <= lon <= 180
+
+
+def _nearby_agendas(*, need: str, specialty: str | None, near, radius_km: float):
+    """The active agendas that can meet the need within the radius, as plain rows, nearest
+    first."""
     agendas = Agenda.objects.filter(is_active=True)
     if need in CENTRE_KINDS:
-        return agendas.filter(organisation__kind__in=CENTRE_KINDS[need])
-    code = specialty if need == Need.SPECIALIST and specialty else GP
-    return agendas.filter(practitioner__specialty__code=code, practitioner__isnull=False)
-
-
-def _regulation_motives(agenda_ids: list[int]) -> dict[int, list[Motive]]:
-    """Per agenda, its active motives offered in an opening a regulator sees: one in person
-    and one by video at most, the first by position."""
-    found: dict[int, list[Motive]] = {}
-    modes_seen: set[tuple[int, str]] = set()
-    rows = (
-        Motive.objects.filter(
-            agenda_id__in=agenda_ids,
-            is_active=True,
-            openings__visibility__in=sorted(visibility.REGULATOR),
-        )
-        .exclude(mode=Motive.Mode.HOME)
-        .distinct()
-        .order_by("agenda_id", "position", "id")
+        agendas = agendas.filter(organisation__kind__in=CENTRE_KINDS[need])
+    else:
+        code = specialty if need == Need.SPECIALIST and specialty else GP
+        agendas = agendas.filter(practitioner__specialty__code=code)
+    lat0, lat1, lon0, lon1 = bounding_box(near[0], near[1], radius_km)
+    values = agendas.filter(
+        site__latitude__range=(lat0, lat1), site__longitude__range=(lon0, lon1)
+    ).values_list(
+        "pk", "version", "capacity", "site__timezone", "site__latitude", "site__longitude"
     )
-    for motive in rows:
-        key = (motive.agenda_id, motive.mode)
-        if key in modes_seen:
+    rows = []
+    for row in values:
+        agenda = _AgendaRow(*row)
+        agenda.distance_km = distance_km(near[0], near[1], agenda.latitude, agenda.longitude)
+        if agenda.distance_km <= radius_km:
+            rows.append(agenda)
+    rows.sort(key=lambda a: (a.distance_km, a.pk))
+    return rows
+
+
+def _with_regulation_openings(agenda_ids: list[int]) -> set[int]:
+    """Which of the agendas keep openings for regulation only ("snp"): one query."""
+    if not agenda_ids:
+        return set()
+    return set(
+        Opening.objects.filter(agenda_id__in=agenda_ids, visibility=SNP)
+        .order_by()
+        .values_list("agenda_id", flat=True)
+        .distinct()
+    )
+
+
+def _regulation_motives(agenda_ids: list[int]) -> dict[int, list[tuple[MotiveRef, str]]]:
+    """Per agenda, its active motives offered in an opening a regulator sees: one in person
+    and one by video at most, the first by position (with its mode). One query."""
+    if not agenda_ids:
+        return {}
+    seen = Opening.motives.through.objects.filter(
+        motive_id=OuterRef("pk"), opening__visibility__in=sorted(visibility.REGULATOR)
+    )
+    rows = (
+        Motive.objects.filter(agenda_id__in=agenda_ids, is_active=True)
+        .exclude(mode=Motive.Mode.HOME)
+        .filter(Exists(seen))
+        .order_by("agenda_id", "position", "id")
+        .values_list(
+            "pk", "agenda_id", "duration_minutes", "min_notice_minutes", "max_advance_days", "mode"
+        )
+    )
+    found: dict[int, list[tuple[MotiveRef, str]]] = {}
+    modes_seen: set[tuple[int, str]] = set()
+    for pk, agenda_id, duration, notice, advance, mode in rows:
+        if (agenda_id, mode) in modes_seen:
             continue
-        modes_seen.add(key)
-        found.setdefault(motive.agenda_id, []).append(motive)
+        modes_seen.add((agenda_id, mode))
+        found.setdefault(agenda_id, []).append(
+            (MotiveRef(pk, agenda_id, duration, notice, advance), mode)
+        )
     return found
 
 
-def _offers(pairs, *, now: datetime, until: datetime) -> list[Offer]:
-    offers: list[Offer] = []
-    by_motive: dict[int, list[tuple[Agenda, Motive, float | None]]] = {}
-    for agenda, motive, distance in pairs:
-        by_motive.setdefault(0 if motive.mode != Motive.Mode.VIDEO else 1, []).append(
-            (agenda, motive, distance)
+def _offers(found, rows: dict[int, _AgendaRow]) -> list[Offer]:
+    """Models for the offers returned only: two queries."""
+    agendas = Agenda.objects.select_related("site", "practitioner", "organisation").in_bulk(
+        {f[2] for f in found}
+    )
+    motives = Motive.objects.in_bulk({f[3] for f in found})
+    offers = []
+    for start, distance, agenda_id, motive_id, end, is_video in found:
+        agenda = agendas[agenda_id]
+        agenda.version = rows[agenda_id].version  # the state the slots were read from
+        offers.append(
+            Offer(
+                agenda=agenda,
+                motive=motives[motive_id],
+                site=agenda.site,
+                start=start,
+                end=end,
+                distance_km=None if is_video else distance,
+                regulation_openings=rows[agenda_id].regulation_openings,
+            )
         )
-    for group in by_motive.values():
-        # One agenda may appear twice (in person and video): a batch holds one pair per agenda.
-        today = now.astimezone(group[0][0].zone).date() if group else now.date()
-        days = (until.date() - now.date()).days + 2
-        slots = slots_for_many(
-            [(a, m) for a, m, _d in group],
-            start=today,
-            days=days,
-            now=now,
-            audience=visibility.REGULATOR,
-        )
-        for agenda, motive, distance in group:
-            for slot in slots[agenda.pk]:
-                if slot.start > until:
-                    break
-                offers.append(Offer(agenda, motive, agenda.site, slot.start, slot.end, distance))
     return offers
 
 
 def _extras(need, specialty, near, radius_km, now) -> list[ExtraOffer]:
+    """The practitioners taking extra patients within the radius, at their nearest agenda's
+    site, with the extra patients of this week's cases: three queries."""
     if need in CENTRE_KINDS:
         return []
     code = specialty if need == Need.SPECIALIST and specialty else GP
     lat0, lat1, lon0, lon1 = bounding_box(near[0], near[1], radius_km)
+    rows = Agenda.objects.filter(
+        is_active=True,
+        practitioner__takes_extra_patients=True,
+        practitioner__specialty__code=code,
+        site__latitude__range=(lat0, lat1),
+        site__longitude__range=(lon0, lon1),
+    ).values_list("practitioner_id", "site_id", "site__latitude", "site__longitude")
+    nearest: dict[int, tuple[float, int]] = {}
+    for practitioner_id, site_id, lat, lon in rows:
+        distance = distance_km(near[0], near[1], lat, lon)
+        if distance <= radius_km and (
+            practitioner_id not in nearest or distance < nearest[practitioner_id][0]
+        ):
+            nearest[practitioner_id] = (distance, site_id)
+    if not nearest:
+        return []
     since = week_start(now)
-    practitioners = (
-        Practitioner.objects.filter(takes_extra_patients=True, specialty__code=code)
-        .filter(
-            agendas__site__latitude__range=(lat0, lat1),
-            agendas__site__longitude__range=(lon0, lon1),
-            agendas__is_active=True,
+    taken = dict(
+        RegulationCase.objects.filter(
+            outcome=RegulationCase.Outcome.EXTRA,
+            extra_practitioner_id__in=list(nearest),
+            extra_at__gte=since,
+            extra_at__lt=since + timedelta(days=7),
         )
-        .annotate(
-            taken=Count(
-                "extra_patient_cases",
-                filter=Q(
-                    extra_patient_cases__outcome=RegulationCase.Outcome.EXTRA,
-                    extra_patient_cases__extra_at__gte=since,
-                ),
-                distinct=True,
-            )
-        )
-        .distinct()
+        .values("extra_practitioner_id")
+        .annotate(count=Count("id"))
+        .values_list("extra_practitioner_id", "count")
     )
+    practitioners = Practitioner.objects.in_bulk(list(nearest))
+    sites = Site.objects.in_bulk([site_id for _d, site_id in nearest.values()])
     extras = []
-    for practitioner in practitioners:
-        agenda = (
-            Agenda.objects.select_related("site")
-            .filter(practitioner=practitioner, is_active=True)
-            .order_by("pk")
-            .first()
-        )
-        if agenda is None:
-            continue
-        distance = distance_km(near[0], near[1], agenda.site.latitude, agenda.site.longitude)
-        if distance > radius_km:
-            continue
+    for practitioner_id, (distance, site_id) in nearest.items():
+        practitioner, site = practitioners[practitioner_id], sites[site_id]
         extras.append(
             ExtraOffer(
                 practitioner=practitioner,
-                site=agenda.site,
+                site=site,
                 distance_km=distance,
-                phone=practitioner.regulation_phone or agenda.site.phone,
-                taken_this_week=practitioner.taken,
+                phone=practitioner.regulation_phone or site.phone,
+                taken_this_week=taken.get(practitioner_id, 0),
                 cap=practitioner.extra_patients_weekly_cap,
             )
         )
-    extras.sort(key=lambda e: (not e.room_left, e.distance_km))
+    extras.sort(key=lambda e: (not e.room_left, e.distance_km, e.practitioner.pk))
     return extras

@@ -21,8 +21,10 @@ A ``DemoDataset`` row marks the database: a second run finds it and adds nothing
 The recipe is split by what it makes: ``directory`` (organisations, sites, practitioners, their
 agendas), ``agendas`` and ``motives`` (each agenda's motives, openings and absences), ``history``
 (appointments past and coming, video rooms), ``patients`` (the patient pool, the demo patient's
-family, patient files) and ``logins`` (the demo accounts and the staff's access), over the plain
-data of ``plans``. This module runs them in order: ``generate`` is what ``manage.py demo`` calls.
+family, patient files), ``logins`` (the demo accounts and the staff's access) and ``showcase``
+(SAMU 75 and the Paris hospital and centres its regulators book with, and its past cases), over
+the plain data of ``plans``. This module runs them in order: ``generate`` is what
+``manage.py demo`` calls.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from tqdm import tqdm
 
 from consulto.demo.models import DemoDataset
 from consulto.directory.directory_import import import_sample_if_empty
+from consulto.directory.models import Department, Organisation
 
 from .agendas import insert_agendas_content, plan_agenda, plan_batches
 from .directory import insert_directory, load_cities, plan_directory
@@ -47,17 +50,24 @@ from .logins import (
     DEMO_LOGINS,
     DEMO_PASSWORD,
     DEMO_TOTP_SECRET,
+    STAFF_LOGINS,
     DemoLogin,
     insert_logins,
+    insert_showcase_logins,
     insert_staff_access,
 )
 from .patients import insert_demo_family, insert_files, insert_patients
 from .plans import AgendaContent, DemoError, DirectoryPlan, Ids
+from .showcase import HOSPITAL_NAME, SAMU_NAME, insert_regulation_cases
+
+Kind = Organisation.Kind
 
 __all__ = [
     "DEMO_LOGINS",
     "DEMO_PASSWORD",
     "DEMO_TOTP_SECRET",
+    "SAMU_NAME",
+    "STAFF_LOGINS",
     "DemoError",
     "DemoLogin",
     "DemoSummary",
@@ -159,9 +169,12 @@ def generate(
             bar.update(len(batch))
             bar.set_postfix(appointments=counts.get("appointments", 0), refresh=False)
 
-    say("Practice space: patient files, staff second factor, assignments…")
+    say("Practice space: patient files, staff second factor, assignments, SAMU 75's cases…")
     with transaction.atomic():
         counts["patient_files"] = _insert_practice()
+        counts["regulation_cases"] = insert_regulation_cases(
+            seed=seed, today=today, showcase_ids=[ids.organisations[i] for i in plan.showcase]
+        )
     dataset.completed_at = timezone.now()
     dataset.counts = counts
     dataset.save(update_fields=["completed_at", "counts"])
@@ -187,6 +200,15 @@ def _insert_directory(plan: DirectoryPlan, today: date) -> tuple[Ids, dict[str, 
     organisations, sites, practitioners, agendas = insert_directory(plan)
     patients = insert_patients(plan)
     patient = insert_logins(plan, organisations[plan.demo_organisation], practitioners)
+    by_name = {
+        o.name: o for o in organisations if o.kind in (Kind.REGULATION_CENTRE, Kind.HOSPITAL)
+    }
+    hospital = by_name[HOSPITAL_NAME]
+    insert_showcase_logins(
+        samu=by_name[SAMU_NAME],
+        hospital=hospital,
+        department_id=Department.objects.get(organisation=hospital, name="Cardiologie").pk,
+    )
     demo_profiles = insert_demo_family(patient, today)
     ids = Ids(
         organisations=[o.pk for o in organisations],

@@ -34,14 +34,19 @@ from .plans import (
     AgendaPlan,
     DirectoryPlan,
     Ids,
+    MotivePlan,
     OpeningPlan,
     PractitionerPlan,
 )
 
 AGENDAS_PER_BATCH = 250  # agendas planned and inserted per transaction
+SAS_SHARE = 0.13  # GPs with an unscheduled-care ("snp") opening after each working day
+PROFESSIONALS_SHARE = 0.08  # practitioners with a weekly hour kept for professionals
+GP = "medecin-generaliste"
 
 Kind = Organisation.Kind
 Mode = Motive.Mode
+SNP, PRO = Opening.Visibility.REGULATION.value, Opening.Visibility.PROFESSIONALS.value
 
 MORNINGS = (("08:00", "12:00"), ("08:30", "12:30"), ("09:00", "12:00"), ("09:00", "12:30"))
 AFTERNOONS = (("13:30", "18:00"), ("14:00", "18:00"), ("14:00", "19:00"), ("14:00", "19:30"))
@@ -84,6 +89,7 @@ def plan_batches(
                     plan_agenda(
                         seed=seed, index=index, agenda=agenda, practitioner=practitioner,
                         organisation_kind=organisation.kind, zone=zone, today=today, pools=pools,
+                        showcase=agenda.organisation in plan.showcase,
                     ),
                 )
             )  # fmt: skip
@@ -128,8 +134,13 @@ def plan_agenda(
     zone: ZoneInfo,
     today: date,
     pools: PatientPools,
+    showcase: bool = False,
 ) -> AgendaContent:
-    """Motives, openings, absences and appointments of one agenda, from its own random stream."""
+    """Motives, openings, absences and appointments of one agenda, from its own random stream.
+
+    Then the openings offered beyond the public's (``_plan_sas_openings``), from a stream of
+    their own: they change nothing else of the agenda, and nothing is booked in them yet.
+    """
     rng = random.Random(f"consulto-demo:{seed}:agenda:{index}")
     valid_from = today - timedelta(days=rng.randint(30, 180))
     valid_from -= timedelta(days=valid_from.weekday())
@@ -176,6 +187,14 @@ def plan_agenda(
                         old.valid_until + timedelta(days=1), None, old.every_weeks,
                     )
                 )  # fmt: skip
+    elif agenda.resource == "covid":
+        motives = [
+            plan_motive("Consultation COVID-19", 15, rng, instructions=VITALE, weight=2.0),
+            plan_motive("Test antigénique COVID-19", 10, rng, instructions=VITALE),
+        ]
+        for day in range(7):  # every day; the afternoons are kept for regulation
+            openings.append(OpeningPlan(day, time(9), time(13), (0, 1), valid_from, None, 1))
+            openings.append(OpeningPlan(day, time(14), time(18), (0, 1), valid_from, None, 1, SNP))
     elif agenda.resource == "vaccination":
         motives = [
             plan_motive(
@@ -198,7 +217,61 @@ def plan_agenda(
     appointments = plan_appointments(
         rng, motives, openings, absences, agenda.capacity, zone, today, clientele
     )
+    if practitioner is not None:
+        openings += _plan_sas_openings(
+            random.Random(f"consulto-demo:{seed}:sas:{index}"),
+            openings,
+            motives,
+            gp=practitioner.specialty == GP,
+            showcase=showcase,
+        )
     return AgendaContent(motives, openings, absences, appointments)
+
+
+def _plan_sas_openings(
+    rng: random.Random,
+    openings: list[OpeningPlan],
+    motives: list[MotivePlan],
+    *,
+    gp: bool,
+    showcase: bool,
+) -> list[OpeningPlan]:
+    """Openings that regulation sees and the public does not.
+
+    About one GP in eight takes part in the SAS: an hour and a half of unscheduled care
+    ("snp", regulation only) after each working day. The GPs of the showcase (the demo staff's
+    centre and the organisations around SAMU 75, ``showcase``) do so every day of the week,
+    weekends included, so that a regulator finds them within 48 hours whatever the day. About
+    one practitioner in twelve keeps an hour a week for other professionals ("pro": referrals
+    and regulators); every specialist of the showcase does.
+    """
+    if not openings:
+        return []
+    in_person = tuple(i for i, m in enumerate(motives) if m.mode != Mode.VIDEO)
+    valid_from = min(o.valid_from for o in openings)
+    every_day = showcase and gp
+    snp = every_day or (gp and rng.random() < SAS_SHARE)
+    pro = rng.random() < PROFESSIONALS_SHARE or (showcase and not gp)
+    if not (snp or pro):
+        return []
+
+    def after(day: int, minutes: int, visibility: str) -> OpeningPlan:
+        ends = [_minutes(o.end) for o in openings + added if o.weekday == day]
+        start = max(max(ends, default=0), 14 * 60)
+        if not ends and day >= 5:
+            start = 10 * 60  # a weekend morning's duty
+        return OpeningPlan(
+            day, _clock(start), _clock(start + minutes), in_person, valid_from, None, 1, visibility
+        )
+
+    added: list[OpeningPlan] = []
+    working = sorted({o.weekday for o in openings})
+    if snp:
+        for day in range(7) if every_day else [d for d in working if d < 5]:
+            added.append(after(day, 90, SNP))
+    if pro:
+        added.append(after(rng.choice(working), 60, PRO))
+    return added
 
 
 def _plan_absences(rng: random.Random, zone: ZoneInfo, today: date) -> list[AbsencePlan]:
@@ -258,6 +331,7 @@ def insert_agendas_content(
                     valid_from=o.valid_from,
                     valid_until=o.valid_until,
                     every_weeks=o.every_weeks,
+                    visibility=o.visibility,
                 )
             )
             opening_motives.append(tuple(own[i] for i in o.motives))

@@ -18,7 +18,13 @@ from functools import cache
 
 from faker import Faker
 
-from consulto.directory.models import Organisation, Practitioner, Site, Specialty
+from consulto.directory.models import (
+    Department,
+    Organisation,
+    Practitioner,
+    Site,
+    Specialty,
+)
 from consulto.directory.places import load_places
 from consulto.directory.rpps import luhn_check_digit
 from consulto.directory.specialties import SPECIALTIES
@@ -35,6 +41,7 @@ from .plans import (
     SitePlan,
     fiction_phone,
 )
+from .showcase import plan_showcase
 
 Kind = Organisation.Kind
 
@@ -108,13 +115,16 @@ LANGUAGE_NAMES = {
 }  # fmt: skip
 
 
-def _finess(rng: random.Random, postcode: str) -> str:
+def _departement(postcode: str) -> str:
     if postcode.startswith("97"):
-        department = postcode[:3]
-    elif postcode.startswith("20"):
-        department = "2A" if postcode < "20200" else "2B"
-    else:
-        department = postcode[:2]
+        return postcode[:3]
+    if postcode.startswith("20"):
+        return "2A" if postcode < "20200" else "2B"
+    return postcode[:2]
+
+
+def _finess(rng: random.Random, postcode: str) -> str:
+    department = _departement(postcode)
     body = department + "".join(str(rng.randrange(10)) for _ in range(8 - len(department)))
     return body + luhn_check_digit(("00" + body.replace("A", "0").replace("B", "0"))[-10:])
 
@@ -128,6 +138,7 @@ def _jitter(rng: random.Random, city: City) -> tuple[float, float]:
 
 class _DirectoryPlanner:
     def __init__(self, *, seed: int, practitioners: int, today: date) -> None:
+        self.seed = seed
         self.n = practitioners
         self.today = today
         self.rng = random.Random(f"consulto-demo:{seed}:directory")
@@ -328,13 +339,17 @@ class _DirectoryPlanner:
     def unstaffed(self, kind: str) -> None:
         rng = self.rng
         city = rng.choice(self.cities)
+        territory = ""
         if kind == Kind.REGULATION_CENTRE:
             name = f"SAMU – Centre 15 de {city.name}"
             finess = _finess(rng, city.postcode)
+            territory = _departement(city.postcode)
         else:
             name = "Relation Patients Services"
             finess = ""
-        self.organisations.append(OrganisationPlan(name, kind, finess, [self.site(name, city)]))
+        self.organisations.append(
+            OrganisationPlan(name, kind, finess, [self.site(name, city)], territory=territory)
+        )
 
     # -- the whole
 
@@ -383,15 +398,18 @@ class _DirectoryPlanner:
                 self.resource_centre(kind)
             else:
                 self.unstaffed(kind)
+        patients = plan_patients(
+            rng, self.fake, min(MAX_PATIENTS, max(50, n * PATIENTS_PER_PRACTITIONER))
+        )
+        showcase = plan_showcase(self, self.seed)  # last, from streams of its own
         return DirectoryPlan(
             organisations=self.organisations,
             practitioners=self.practitioners,
             agendas=self.agendas,
-            patients=plan_patients(
-                rng, self.fake, min(MAX_PATIENTS, max(50, n * PATIENTS_PER_PRACTITIONER))
-            ),
+            patients=patients,
             demo_organisation=0,
             demo_agenda=0,
+            showcase=frozenset(showcase | {0}),
         )
 
 
@@ -411,9 +429,32 @@ def insert_directory(
         raise DemoError(f"Specialties missing from the database (run migrate): {sorted(missing)}")
 
     organisations = Organisation.objects.bulk_create(
-        [Organisation(name=o.name, kind=o.kind, finess=o.finess) for o in plan.organisations],
+        [
+            Organisation(
+                name=o.name, kind=o.kind, finess=o.finess, territory=o.territory, phone=o.phone
+            )
+            for o in plan.organisations
+        ],
         batch_size=ROWS_PER_INSERT,
     )
+    department_rows = Department.objects.bulk_create(
+        [
+            Department(
+                organisation_id=org.pk,
+                name=d.name,
+                specialty_id=specialty_ids.get(d.specialty),
+                description=d.description,
+                phone=d.phone,
+                position=position,
+            )
+            for org, o in zip(organisations, plan.organisations, strict=True)
+            for position, d in enumerate(o.departments)
+        ]
+    )
+    departments: list[list[int]] = []
+    rows_of_departments = iter(department_rows)
+    for o in plan.organisations:
+        departments.append([next(rows_of_departments).pk for _ in o.departments])
     site_rows = [
         Site(organisation_id=org.pk, **_site_fields(site))
         for org, o in zip(organisations, plan.organisations, strict=True)
@@ -439,6 +480,9 @@ def insert_directory(
                 accepts_new_patients=p.accepts_new_patients,
                 video_enabled=p.video_enabled,
                 bio=p.bio,
+                takes_extra_patients=p.takes_extra_patients,
+                regulation_phone=p.regulation_phone,
+                extra_patients_weekly_cap=p.extra_patients_weekly_cap,
             )
             for p in plan.practitioners
         ],
@@ -452,6 +496,9 @@ def insert_directory(
                 if a.practitioner is None
                 else practitioners[a.practitioner].pk,
                 site_id=sites[a.organisation][a.site],
+                department_id=None
+                if a.department is None
+                else departments[a.organisation][a.department],
                 name=a.name,
                 capacity=a.capacity,
             )

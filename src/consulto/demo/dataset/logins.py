@@ -38,6 +38,14 @@ DEMO_LOGINS: tuple[DemoLogin, ...] = (
     DemoLogin("secretariat@consulto.local", DEMO_PASSWORD, "secretary of the health centre"),
     DemoLogin("admin@consulto.local", DEMO_PASSWORD, "administrator of the health centre"),
     DemoLogin("root@consulto.local", DEMO_PASSWORD, "superuser (Django admin)"),
+    DemoLogin("regulateur@consulto.local", DEMO_PASSWORD, "regulating doctor, SAMU 75"),
+    DemoLogin("operateur@consulto.local", DEMO_PASSWORD, "unscheduled care operator, SAMU 75"),
+    DemoLogin("samu-admin@consulto.local", DEMO_PASSWORD, "administrator of SAMU 75"),
+    DemoLogin("cardiologie@consulto.local", DEMO_PASSWORD, "admin of a hospital's cardiology"),
+)
+# Who logs in with the demo authenticator: every login but the patient's and the superuser's.
+STAFF_LOGINS = tuple(
+    login for login in DEMO_LOGINS if login.email.split("@")[0] not in ("patient", "root")
 )
 
 
@@ -82,10 +90,52 @@ def insert_logins(
     return patient
 
 
-def insert_staff_access() -> None:
-    """Staff get the demo authenticator; the secretary works on the centre's agendas."""
+def insert_showcase_logins(
+    *, samu: Organisation, hospital: Organisation, department_id: int
+) -> None:
+    """SAMU 75's regulating doctor, operator and admin, and the admin of one department of
+    the showcase's hospital."""
     user_model = get_user_model()
-    staff = user_model.objects.filter(email__in=[login.email for login in DEMO_LOGINS[1:4]])
+    password = make_password(DEMO_PASSWORD)
+    emails = [login.email for login in DEMO_LOGINS[5:9]]
+    regulator, operator, admin, department_admin = user_model.objects.bulk_create(
+        [
+            user_model(email=emails[0], first_name="Hélène", last_name="Marchand",
+                       password=password),
+            user_model(email=emails[1], first_name="Karim", last_name="Haddad", password=password),
+            user_model(email=emails[2], first_name="Sophie", last_name="Lemaire",
+                       password=password),
+            user_model(email=emails[3], first_name="Antoine", last_name="Rousseau",
+                       password=password),
+        ]
+    )  # fmt: skip
+    EmailAddress.objects.bulk_create(
+        [
+            EmailAddress(user=user, email=user.email, verified=True, primary=True)
+            for user in (regulator, operator, admin, department_admin)
+        ]
+    )
+    Role = Membership.Role
+    Membership.objects.bulk_create(
+        [
+            Membership(user=regulator, organisation=samu, role=Role.REGULATOR),
+            Membership(user=operator, organisation=samu, role=Role.OPERATOR),
+            Membership(user=admin, organisation=samu, role=Role.ADMIN),
+            Membership(
+                user=department_admin,
+                organisation=hospital,
+                role=Role.ADMIN,
+                department_id=department_id,
+            ),
+        ]
+    )
+
+
+def insert_staff_access() -> None:
+    """Staff (SAMU 75's and the hospital's too) get the demo authenticator; the secretary works
+    on the centre's agendas."""
+    user_model = get_user_model()
+    staff = user_model.objects.filter(email__in=[login.email for login in STAFF_LOGINS])
     Authenticator.objects.bulk_create(
         [
             Authenticator(

@@ -8,7 +8,7 @@ by index in the plan, for the rows written after them.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
 ROWS_PER_INSERT = 5000  # bulk_create batch size (SQLite lowers it to its parameter limit)
@@ -37,11 +37,22 @@ class SitePlan:
 
 
 @dataclass(slots=True)
+class DepartmentPlan:
+    name: str
+    specialty: str
+    description: str
+    phone: str
+
+
+@dataclass(slots=True)
 class OrganisationPlan:
     name: str
     kind: str
     finess: str
     sites: list[SitePlan]
+    territory: str = ""  # the département a regulation centre or a CPTS serves
+    phone: str = ""
+    departments: list[DepartmentPlan] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -56,6 +67,9 @@ class PractitionerPlan:
     accepts_new_patients: bool
     video_enabled: bool
     bio: str
+    takes_extra_patients: bool = False
+    regulation_phone: str = ""
+    extra_patients_weekly_cap: int = 5
 
 
 @dataclass(slots=True)
@@ -65,7 +79,8 @@ class AgendaPlan:
     practitioner: int | None  # index into DirectoryPlan.practitioners; None for a resource
     name: str
     capacity: int
-    resource: str = ""  # "vaccination" or "screening" for resource agendas
+    resource: str = ""  # "vaccination", "screening" or "covid" for resource agendas
+    department: int | None = None  # index into the organisation's departments
 
 
 @dataclass(slots=True)
@@ -86,6 +101,9 @@ class DirectoryPlan:
     patients: list[PatientPlan]
     demo_organisation: int  # the health centre of the demo staff logins
     demo_agenda: int  # the agenda of the demo practitioner
+    # The organisations around the regulation centre SAMU 75 (``showcase``), all in Paris: their
+    # GPs keep regulation openings every day, their specialists an hour for professionals.
+    showcase: frozenset[int] = frozenset()
 
 
 @dataclass(slots=True)
@@ -112,6 +130,7 @@ class OpeningPlan:
     valid_from: date
     valid_until: date | None
     every_weeks: int
+    visibility: str = "public"  # Opening.Visibility: "public", "pro", "snp" or "known"
 
 
 @dataclass(slots=True)

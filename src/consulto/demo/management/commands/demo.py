@@ -4,7 +4,13 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
 from django.utils import timezone
 
-from consulto.demo.dataset import DEMO_TOTP_SECRET, DemoError, generate
+from consulto.demo.dataset import (
+    DEMO_TOTP_SECRET,
+    SAMU_NAME,
+    STAFF_LOGINS,
+    DemoError,
+    generate,
+)
 from consulto.demo.try_it import free_onboarding_rpps
 from consulto.demo.video_call import ensure_demo_video_call
 
@@ -53,9 +59,14 @@ class Command(BaseCommand):
         self.stdout.write("Demo logins (password for all: " + summary.logins[0].password + "):")
         for login in summary.logins:
             self.stdout.write(f"  {login.email:<28} {login.role}")
+        staff = ", ".join(login.email.split("@")[0] for login in STAFF_LOGINS)
         self.stdout.write(
-            "Staff (praticien, secretariat, admin) also give an authenticator code: add the secret "
+            f"Staff ({staff}) also give an authenticator code: add the secret "
             f"{DEMO_TOTP_SECRET} to an authenticator app, or run `consulto demo-code`."
+        )
+        self.stdout.write(
+            f"Regulation: log in as regulateur@consulto.local ({SAMU_NAME}) and open /regulation/"
+            " to find a GP within 48 hours near a Paris postcode (e.g. 75011)."
         )
         rpps = free_onboarding_rpps()
         if rpps:
