@@ -33,7 +33,8 @@ def test_the_dashboard_reads_well_on_a_phone(practice, phone, live_server):  # n
 
     phone.goto(reverse("practice:dashboard"))
 
-    assert phone.locator("svg[role=img]").count() == 3
+    # Weekly bookings, channels, no-shows, and consultations taken through regulation (SAS).
+    assert phone.locator("svg[role=img]").count() == 4
     assert_fits_width(phone)
     assert_accessible(phone)
     shoot(phone, "practice-dashboard-phone")

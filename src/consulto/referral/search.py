@@ -220,7 +220,8 @@ def _with_regulation_openings(agenda_ids: list[int]) -> set[int]:
 
 def _regulation_motives(agenda_ids: list[int]) -> dict[int, list[tuple[MotiveRef, str]]]:
     """Per agenda, its active motives offered in an opening a regulator sees: one in person
-    and one by video at most, the first by position (with its mode). One query."""
+    and one by video at most (with its mode), one open to new patients first (the patient
+    a regulator sends is rarely known there), then by position. One query."""
     if not agenda_ids:
         return {}
     seen = Opening.motives.through.objects.filter(
@@ -230,7 +231,7 @@ def _regulation_motives(agenda_ids: list[int]) -> dict[int, list[tuple[MotiveRef
         Motive.objects.filter(agenda_id__in=agenda_ids, is_active=True)
         .exclude(mode=Motive.Mode.HOME)
         .filter(Exists(seen))
-        .order_by("agenda_id", "position", "id")
+        .order_by("agenda_id", "-open_to_new_patients", "position", "id")
         .values_list(
             "pk", "agenda_id", "duration_minutes", "min_notice_minutes", "max_advance_days", "mode"
         )
