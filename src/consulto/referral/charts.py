@@ -50,6 +50,9 @@ class BarChart:
 
 def _chart(slug: str, title: str, description: str, rows: list[tuple[str, int]]) -> BarChart:
     top = max((value for _label, value in rows), default=0)
+    # Room for the longest label at 14 px (about 8 px a character), never cut at the left edge.
+    label_end = max(LABEL_END, 8 * max((len(label) for label, _value in rows), default=0))
+    bar_x = label_end + BAR_X - LABEL_END
     bars, y = [], 4.0
     for label, value in rows:
         width = round(BAR_MAX * value / top, 1) if top else 0
@@ -60,17 +63,35 @@ def _chart(slug: str, title: str, description: str, rows: list[tuple[str, int]])
                 y=y + (ROW - BAR_HEIGHT) / 2,
                 text_y=y + ROW / 2 + 5,
                 width=width,
-                value_x=BAR_X + width + 6,
+                value_x=bar_x + width + 6,
             )
         )
         y += ROW
-    return BarChart(slug, title, description, COLOURS[slug], bars, height=y + 4)
+    return BarChart(
+        slug,
+        title,
+        description,
+        COLOURS[slug],
+        bars,
+        height=y + 4,
+        width=bar_x + BAR_MAX + 42,
+        label_end=label_end,
+        bar_x=bar_x,
+    )
 
 
 def charts(figures: Figures) -> list[BarChart]:
     days = [(date_format(d.day, "D j M"), d.cases) for d in figures.days]
+    # Short words on the chart; the table under it gives each outcome in full.
+    short = {
+        RegulationCase.Outcome.OPEN: _("In progress"),
+        RegulationCase.Outcome.BOOKED: _("Appointment"),
+        RegulationCase.Outcome.EXTRA: _("Extra patient"),
+        RegulationCase.Outcome.EMERGENCY: _("Emergency"),
+        RegulationCase.Outcome.ADVICE: _("Advice"),
+    }
     outcomes = [
-        (str(label), figures.outcomes.get(value, 0))
+        (str(short.get(value, label)), figures.outcomes.get(value, 0))
         for value, label in RegulationCase.Outcome.choices
     ]
     return [
