@@ -290,3 +290,21 @@ def test_law_every_offer_is_bookable_by_a_regulator(
         )
         assert appointment.start == offer.start
         transaction.set_rollback(True)
+
+
+def test_when_the_nearest_are_full_farther_agendas_within_the_radius_are_offered(db, monkeypatch):
+    from consulto.referral import search
+
+    monkeypatch.setattr(search, "NEAREST", 2)
+    monkeypatch.setattr(search, "NEAREST_SNP", 0)
+    full = []
+    for index in range(2):
+        # Nothing a regulator may take near the patient: only known patients' openings.
+        full += [practice(f"Complet {index}", north_km=100.5 + index / 10, openings=(
+            (ALL_DAYS, time(8), time(20), V.KNOWN_PATIENTS),
+        ))]  # fmt: skip
+    farther = practice("Plus loin", north_km=108)
+    elsewhere = (PATIENT[0] + 100 / 111.2, PATIENT[1])  # away from the other tests' practices
+    offers = find(need="gp_48h", near=elsewhere, now=timezone.now()).offers
+    offered = {o.agenda.pk for o in offers}
+    assert farther.pk in offered and not offered & {a.pk for a in full}

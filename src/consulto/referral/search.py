@@ -135,18 +135,41 @@ def find(
     regulation_only = _with_regulation_openings([row.pk for row in rows])
     for row in rows:
         row.regulation_openings = row.pk in regulation_only
-    chosen = rows[:NEAREST]
-    chosen += [row for row in rows[NEAREST:] if row.regulation_openings][:NEAREST_SNP]
-    motives = _regulation_motives([row.pk for row in chosen])
-    chosen = [row for row in chosen if row.pk in motives]
+    # The nearest agendas first (and the nearest keeping regulation-only openings); farther
+    # ones are read only while fewer than ``limit`` offers are found, so that anything free
+    # within the radius is offered when the nearest are full.
+    first = rows[:NEAREST]
+    first += [row for row in rows[NEAREST:] if row.regulation_openings][:NEAREST_SNP]
+    batches = [first]
+    taken = {row.pk for row in first}
+    rest = [row for row in rows[NEAREST:] if row.pk not in taken]
+    batches += [rest[i : i + 2 * NEAREST] for i in range(0, len(rest), 2 * NEAREST)]
+    found: list[tuple[datetime, float, int, int, datetime, bool]] = []
+    chosen: list[_AgendaRow] = []
+    for batch in batches:
+        chosen += _read_offers(
+            batch, found, now=now, until=until, video=video_allowed, in_person=in_person
+        )
+        if len(found) >= limit:
+            break
+    found.sort(key=lambda f: (f[0], f[1], f[2], f[3]))
+    return Results(
+        offers=_offers(found[:limit], {row.pk: row for row in chosen}),
+        extras=_extras(need, specialty, near, radius_km, now),
+        until=until,
+    )
 
+
+def _read_offers(batch, found, *, now, until, video: bool, in_person: bool):
+    """Append the slots of ``batch`` within the window to ``found``; return the agendas read."""
+    motives = _regulation_motives([row.pk for row in batch])
+    chosen = [row for row in batch if row.pk in motives]
     groups: dict[bool, list[tuple[_AgendaRow, MotiveRef]]] = {False: [], True: []}
     for row in chosen:
         for motive, mode in motives[row.pk]:
             is_video = mode == Motive.Mode.VIDEO
-            if (is_video and video_allowed) or (not is_video and in_person):
+            if (is_video and video) or (not is_video and in_person):
                 groups[is_video].append((row, motive))
-    found: list[tuple[datetime, float, int, int, datetime, bool]] = []
     for is_video, pairs in groups.items():
         if not pairs:
             continue
@@ -162,12 +185,7 @@ def find(
                     break
                 distance = math.inf if is_video else row.distance_km
                 found.append((slot.start, distance, row.pk, motive.pk, slot.end, is_video))
-    found.sort(key=lambda f: (f[0], f[1], f[2], f[3]))
-    return Results(
-        offers=_offers(found[:limit], {row.pk: row for row in chosen}),
-        extras=_extras(need, specialty, near, radius_km, now),
-        until=until,
-    )
+    return chosen
 
 
 def _sensible(near, radius_km) -> bool:
