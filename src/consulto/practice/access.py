@@ -41,23 +41,30 @@ def staff_view(view):
         if not is_staff_member(request.user):
             # A patient who typed /pro/ learns what the space is for and where to go instead.
             return render(request, "practice/staff_only.html", status=403)
-        session = request.session
-        now = int(time.time())
-        fresh = now - session.get(CHECKED, 0) < RECHECK_SECONDS
-        if not fresh and not has_second_factor(request.user):
-            messages.info(
-                request,
-                _(
-                    "Health data is behind a second factor: set up an authenticator app to "
-                    "open the practice space."
-                ),
-            )
-            return redirect("mfa_activate_totp")
-        if not fresh:
-            # Sliding expiry, renewed once a minute (not a session write per request): a quiet
-            # spell ends the session. The second factor is checked again at the same pace.
-            session[CHECKED] = now
-            session.set_expiry(settings.CONSULTO_STAFF_SESSION_MINUTES * 60)
-        return view(request, *args, **kwargs)
+        refused = second_factor_gate(
+            request,
+            _(
+                "Health data is behind a second factor: set up an authenticator app to "
+                "open the practice space."
+            ),
+        )
+        return refused or view(request, *args, **kwargs)
 
     return gate
+
+
+def second_factor_gate(request, message: str):
+    """For a staff space (the practice's, the regulation console): a redirect to set up a
+    second factor when the user has none (``message`` says why), else None. The session has a
+    sliding expiry, renewed once a minute (not a session write per request): a quiet spell ends
+    it. The second factor is checked again at the same pace."""
+    session = request.session
+    now = int(time.time())
+    if now - session.get(CHECKED, 0) < RECHECK_SECONDS:
+        return None
+    if not has_second_factor(request.user):
+        messages.info(request, message)
+        return redirect("mfa_activate_totp")
+    session[CHECKED] = now
+    session.set_expiry(settings.CONSULTO_STAFF_SESSION_MINUTES * 60)
+    return None

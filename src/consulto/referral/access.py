@@ -4,18 +4,16 @@ practice space), and a session that lapses after a quiet spell."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from functools import wraps
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from consulto.directory.models import Membership, Organisation
-from consulto.practice.access import CHECKED, RECHECK_SECONDS, has_second_factor
+from consulto.practice.access import second_factor_gate
 
 Role = Membership.Role
 CONSOLE_ROLES = (Role.REGULATOR, Role.OPERATOR, Role.ADMIN)
@@ -71,21 +69,15 @@ def regulation_view(view=None, *, admin_only: bool = False):
             seat = seat_of(request.user)
             if seat is None or (admin_only and not seat.is_admin):
                 return render(request, "referral/not_regulation.html", {"seat": seat}, status=403)
-            session = request.session
-            now = int(time.time())
-            fresh = now - session.get(CHECKED, 0) < RECHECK_SECONDS
-            if not fresh and not has_second_factor(request.user):
-                messages.info(
-                    request,
-                    _(
-                        "Health data is behind a second factor: set up an authenticator app "
-                        "to open the regulation console."
-                    ),
-                )
-                return redirect("mfa_activate_totp")
-            if not fresh:
-                session[CHECKED] = now
-                session.set_expiry(settings.CONSULTO_STAFF_SESSION_MINUTES * 60)
+            refused = second_factor_gate(
+                request,
+                _(
+                    "Health data is behind a second factor: set up an authenticator app "
+                    "to open the regulation console."
+                ),
+            )
+            if refused:
+                return refused
             request.seat = seat
             return view(request, *args, **kwargs)
 
