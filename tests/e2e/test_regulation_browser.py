@@ -6,6 +6,7 @@ on that case; every console page passes axe and fits a 375 px phone."""
 
 from datetime import time, timedelta
 
+from django.urls import reverse
 from django.utils import timezone
 
 from consulto.notifications import services as notifications
@@ -75,8 +76,11 @@ def test_a_regulator_books_for_a_caller_and_the_gp_sees_it_live(
         gp.wait_for_selector(".fc-event:has-text('Louise Morel')", timeout=5000)
         appointment = Appointment.objects.get()
         assert appointment.agenda == w.agenda and appointment.referral.referrer_label == "SAMU 75"
-        if gp.locator(".fc-event:has-text('SAMU 75')").count():
-            assert gp.locator(".fc-event:has-text('SAMU 75')").first.is_visible()
+        # Marked in the agenda, and the GP reads why the regulator sent the patient.
+        gp.wait_for_selector(".fc-event:has-text('Adressé par SAMU 75')", timeout=5000)
+        gp.goto(reverse("practice:appointment", args=[appointment.pk]))
+        assert "Fièvre à 39 depuis deux jours." in gp.inner_text("main")
+        assert_accessible(gp)
 
         notifications.deliver_due()
         [sent] = [m for m in sms.outbox if m["to"] == "+33611223344"]
