@@ -341,7 +341,9 @@ def cancel_from_link(*, appointment: Appointment, now: datetime | None = None) -
 
 def _locked(case: RegulationCase) -> RegulationCase:
     return (
-        RegulationCase.objects.select_for_update()
+        # Only the case's row is locked (PostgreSQL refuses FOR UPDATE on the nullable side of
+        # the outer join to its appointment).
+        RegulationCase.objects.select_for_update(of=("self",))
         .select_related("centre", "appointment")
         .get(pk=case.pk)
     )
