@@ -1,7 +1,7 @@
 """Each opening's visibility reaches every availability door: the engine's inputs, the shared
 cache (one audience's slots never served to another) and the booking door."""
 
-from datetime import date, time
+from datetime import date, time, timedelta
 
 import pytest
 
@@ -166,3 +166,28 @@ def test_who_sent_the_patient_follows_the_appointment_when_the_practice_moves_it
         appointment=first, new_start=at(w.monday, 10), by=None, as_staff=True, now=at(w.monday, 7)
     )
     assert Referral.objects.get().appointment == moved
+
+
+@pytest.mark.parametrize("late_by", [timedelta(0), timedelta(microseconds=400_000)])
+def test_a_slot_at_the_very_edge_of_the_notice_is_offered_only_if_the_door_takes_it(
+    world, patient, late_by
+):
+    """An hour's notice at 8:00:00.4: 9:00 is too soon for the booking door, so the slots read
+    from the cache must not offer it (they did, the bound being rounded down to the second)."""
+    w = world
+    now = at(w.monday, 8) + late_by
+    slots = slots_for_many([(w.agenda, w.first)], start=w.monday, days=1, now=now)[w.agenda.pk]
+    offered = slots[0].start == at(w.monday, 9)
+    try:
+        booking.book(
+            agenda=w.agenda,
+            motive=w.first,
+            start=at(w.monday, 9),
+            patient=patient,
+            booked_by=patient.owner,
+            now=now,
+        )
+        bookable = True
+    except DomainError:
+        bookable = False
+    assert offered == bookable == (late_by == timedelta(0))

@@ -134,8 +134,10 @@ def _seconds(moment: datetime) -> int:
 
 
 def _bounds(motive: Motive, now: datetime) -> tuple[int, int]:
-    """The motive's booking window as epoch seconds: not sooner than, not later than."""
-    earliest = _seconds(now + timedelta(minutes=motive.min_notice_minutes))
+    """The motive's booking window as epoch seconds: not sooner than (rounded up: at 8:30:00.4
+    with an hour's notice, 9:30:00 is too soon, as the booking door says), not later than."""
+    soonest = now + timedelta(minutes=motive.min_notice_minutes) - _EPOCH
+    earliest = soonest.days * 86_400 + soonest.seconds + (1 if soonest.microseconds else 0)
     return earliest, _seconds(now + timedelta(days=motive.max_advance_days))
 
 
