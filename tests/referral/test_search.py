@@ -15,7 +15,7 @@ from consulto.referral.models import RegulationCase
 from consulto.referral.search import find, week_start
 from consulto.scheduling import booking, visibility
 from consulto.scheduling.models import Agenda, Appointment, Motive, Opening
-from tests.conftest import valid_rpps
+from tests.conftest import TEST_NOW, valid_rpps
 
 PATIENT = (48.8589, 2.3800)  # Paris 11e
 V = Opening.Visibility
@@ -64,7 +64,7 @@ def practice(
         for day in days:
             opening = Opening.objects.create(
                 agenda=agenda, site=site, weekday=day, start_time=start, end_time=end,
-                valid_from=date.today() - timedelta(days=30), visibility=seen_by,
+                valid_from=TEST_NOW.date() - timedelta(days=30), visibility=seen_by,
             )  # fmt: skip
             opening.motives.set(motives)
     return agenda
@@ -247,7 +247,9 @@ def test_the_search_takes_a_fixed_number_of_queries(db):
 
 @pytest.fixture(scope="module")
 def _hypothesis_world(django_db_setup, django_db_blocker):
-    """Three practices with every kind of opening, made once for the law below."""
+    """Three practices with every kind of opening, made once for the law below. It is set up
+    before each test's clock (``tests/conftest.py``), so nothing here may read the clock:
+    ``practice`` dates its openings from ``TEST_NOW``."""
     with django_db_blocker.unblock(), transaction.atomic():
         made = [
             practice(
