@@ -276,9 +276,15 @@ def book(
             seen_by = None  # staff book outside the openings too
         elif seen_by is None:
             seen_by = visibility.PUBLIC
-            if existing is not None and visibility.knows(existing.pk, agenda, now=now):
-                seen_by = visibility.KNOWN_PATIENT
-        _reserve_check(agenda=agenda, motive=motive, start=start, now=now, audience=seen_by)
+        _reserve_check(
+            agenda=agenda,
+            motive=motive,
+            start=start,
+            now=now,
+            audience=seen_by,
+            # A patient's own door: the known patients' slots too, when the practice knows them.
+            known_profile_id=existing.pk if existing is not None and audience is None else None,
+        )
         created = Appointment.objects.create(
             agenda=agenda,
             motive=motive,
@@ -649,25 +655,26 @@ def _reserve_check(
     start: datetime,
     now: datetime,
     audience: frozenset[str] | None,
+    known_profile_id: int | None = None,
 ) -> None:
     """Inside the locked transaction: is ``start`` a slot of the openings ``audience`` sees
-    (None: staff, who book outside openings too), and is there still room?"""
+    (None: staff, who book outside openings too), or of the known patients' ones when
+    ``known_profile_id`` names a person the practice knows, and is there still room? Whether
+    the practice knows them is asked only of a slot the public is not offered."""
     end = start + motive.duration
     # Lapsed holds on this interval stop counting now, inside the lock.
     Appointment.objects.filter(
         agenda=agenda, status=Status.HELD, hold_expires_at__lte=now
     ).overlapping(start, end).update(status=Status.EXPIRED)
-    if audience is not None:
-        zone = agenda.site.zone
-        day = start.astimezone(zone).date()
-        inputs = load_inputs(
-            [agenda], start=day, days=1, now=now, with_busy=False, audience=audience
-        )[agenda.pk]
-        offered = compute(inputs, motive=motive, start=day, days=1, now=now)
-        # Compared in UTC: a local time that occurs twice (autumn) never equals a datetime of
-        # another zone (PEP 495), though it is the same instant.
-        wanted = start.astimezone(UTC)
-        if not any(slot.start.astimezone(UTC) == wanted for slot in offered):
+    if audience is not None and not _offered(agenda, motive, start, now=now, audience=audience):
+        known = (
+            known_profile_id is not None
+            and visibility.knows(known_profile_id, agenda, now=now)
+            and _offered(
+                agenda, motive, start, now=now, audience=audience | visibility.KNOWN_PATIENT
+            )
+        )
+        if not known:
             raise InvalidSlot()
     overlapping = list(
         Appointment.objects.active(now=now)
@@ -677,6 +684,17 @@ def _reserve_check(
     )
     if _peak(overlapping, start, end) >= agenda.capacity:
         raise SlotTaken()
+
+
+def _offered(agenda: Agenda, motive: Motive, start: datetime, *, now, audience) -> bool:
+    """Is ``start`` a slot of ``motive`` in the openings ``audience`` sees (busy time aside)?"""
+    day = start.astimezone(agenda.site.zone).date()
+    inputs = load_inputs([agenda], start=day, days=1, now=now, with_busy=False, audience=audience)
+    offered = compute(inputs[agenda.pk], motive=motive, start=day, days=1, now=now)
+    # Compared in UTC: a local time that occurs twice (autumn) never equals a datetime of
+    # another zone (PEP 495), though it is the same instant.
+    wanted = start.astimezone(UTC)
+    return any(slot.start.astimezone(UTC) == wanted for slot in offered)
 
 
 def _peak(intervals: list[tuple[datetime, datetime]], start: datetime, end: datetime) -> int:

@@ -190,16 +190,23 @@ def is_known_patient(profile_id: int, agenda: Agenda, *, motive: Motive, now: da
     the practice already gave them an appointment of this very motive that is still to come
     (they may take an earlier one from the waiting list). Another appointment still to come does
     not make a patient known."""
-    where = Q(agenda__organisation_id=agenda.organisation_id)
-    if agenda.practitioner_id is not None:
-        where &= Q(agenda__practitioner_id=agenda.practitioner_id)
-    else:
-        where &= Q(agenda_id=agenda.pk)
     return (
         Appointment.objects.filter(patient_id=profile_id, status__in=KNOWN_STATUSES)
-        .filter((where & Q(start__lte=now)) | Q(motive=motive, status=Appointment.Status.BOOKED))
+        .filter(
+            (seen_here(agenda) & Q(start__lte=now))
+            | Q(motive=motive, status=Appointment.Status.BOOKED)
+        )
         .exists()
     )
+
+
+def seen_here(agenda: Agenda) -> Q:
+    """Appointments "here" for knowing a patient: with the agenda's practitioner in its
+    organisation, or on the agenda itself when it is a resource's."""
+    where = Q(agenda__organisation_id=agenda.organisation_id)
+    if agenda.practitioner_id is not None:
+        return where & Q(agenda__practitioner_id=agenda.practitioner_id)
+    return where & Q(agenda_id=agenda.pk)
 
 
 def online_booking_stopped(*, profile_id: int, organisation_id: int) -> bool:

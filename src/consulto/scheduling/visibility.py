@@ -23,6 +23,7 @@ from django.db.models import Q
 from consulto.directory.models import Membership
 
 from .models import Agenda, Appointment, Opening
+from .selectors import KNOWN_STATUSES, seen_here
 
 V = Opening.Visibility
 
@@ -90,20 +91,8 @@ def knows_account(user, agenda: Agenda, *, now) -> bool:
 
 
 def _known(who: Q, agenda: Agenda, *, now) -> bool:
-    where = Q(agenda__organisation_id=agenda.organisation_id)
-    if agenda.practitioner_id is not None:
-        where &= Q(agenda__practitioner_id=agenda.practitioner_id)
-    else:
-        where &= Q(agenda_id=agenda.pk)
     return (
-        Appointment.objects.filter(who & where, start__lte=now)
-        .filter(
-            status__in=(
-                Appointment.Status.BOOKED,
-                Appointment.Status.ARRIVED,
-                Appointment.Status.IN_PROGRESS,
-                Appointment.Status.SEEN,
-            )
-        )
+        Appointment.objects.filter(who & seen_here(agenda), start__lte=now)
+        .filter(status__in=KNOWN_STATUSES)
         .exists()
     )
