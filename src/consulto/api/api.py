@@ -24,6 +24,7 @@ from consulto.directory.models import Membership
 from consulto.directory.selectors import specialties
 from consulto.notifications import services as notify
 from consulto.patients import services as patient_services
+from consulto.referral import adressage
 from consulto.referral import services as referral_services
 from consulto.scheduling import booking, limits, visibility
 from consulto.scheduling.cache import slots_for_many
@@ -378,11 +379,7 @@ def _referrer(user, *, regulator: bool):
     organisation = membership.organisation if membership else None
     if regulator:
         return organisation, organisation.name if organisation else str(user)
-    practitioner = getattr(user, "practitioner", None)
-    name = practitioner.display_name if practitioner is not None else str(user)
-    if organisation is not None:
-        name = f"{name}, {organisation.name}"
-    return organisation, name[:255]
+    return organisation, adressage.referrer_label(user, organisation)
 
 
 @api.post(

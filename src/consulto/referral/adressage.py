@@ -105,10 +105,7 @@ class Candidate:
 
 def agenda_label(agenda: Agenda) -> str:
     practitioner = agenda.practitioner
-    if practitioner is not None:
-        name = f"{practitioner.title} {practitioner.first_name} {practitioner.last_name}".strip()
-    else:
-        name = agenda.name
+    name = practitioner.display_name if practitioner is not None else agenda.name
     if agenda.department_id is not None:
         name = f"{name} — {agenda.department.name}"
     return name
@@ -137,24 +134,22 @@ def find_slots(
         agendas = agendas.filter(
             Q(practitioner__specialty__code=specialty) | Q(department__specialty__code=specialty)
         )
-    if near is not None:
-        lat0, lat1, lon0, lon1 = bounding_box(near[0], near[1], RADIUS_KM)
-        agendas = agendas.filter(
-            site__latitude__range=(lat0, lat1), site__longitude__range=(lon0, lon1)
-        )
-    # Without a place, the first agendas found; with one, the nearest of those in its box.
-    chosen = list(agendas.order_by("pk")[: CANDIDATES * (20 if near is not None else 1)])
     distances: dict[int, float | None] = {}
-    for agenda in chosen:
-        distances[agenda.pk] = (
-            distance_km(near[0], near[1], agenda.site.latitude, agenda.site.longitude)
-            if near is not None
-            else None
-        )
-    if near is not None:
-        chosen = [a for a in chosen if distances[a.pk] <= RADIUS_KM]
-        chosen.sort(key=lambda a: (distances[a.pk], a.pk))
-    chosen = chosen[:CANDIDATES]
+    if near is None:
+        chosen = list(agendas.order_by("pk")[:CANDIDATES])
+    else:
+        # The nearest within the radius, from plain rows; models for those only.
+        lat0, lat1, lon0, lon1 = bounding_box(near[0], near[1], RADIUS_KM)
+        rows = agendas.filter(
+            site__latitude__range=(lat0, lat1), site__longitude__range=(lon0, lon1)
+        ).values_list("pk", "site__latitude", "site__longitude")
+        for pk, lat, lon in rows:
+            distance = distance_km(near[0], near[1], lat, lon)
+            if distance <= RADIUS_KM:
+                distances[pk] = distance
+        nearest = sorted(distances, key=lambda pk: (distances[pk], pk))[:CANDIDATES]
+        by_id = agendas.in_bulk(nearest)
+        chosen = [by_id[pk] for pk in nearest]
     motives = _professional_motives([a.pk for a in chosen])
     pairs = [(a, motives[a.pk]) for a in chosen if a.pk in motives]
     if not pairs:
@@ -166,7 +161,9 @@ def find_slots(
         starts = [s.start.astimezone(agenda.zone) for s in slots.get(agenda.pk, [])]
         if starts:
             found.append(
-                Candidate(agenda, motive, agenda.site, distances[agenda.pk], starts[:SLOTS_SHOWN])
+                Candidate(
+                    agenda, motive, agenda.site, distances.get(agenda.pk), starts[:SLOTS_SHOWN]
+                )
             )
     found.sort(key=lambda c: (c.first, c.distance_km or 0.0, c.agenda.pk))
     return found[:limit]
@@ -217,13 +214,14 @@ def check_letter(content: bytes | None) -> None:
         raise InvalidInput(_("The letter must be a PDF document."), field="letter")
 
 
-def referrer_label(user, organisation: Organisation) -> str:
+def referrer_label(user, organisation: Organisation | None) -> str:
+    """What the receiving practice reads: "Dr Anne Martin, Cabinet du Parc"."""
     practitioner = Practitioner.objects.filter(user=user).first()
     if practitioner is not None:
-        name = f"{practitioner.title} {practitioner.first_name} {practitioner.last_name}"
+        name = practitioner.display_name
     else:
         name = f"{user.first_name} {user.last_name}".strip() or user.email
-    return f"{name.strip()}, {organisation.name}"[:255]
+    return (f"{name}, {organisation.name}" if organisation is not None else name)[:255]
 
 
 def refer(
