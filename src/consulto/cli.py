@@ -59,8 +59,10 @@ def _serve(options: argparse.Namespace) -> int:
         # Pages name static files by their hashed names, read from the collected manifest.
         collect_if_changed()
     from consulto.notifications.tasks import ensure_sweep
+    from consulto.scheduling.tasks import ensure_index_sweep
 
     ensure_sweep()  # the outbox safety net, every few minutes, run by the task worker
+    ensure_index_sweep()  # the next-availability index kept ahead of the clock, every minute
     # Stopped by a service manager (SIGTERM) as by Ctrl+C: the server and the worker go too.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     env = dict(os.environ)

@@ -73,10 +73,15 @@ def clock(now):
         yield
 
 
+# Every write to an agenda queues the refresh of its next availability (scheduling/index.py):
+# these tests are about messages.
+AVAILABILITY_TASKS = {"refresh_availability", "sweep_availability_index"}
+
+
 @pytest.fixture
 def run_tasks(django_capture_on_commit_callbacks):
     """Run the queued tasks that are due at ``now`` the way ``manage.py db_worker`` does,
-    until none is left; return (task name, return value) of each."""
+    until none is left; return (task name, return value) of each but the availability ones."""
     worker = Worker(
         queue_names=["default"],
         interval=0,
@@ -100,7 +105,8 @@ def run_tasks(django_capture_on_commit_callbacks):
                     worker.run_task(row)
                 row.refresh_from_db()
                 assert row.status == "SUCCESSFUL", row.traceback
-                done.append((row.task_name, row.return_value))
+                if row.task_name not in AVAILABILITY_TASKS:  # run, not reported
+                    done.append((row.task_name, row.return_value))
         return done
 
     return run

@@ -238,9 +238,11 @@ def test_a_hold_schedules_its_own_expiry_on_the_task_queue(
         held = booking.hold(
             agenda=world.agenda, motive=world.follow_up, start=at(world.monday, 9), held_by=user
         )
-    queued = DBTaskResult.objects.get()
-    assert queued.task_path.endswith("expire_lapsed_holds")
+    queued = DBTaskResult.objects.get(task_path__endswith="expire_lapsed_holds")
     assert queued.run_after == held.hold_expires_at
+    # and the refresh of the agenda's next availability, at once
+    refresh = DBTaskResult.objects.get(task_path__endswith="refresh_availability")
+    assert refresh.args_kwargs["args"] == [[world.agenda.pk]]
 
 
 def test_a_write_lock_that_cannot_be_had_is_slot_taken_not_a_crash(world):

@@ -29,7 +29,7 @@ from consulto.directory.selectors import bounding_box, distance_km
 from consulto.scheduling import visibility
 from consulto.scheduling.cache import slots_for_many
 from consulto.scheduling.models import Agenda, Motive, Opening
-from consulto.scheduling.search import MotiveRef
+from consulto.scheduling.selectors import MotiveRef
 
 from .models import RegulationCase
 

@@ -31,7 +31,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-__all__ = ["Interval", "MotiveRule", "Opening", "Slot", "compute_slots", "first_slot"]
+__all__ = [
+    "Interval",
+    "MotiveRule",
+    "Opening",
+    "Slot",
+    "compute_slots",
+    "first_slot",
+    "slot_starts",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +187,101 @@ def compute_slots(
     periods where the agenda is closed. Raises ValueError on invalid input (capacity
     < 1, days < 0, non-positive step or duration, naive datetimes, negative limit...).
     """
+    absence_list = _intervals_us(absences, "absence")
+    busy_list = _intervals_us(busy, "busy interval")
+    collected, remaining, dur = _starts(
+        openings=openings,
+        absence_list=absence_list,
+        busy_list=busy_list,
+        motive=motive,
+        capacity=capacity,
+        start=start,
+        days=days,
+        zone=zone,
+        now=now,
+        step=step,
+        limit=limit,
+    )
+    # --- build the result (the only place datetimes are created) ------------------
+    result: list[Slot] = []
+    local_cache: dict[int, datetime] = {}  # slot ends are often the next slot's start
+    for s, left in zip(collected, remaining, strict=True):
+        e = s + dur
+        start_dt = local_cache.get(s)
+        if start_dt is None:
+            start_dt = _local_datetime(s, zone)
+        end_dt = _local_datetime(e, zone)
+        local_cache[e] = end_dt
+        slot = _new_object(Slot)
+        _set_slot_start(slot, start_dt)
+        _set_slot_end(slot, end_dt)
+        _set_slot_remaining(slot, left)
+        result.append(slot)
+    return result
+
+
+def slot_starts(
+    *,
+    openings: Iterable[Opening],
+    absences_us: Iterable[tuple[int, int]],
+    busy_us: Iterable[tuple[int, int]],
+    motive: MotiveRule,
+    capacity: int,
+    start: date,
+    days: int,
+    zone: ZoneInfo,
+    now: datetime,
+    step: timedelta | None = None,
+    limit: int | None = None,
+) -> tuple[list[int], list[int]]:
+    """What ``compute_slots`` answers, as two lists: slot starts in integer microseconds since
+    the epoch, and the places left in each. Absences and busy periods come the same way,
+    ``(start_us, end_us)`` half-open (one place each): the hot path reads them as integers
+    from the database and never builds a datetime per row or per slot."""
+    absence_list = _checked_us(absences_us, "absence")
+    busy_list = _checked_us(busy_us, "busy interval")
+    collected, remaining, _dur = _starts(
+        openings=openings,
+        absence_list=absence_list,
+        busy_list=busy_list,
+        motive=motive,
+        capacity=capacity,
+        start=start,
+        days=days,
+        zone=zone,
+        now=now,
+        step=step,
+        limit=limit,
+    )
+    return collected, remaining
+
+
+def _checked_us(intervals: Iterable[tuple[int, int]], what: str) -> list[tuple[int, int, int]]:
+    result = []
+    for a, b in intervals:
+        if b > a:
+            result.append((a, b, 1))
+        elif b < a:
+            raise ValueError(f"{what} ends before it starts: {(a, b)!r}")
+    return result
+
+
+def _starts(
+    *,
+    openings: Iterable[Opening],
+    absence_list: list[tuple[int, int, int]],
+    busy_list: list[tuple[int, int, int]],
+    motive: MotiveRule,
+    capacity: int,
+    start: date,
+    days: int,
+    zone: ZoneInfo,
+    now: datetime,
+    step: timedelta | None,
+    limit: int | None,
+) -> tuple[list[int], list[int], int]:
+    """(slot starts in microseconds, places left in each, the motive's duration in
+    microseconds): the engine proper, on integers."""
     # --- validation and conversion to integer microseconds -------------------------
     if capacity < 1:
         raise ValueError(f"capacity must be >= 1, got {capacity!r}")
@@ -199,14 +302,12 @@ def compute_slots(
         if motive_id in op.motive_ids:
             by_weekday[op.weekday].append(op)
 
-    absence_list = _intervals_us(absences, "absence")
-    busy_list = _intervals_us(busy, "busy interval")
     for _, _, count in busy_list:
         if count < 1:
             raise ValueError(f"busy interval count must be >= 1, got {count!r}")
 
     if days == 0 or limit == 0 or (window_hi is not None and window_hi < window_lo):
-        return []
+        return [], [], dur
 
     # --- blocked time: absences, plus busy time where the agenda is full -----------
     blocked = [(a, b) for a, b, _ in absence_list]
@@ -326,34 +427,22 @@ def compute_slots(
     if limit is not None:
         del collected[limit:]
 
-    # --- build the result (the only place datetimes are created) ------------------
-    result: list[Slot] = []
-    local_cache: dict[int, datetime] = {}  # slot ends are often the next slot's start
+    # --- places left in each slot ----------------------------------------------------
     n_levels = len(levels_x)
+    if not n_levels:
+        return collected, [capacity] * len(collected), dur
+    remaining: list[int] = []
     for s in collected:
         e = s + dur
-        if n_levels:
-            j = bisect_right(levels_x, s) - 1
-            peak = levels_v[j] if j >= 0 else 0
+        j = bisect_right(levels_x, s) - 1
+        peak = levels_v[j] if j >= 0 else 0
+        j += 1
+        while j < n_levels and levels_x[j] < e:
+            if levels_v[j] > peak:
+                peak = levels_v[j]
             j += 1
-            while j < n_levels and levels_x[j] < e:
-                if levels_v[j] > peak:
-                    peak = levels_v[j]
-                j += 1
-            remaining = capacity - peak
-        else:
-            remaining = capacity
-        start_dt = local_cache.get(s)
-        if start_dt is None:
-            start_dt = _local_datetime(s, zone)
-        end_dt = _local_datetime(e, zone)
-        local_cache[e] = end_dt
-        slot = _new_object(Slot)
-        _set_slot_start(slot, start_dt)
-        _set_slot_end(slot, end_dt)
-        _set_slot_remaining(slot, remaining)
-        result.append(slot)
-    return result
+        remaining.append(capacity - peak)
+    return collected, remaining, dur
 
 
 def first_slot(

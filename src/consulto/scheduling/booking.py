@@ -24,7 +24,7 @@ from consulto.core.time import is_plausible_instant, require_aware
 
 from . import availability as engine
 from . import events, limits, live, rules, visibility
-from .models import Agenda, Appointment, Motive, PatientProfile, Referral
+from .models import Agenda, Appointment, Motive, PatientProfile, Referral, agendas_changed
 from .rules import InvalidSlot
 from .selectors import compute, load_inputs
 
@@ -646,6 +646,7 @@ def _lock_agendas(agenda_ids: list[int]) -> None:
     # keys cached availability.
     for agenda_id in sorted(set(agenda_ids)):
         Agenda.objects.filter(pk=agenda_id).update(version=F("version") + 1)
+    agendas_changed(sorted(set(agenda_ids)))
 
 
 def _reserve_check(

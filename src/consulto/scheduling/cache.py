@@ -17,7 +17,7 @@ from django.core.cache import cache
 from . import availability as engine
 from . import visibility
 from .models import Agenda, Motive
-from .selectors import load_inputs
+from .selectors import load_raw_inputs
 
 TTL_SECONDS = 15 * 60
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -75,9 +75,18 @@ def _raw_for_many(
     """Per agenda id, its slots as arrays (starts, ends, remaining) of epoch seconds sorted by
     start, from the cache when the agenda has not changed since (and no hold among its inputs
     has lapsed)."""
+    entries = entries_for_many(pairs, start=start, days=days, now=now, audience=audience)
+    return {pk: slots for pk, (_refresh, slots) in entries.items()}
+
+
+def entries_for_many(
+    pairs, *, start: date, days: int, now: datetime, audience: frozenset[str]
+) -> dict[int, tuple]:
+    """Per agenda id, the cache entry: (when a hold among its inputs lapses, in epoch seconds,
+    or None; the slots as in ``_raw_for_many``), computing and storing the missing ones."""
     keys = {agenda.pk: _key(agenda, motive.pk, start, days, audience) for agenda, motive in pairs}
     found = cache.get_many(list(keys.values())) if keys else {}
-    raw: dict[int, tuple[array, array, array]] = {}
+    entries: dict[int, tuple] = {}
     missing = []
     now_seconds = _seconds(now)
     for agenda, motive in pairs:
@@ -85,12 +94,12 @@ def _raw_for_many(
         if cached is None or (cached[0] is not None and cached[0] <= now_seconds):
             missing.append((agenda, motive))
         else:
-            raw[agenda.pk] = cached[1]
+            entries[agenda.pk] = cached
     if missing:
         computed = _compute(missing, start=start, days=days, now=now, audience=audience)
         cache.set_many({keys[pk]: value for pk, value in computed.items()}, TTL_SECONDS)
-        raw.update({pk: slots for pk, (_refresh, slots) in computed.items()})
-    return raw
+        entries.update(computed)
+    return entries
 
 
 def _compute(
@@ -98,16 +107,16 @@ def _compute(
 ) -> dict[int, tuple]:
     """Per agenda id: (when a hold lapses and the result goes stale, slots as epoch seconds)."""
     agendas = [a for a, _m in pairs]
-    inputs = load_inputs(agendas, start=start, days=days, now=now, audience=audience)
+    inputs = load_raw_inputs(agendas, start=start, days=days, now=now, audience=audience)
     # The booking window is applied on read: compute from the first instant of the dates.
     early = datetime.combine(start - timedelta(days=2), datetime.min.time(), tzinfo=UTC)
     result = {}
     for agenda, motive in pairs:
         agenda_inputs = inputs[agenda.pk]
-        slots = engine.compute_slots(
+        starts, remaining = engine.slot_starts(
             openings=agenda_inputs.openings,
-            absences=agenda_inputs.absences,
-            busy=agenda_inputs.busy,
+            absences_us=agenda_inputs.absences,
+            busy_us=agenda_inputs.busy,
             motive=engine.MotiveRule(id=motive.pk, duration=motive.duration),
             capacity=agenda_inputs.capacity,
             start=start,
@@ -115,16 +124,14 @@ def _compute(
             zone=agenda_inputs.zone,
             now=min(now, early),
         )
+        duration = int(motive.duration.total_seconds())
         refresh = agenda_inputs.refresh_at
         # Three arrays of machine integers: a search reads hundreds of these from the cache,
         # and arrays unpickle in one copy where lists of tuples build an object per number.
+        seconds = array("q", [s // 1_000_000 for s in starts])
         result[agenda.pk] = (
-            _seconds(refresh) if refresh else None,
-            (
-                array("q", [_seconds(s.start) for s in slots]),
-                array("q", [_seconds(s.end) for s in slots]),
-                array("l", [s.remaining for s in slots]),
-            ),
+            refresh // 1_000_000 if refresh is not None else None,
+            (seconds, array("q", [s + duration for s in seconds]), array("l", remaining)),
         )
     return result
 

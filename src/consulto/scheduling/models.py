@@ -14,12 +14,28 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from consulto.core import queue
 from consulto.directory.models import Department, Organisation, Practitioner, Site
+
+# The task that recomputes the next-availability index and warms the cached slots of agendas
+# once a write to them commits (``index.py``); by name, as ``core/queue.py`` says.
+REFRESH_AVAILABILITY = "consulto.scheduling.tasks.refresh_availability"
 
 
 def bump_versions(agenda_ids) -> None:
-    """Mark these agendas changed: their cached availability is no longer reachable."""
-    Agenda.objects.filter(pk__in=list(agenda_ids)).update(version=F("version") + 1)
+    """Mark these agendas changed: their cached availability and their rows of the
+    next-availability index are no longer used, and the worker recomputes them once the
+    transaction commits."""
+    ids = sorted(set(agenda_ids))
+    Agenda.objects.filter(pk__in=ids).update(version=F("version") + 1)
+    agendas_changed(ids)
+
+
+def agendas_changed(agenda_ids: list[int]) -> None:
+    """Once the transaction commits, have the worker recompute what these agendas' writes
+    made stale, so that the next reader does not pay for it."""
+    if agenda_ids:
+        queue.on_commit(REFRESH_AVAILABILITY, list(agenda_ids))
 
 
 class Agenda(models.Model):
@@ -516,3 +532,47 @@ class Referral(models.Model):
 
     def __str__(self) -> str:
         return f"{self.referrer_label} → {self.appointment}"
+
+
+class NextAvailability(models.Model):
+    """The next-availability index: per agenda, motive and audience (``visibility.key``), the
+    first free slot and the free slots of the coming days, computed for the agenda's
+    ``version`` (``index.py``). Searches sort and filter on it without computing the slots of
+    every match. A row whose version is not its agenda's is never used: the write that bumped
+    the version made it stale at once, and the worker recomputes it right after."""
+
+    class ChosenFor(models.TextChoices):
+        OTHER = "", "-"
+        OFFICE = "office", "office"  # the motive a search at the practice shows first
+        VIDEO = "video", "video"  # the motive a video search shows first
+
+    agenda = models.ForeignKey(Agenda, on_delete=models.CASCADE, related_name="next_availability")
+    motive = models.ForeignKey(Motive, on_delete=models.CASCADE, related_name="+")
+    audience = models.CharField(max_length=64)
+    # For which search this motive is the agenda's first (``selectors.default_motives``), as of
+    # ``version`` (a motive's change bumps it): a search reads its rows in the candidates' query.
+    chosen_for = models.CharField(max_length=8, choices=ChosenFor.choices, blank=True, default="")
+    version = models.BigIntegerField()
+    # Instants as epoch seconds: read by the hundred per search, compared, never displayed.
+    first_at = models.BigIntegerField(null=True)  # the first free start, None: none in the window
+    free_count = models.PositiveIntegerField(default=0)  # free starts in the window
+    window_end = models.BigIntegerField()  # the computed window ends here (exclusive)
+    fresh_until = models.BigIntegerField()  # recompute before then: the first passes, a hold lapses
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agenda", "motive", "audience"], name="next_availability_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["fresh_until"], name="next_availability_fresh"),
+            models.Index(fields=["audience", "first_at"], name="next_availability_first"),
+            models.Index(
+                fields=["agenda", "audience", "chosen_for"], name="next_availability_chosen"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agenda_id}/{self.motive_id}/{self.audience}: {self.first_at}"

@@ -9,16 +9,17 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import F, Window
-from django.db.models.functions import RowNumber
+from django.db.models import FilteredRelation, Q
 from django.utils import timezone
 
 from consulto.directory.models import Practitioner, Site
 from consulto.directory.selectors import distance_km, text_search
 
 from . import availability as engine
-from .cache import first_for_many, slots_for_many
+from . import index, visibility
+from .cache import slots_for_many
 from .models import Agenda, Motive
+from .selectors import MotiveRef, default_motives
 
 SORTS = ("earliest", "distance", "name")
 
@@ -79,27 +80,60 @@ def search_practitioners(
     matching = found.practitioners
     # Candidates are plain rows: sorting needs ids, versions, distances, names and first slots,
     # not models. Whole agendas, sites, motives and practitioners are loaded for the page only.
+    # Each comes with its row of the next-availability index for the motive this search shows
+    # first (``index.py``): the motive and the first slot, in the same query.
     candidates = Agenda.objects.filter(
         practitioner_id__in=matching.values("pk"), is_active=True, online_booking=True
     )
-    rows = candidates.order_by("practitioner_id", "id").values_list(
-        "pk",
-        "practitioner_id",
-        "version",
-        "capacity",
-        "site__timezone",
-        "site__latitude",
-        "site__longitude",
-        "practitioner__last_name",
-        "practitioner__first_name",
+    indexed = FilteredRelation(
+        "next_availability",
+        condition=Q(
+            next_availability__audience=visibility.key(visibility.PUBLIC),
+            next_availability__chosen_for=index.chosen_for(video=video),
+        ),
     )
-    agendas = [AgendaRef(*row) for row in rows]
-    motives = _default_motives(candidates.values("pk"), video=video)
+    rows = (
+        candidates.annotate(row=indexed)
+        .order_by("practitioner_id", "id")
+        .values_list(
+            "pk",
+            "practitioner_id",
+            "version",
+            "capacity",
+            "site__timezone",
+            "site__latitude",
+            "site__longitude",
+            "practitioner__last_name",
+            "practitioner__first_name",
+            "row__motive_id",
+            "row__motive__duration_minutes",
+            "row__motive__min_notice_minutes",
+            "row__motive__max_advance_days",
+            "row__version",
+            "row__first_at",
+            "row__window_end",
+            "row__fresh_until",
+        )
+    )
+    reader = index.Reader(now, days)
+    listed: list[tuple[AgendaRef, MotiveRef | None, tuple | None]] = []
+    unknown: list[int] = []
+    for row in rows:
+        agenda = AgendaRef(*row[:9])
+        motive_id, duration, notice, advance, version, *rest = row[9:]
+        if motive_id is None or version != agenda.version:
+            # No row, or one written before the agenda's last change (its motives may differ).
+            listed.append((agenda, None, None))
+            unknown.append(agenda.pk)
+        else:
+            motive = MotiveRef(motive_id, agenda.pk, duration, notice, advance)
+            listed.append((agenda, motive, (version, *rest)))
+    motives = default_motives(unknown, video=video) if unknown else {}
 
     hits: list[_Candidate] = []
     seen: set[int] = set()
-    for agenda in agendas:
-        motive = motives.get(agenda.pk)
+    for agenda, motive, held in listed:
+        motive = motive or motives.get(agenda.pk)
         if motive is None or agenda.practitioner_id in seen:
             continue
         distance = None
@@ -108,7 +142,10 @@ def search_practitioners(
             if radius_km and distance > radius_km:
                 continue
         seen.add(agenda.practitioner_id)
-        hits.append(_Candidate(agenda, motive, distance))
+        hit = _Candidate(agenda, motive, distance)
+        if held is not None:
+            hit.first_known, hit.first = reader.first(agenda, motive, held)
+        hits.append(hit)
 
     if within_days:
         _fill_firsts(hits, now=now, days=days)
@@ -175,21 +212,6 @@ class AgendaRef:
 
 
 @dataclass(slots=True)
-class MotiveRef:
-    """What availability needs of a motive, read as a plain row."""
-
-    pk: int
-    agenda_id: int
-    duration_minutes: int
-    min_notice_minutes: int
-    max_advance_days: int
-
-    @property
-    def duration(self) -> timedelta:
-        return timedelta(minutes=self.duration_minutes)
-
-
-@dataclass(slots=True)
 class _Candidate:
     agenda: AgendaRef
     motive: MotiveRef
@@ -199,11 +221,12 @@ class _Candidate:
 
 
 def _fill_firsts(hits: list[_Candidate], *, now: datetime, days: int) -> None:
+    """The first slots the index did not hold (agendas written since, or whose first slot
+    passed): computed, from the cache where it is warm."""
     hits = [h for h in hits if not h.first_known]
     if not hits:
         return
-    start = now.astimezone(hits[0].agenda.zone).date()
-    firsts = first_for_many([(h.agenda, h.motive) for h in hits], start=start, days=days, now=now)
+    firsts = index.compute_firsts([(h.agenda, h.motive) for h in hits], now=now, days=days)
     for hit in hits:
         hit.first, hit.first_known = firsts[hit.agenda.pk], True
 
@@ -218,25 +241,3 @@ def _fill_slots(hits: list[SearchHit], *, now: datetime, days: int) -> None:
         hit.slots = slots[hit.agenda.pk]
         hit.first = hit.slots[0].start if hit.slots else None
         hit.filled = True
-
-
-def _default_motives(agenda_ids, *, video: bool) -> dict[int, "MotiveRef"]:
-    """Per agenda, the motive a new patient would book first (video ones for a video search):
-    one row per agenda, chosen by the database."""
-    online = Motive.objects.filter(agenda_id__in=agenda_ids, is_active=True, online=True)
-    online = (
-        online.filter(mode=Motive.Mode.VIDEO) if video else online.exclude(mode=Motive.Mode.VIDEO)
-    )
-    rank = Window(
-        RowNumber(),
-        partition_by=[F("agenda_id")],
-        order_by=[F("open_to_new_patients").desc(), F("position").asc(), F("id").asc()],
-    )
-    chosen = (
-        online.annotate(rank=rank)
-        .filter(rank=1)
-        .values_list(
-            "pk", "agenda_id", "duration_minutes", "min_notice_minutes", "max_advance_days"
-        )
-    )
-    return {row[1]: MotiveRef(*row) for row in chosen}

@@ -1,7 +1,8 @@
 """Read queries for scheduling: availability inputs in a fixed number of queries, slots.
 
-``load_inputs`` gathers everything the pure engine needs for any number of agendas in four
-queries (openings, their motives, absences, busy intervals), whatever the number of agendas.
+``load_raw_inputs`` gathers everything the pure engine needs for any number of agendas in two
+queries (openings with their motives; absences and busy periods), whatever the number of
+agendas, with instants read as integers; ``load_inputs`` gives the same as datetimes.
 """
 
 from collections import defaultdict
@@ -9,8 +10,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, IntegerField, Q, QuerySet, Value, Window
+from django.db.models.functions import RowNumber
 
+from consulto.core.epoch import EpochMicroseconds
 from consulto.core.time import shift_date, shift_instant
 
 from . import availability as engine
@@ -55,18 +58,75 @@ def load_inputs(
     audience: frozenset[str],
 ) -> dict[int, AgendaInputs]:
     """Engine inputs per agenda id, from the openings ``audience`` may see
-    (``visibility.py``). ``agendas`` must come with ``site`` selected."""
-    inputs = {a.pk: AgendaInputs(zone=a.zone, capacity=a.capacity) for a in agendas}
+    (``visibility.py``), with instants as aware datetimes (UTC). ``agendas`` must come with
+    ``site`` selected."""
+    raw = load_raw_inputs(
+        agendas,
+        start=start,
+        days=days,
+        now=now,
+        audience=audience,
+        with_busy=with_busy,
+        exclude_ids=exclude_ids,
+    )
+    inputs = {}
+    for agenda_id, got in raw.items():
+        inputs[agenda_id] = AgendaInputs(
+            zone=got.zone,
+            capacity=got.capacity,
+            openings=got.openings,
+            absences=[engine.Interval(_instant(a), _instant(b)) for a, b in got.absences],
+            busy=[engine.Interval(_instant(a), _instant(b)) for a, b in got.busy],
+            refresh_at=_instant(got.refresh_at) if got.refresh_at is not None else None,
+        )
+    return inputs
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _instant(microseconds: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=microseconds)
+
+
+@dataclass(slots=True)
+class RawInputs:
+    """An agenda's engine inputs with instants as integer microseconds since the epoch."""
+
+    zone: ZoneInfo
+    capacity: int
+    openings: list[engine.Opening] = field(default_factory=list)
+    absences: list[tuple[int, int]] = field(default_factory=list)
+    busy: list[tuple[int, int]] = field(default_factory=list)
+    # When the first hold among ``busy`` lapses (microseconds): results go stale then.
+    refresh_at: int | None = None
+
+
+def load_raw_inputs(
+    agendas: list,
+    *,
+    start: date,
+    days: int,
+    now: datetime,
+    audience: frozenset[str],
+    with_busy: bool = True,
+    exclude_ids: tuple[int, ...] = (),
+) -> dict[int, RawInputs]:
+    """The engine's inputs per agenda id in two round trips (openings with their motives;
+    absences and busy periods together), instants read as integer microseconds (no datetime
+    built per row). ``agendas`` need ``pk``, ``capacity`` and ``zone``."""
+    inputs = {a.pk: RawInputs(zone=a.zone, capacity=a.capacity) for a in agendas}
     if not inputs:
         return inputs
     ids = list(inputs)
     low, high = utc_span(start, days)
     last_day = shift_date(start, days)
 
-    openings = list(
+    rows = (
         Opening.objects.filter(agenda_id__in=ids, valid_from__lte=last_day)
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=start))
         .filter(visibility__in=sorted(audience))
+        .order_by()
         .values_list(
             "id",
             "agenda_id",
@@ -76,14 +136,16 @@ def load_inputs(
             "valid_from",
             "valid_until",
             "every_weeks",
+            "motives",
         )
     )
+    by_opening: dict[int, tuple] = {}
     motives_of: dict[int, set[int]] = defaultdict(set)
-    if openings:
-        through = Opening.motives.through.objects.filter(opening_id__in=[o[0] for o in openings])
-        for opening_id, motive_id in through.values_list("opening_id", "motive_id"):
-            motives_of[opening_id].add(motive_id)
-    for opening_id, agenda_id, weekday, t0, t1, v0, v1, every in openings:
+    for *head, motive_id in rows:
+        by_opening[head[0]] = head
+        if motive_id is not None:
+            motives_of[head[0]].add(motive_id)
+    for opening_id, agenda_id, weekday, t0, t1, v0, v1, every in by_opening.values():
         inputs[agenda_id].openings.append(
             engine.Opening(
                 weekday=weekday,
@@ -96,25 +158,34 @@ def load_inputs(
             )
         )
 
-    for agenda_id, a0, a1 in Absence.objects.filter(
-        agenda_id__in=ids, start__lt=high, end__gt=low
-    ).values_list("agenda_id", "start", "end"):
-        inputs[agenda_id].absences.append(engine.Interval(a0, a1))
+    def columns(qs, kind: int, lapses):
+        return qs.order_by().values_list(
+            "agenda_id",
+            EpochMicroseconds("start"),
+            EpochMicroseconds("end"),
+            lapses,
+            Value(kind, output_field=IntegerField()),
+        )
 
+    absences = Absence.objects.filter(agenda_id__in=ids, start__lt=high, end__gt=low)
+    both = columns(absences, 0, Value(None, output_field=IntegerField()))
     if with_busy:
         busy = (
             Appointment.objects.active(now=now)
             .filter(agenda_id__in=ids, start__lt=high, end__gt=low)
             .exclude(pk__in=exclude_ids)
-            .values_list("agenda_id", "start", "end", "hold_expires_at")
         )
-        for agenda_id, b0, b1, lapses in busy:
-            agenda_inputs = inputs[agenda_id]
-            agenda_inputs.busy.append(engine.Interval(b0, b1))
-            if lapses is not None and (
-                agenda_inputs.refresh_at is None or lapses < agenda_inputs.refresh_at
-            ):
-                agenda_inputs.refresh_at = lapses
+        both = both.union(columns(busy, 1, EpochMicroseconds("hold_expires_at")), all=True)
+    for agenda_id, a, b, lapses, kind in both:
+        agenda_inputs = inputs[agenda_id]
+        if kind == 0:
+            agenda_inputs.absences.append((a, b))
+            continue
+        agenda_inputs.busy.append((a, b))
+        if lapses is not None and (
+            agenda_inputs.refresh_at is None or lapses < agenda_inputs.refresh_at
+        ):
+            agenda_inputs.refresh_at = lapses
     return inputs
 
 
@@ -214,3 +285,40 @@ def online_booking_stopped(*, profile_id: int, organisation_id: int) -> bool:
     return OnlineBookingStop.objects.filter(
         organisation_id=organisation_id, profile_id=profile_id
     ).exists()
+
+
+@dataclass(slots=True)
+class MotiveRef:
+    """What availability needs of a motive, read as a plain row."""
+
+    pk: int
+    agenda_id: int
+    duration_minutes: int
+    min_notice_minutes: int
+    max_advance_days: int
+
+    @property
+    def duration(self) -> timedelta:
+        return timedelta(minutes=self.duration_minutes)
+
+
+def default_motives(agenda_ids, *, video: bool) -> dict[int, MotiveRef]:
+    """Per agenda, the motive a new patient would book first (video ones for a video search):
+    one row per agenda, chosen by the database."""
+    online = Motive.objects.filter(agenda_id__in=agenda_ids, is_active=True, online=True)
+    online = (
+        online.filter(mode=Motive.Mode.VIDEO) if video else online.exclude(mode=Motive.Mode.VIDEO)
+    )
+    rank = Window(
+        RowNumber(),
+        partition_by=[F("agenda_id")],
+        order_by=[F("open_to_new_patients").desc(), F("position").asc(), F("id").asc()],
+    )
+    chosen = (
+        online.annotate(rank=rank)
+        .filter(rank=1)
+        .values_list(
+            "pk", "agenda_id", "duration_minutes", "min_notice_minutes", "max_advance_days"
+        )
+    )
+    return {row[1]: MotiveRef(*row) for row in chosen}

@@ -1,5 +1,7 @@
 """``manage.py demo``: load the deterministic demo dataset and print the demo logins."""
 
+import sys
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.urls import reverse
 from django.utils import timezone
@@ -45,6 +47,7 @@ class Command(BaseCommand):
         except DemoError as error:
             raise CommandError(str(error)) from error
 
+        self._index_availability(progress=not no_progress and options.get("verbosity", 1) > 0)
         style = self.style.SUCCESS if summary.created else self.style.WARNING
         self.stdout.write(style(summary.message))
         self.stdout.write(
@@ -89,3 +92,25 @@ class Command(BaseCommand):
                     f"  ({call.moved} appointment(s) of the demo GP moved to a later day to make"
                     " room for it.)"
                 )
+
+    def _index_availability(self, *, progress: bool) -> None:
+        """Bring the next-availability index up to date (a no-op when it is)."""
+        from consulto.scheduling import index
+
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(desc="next availability", unit="agenda", file=sys.stderr)
+
+        def tick(done: int, total: int) -> None:
+            if bar is not None:
+                bar.total = total
+                bar.n = done
+                bar.refresh()
+
+        written = index.rebuild(progress=tick)
+        if bar is not None:
+            bar.close()
+        if written:
+            self.stdout.write(f"Next-availability index: {written} rows computed.")
