@@ -8,7 +8,11 @@ page can be cut.
 
 * ``search.results_page``: general practitioners within 20 km of Paris, first page of 20.
   - ``earliest_cold`` / ``earliest_warm``: sort by earliest availability, after
-    ``cache.clear()`` / with the slots cached by the previous run. Goal: p95 <= 30 ms.
+    ``cache.clear()`` / with the slots cached by the previous run.
+    "Cold" is nothing in Django's cache, the next-availability index up to date (the worker
+    keeps it so after each write). Goals: p95 <= 100 ms cold, <= 30 ms warm.
+  - ``earliest_after_writes``: the same, cold, with 30 of the specialty's agendas written to
+    since the worker last ran (their index rows stale: the search computes them). Goal: 100 ms.
   - ``distance_cold`` / ``distance_warm``: sort by distance (slots for the page only).
   ``size`` says how many practitioners matched.
 * ``search.earliest_500``: the 500 general practitioners closest to Paris (the radius is chosen
@@ -122,9 +126,51 @@ def results_page(options, days: int) -> None:
     log(f"Results page: {matched['earliest']} matches within {RADIUS_KM} km of Paris, {days} days")
     for sort in ("earliest", "distance"):
         run = page(sort)
-        goal = 30 if sort == "earliest" else None
-        report(bench, f"{sort}_cold", measure(run, options.runs, before=clear), size, goal_ms=goal)
-        report(bench, f"{sort}_warm", measure(run, options.runs, before=run), size, goal_ms=goal)
+        cold_goal, warm_goal = (100, 30) if sort == "earliest" else (None, None)
+        report(
+            bench, f"{sort}_cold", measure(run, options.runs, before=clear), size, goal_ms=cold_goal
+        )
+        report(
+            bench, f"{sort}_warm", measure(run, options.runs, before=run), size, goal_ms=warm_goal
+        )
+    writes = written_since(options.specialty)
+    report(
+        bench,
+        "earliest_after_writes",
+        measure(page("earliest"), options.runs, before=writes),
+        size,
+        goal_ms=100,
+    )
+
+
+def written_since(specialty: str, count: int = 30):
+    """Before each run: 30 matching agendas written to since the worker last ran (their index
+    rows and cached slots stale), nothing else cached; the previous run's are caught up,
+    untimed, as the worker would."""
+    import random
+
+    from django.core.cache import cache
+    from django.db.models import F
+
+    from consulto.scheduling import index
+    from consulto.scheduling.models import Agenda
+
+    ids = list(
+        Agenda.objects.filter(
+            practitioner__specialty__code=specialty, is_active=True, online_booking=True
+        ).values_list("pk", flat=True)
+    )
+    rng = random.Random(11)
+    previous: list[int] = []
+
+    def before(_i: int) -> None:
+        if previous:
+            index.refresh(previous)
+        previous[:] = rng.sample(ids, count)
+        Agenda.objects.filter(pk__in=previous).update(version=F("version") + 1)
+        cache.clear()
+
+    return before
 
 
 def big_search(options, days: int) -> None:

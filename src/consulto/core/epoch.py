@@ -7,7 +7,7 @@ cost is most of the read. ``EpochMicroseconds("start")`` selects the instant as 
 instead, exactly (fractions of a second included), on both databases.
 """
 
-from django.db.models import BigIntegerField, Func
+from django.db.models import Aggregate, BigIntegerField, Func, TextField
 
 
 class EpochMicroseconds(Func):
@@ -33,3 +33,23 @@ class EpochMicroseconds(Func):
             " + CAST(COALESCE(NULLIF(substr({v}, 21, 6), ''), '0') AS INTEGER))"
         )
         return template.format(v=sql), params * 2
+
+
+class IdList(Aggregate):
+    """The ids of a group as one comma-separated text (``"3,17,42"``): a one-to-many read in
+    one row per parent instead of one row per pair (whose other columns would be repeated)."""
+
+    output_field = TextField()
+
+    def as_sql(self, compiler, connection, **extra):  # pragma: no cover - per vendor below
+        raise NotImplementedError(f"IdList is not written for {connection.vendor}")
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return super().as_sql(
+            compiler, connection, template="string_agg(%(expressions)s::text, ',')", **extra
+        )
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return super().as_sql(
+            compiler, connection, template="group_concat(%(expressions)s)", **extra
+        )

@@ -5,7 +5,6 @@ queries (openings with their motives; absences and busy periods), whatever the n
 agendas, with instants read as integers; ``load_inputs`` gives the same as datetimes.
 """
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -13,7 +12,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import F, IntegerField, Q, QuerySet, Value, Window
 from django.db.models.functions import RowNumber
 
-from consulto.core.epoch import EpochMicroseconds
+from consulto.core.epoch import EpochMicroseconds, IdList
 from consulto.core.time import shift_date, shift_instant
 
 from . import availability as engine
@@ -40,11 +39,17 @@ def motive_rule(motive: Motive) -> engine.MotiveRule:
     )
 
 
+_ZONE_MARGIN = timedelta(hours=15)
+
+
 def utc_span(start: date, days: int) -> tuple[datetime, datetime]:
     """A UTC range that covers those local dates in every zone on Earth (cut at the ends of
     datetime's range rather than overflowing)."""
-    low = datetime.combine(shift_date(start, -1), time(0), tzinfo=UTC)
-    return low, shift_instant(low, timedelta(days=days + 2))
+    # Local time is UTC-12:00 to UTC+14:00: 15 hours on each side cover every zone (a wider
+    # range reads busy periods no slot of those dates can meet: 10 days of them for 7).
+    midnight = datetime.combine(start, time(0), tzinfo=UTC)
+    low = shift_instant(midnight, -_ZONE_MARGIN)
+    return low, shift_instant(low, timedelta(days=days) + 2 * _ZONE_MARGIN)
 
 
 def load_inputs(
@@ -83,6 +88,7 @@ def load_inputs(
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NONE: frozenset[int] = frozenset()
 
 
 def _instant(microseconds: int) -> datetime:
@@ -136,22 +142,17 @@ def load_raw_inputs(
             "valid_from",
             "valid_until",
             "every_weeks",
-            "motives",
         )
+        # The motives of each opening in the same row (one row per opening).
+        .annotate(motive_ids=IdList("motives"))
     )
-    by_opening: dict[int, tuple] = {}
-    motives_of: dict[int, set[int]] = defaultdict(set)
-    for *head, motive_id in rows:
-        by_opening[head[0]] = head
-        if motive_id is not None:
-            motives_of[head[0]].add(motive_id)
-    for opening_id, agenda_id, weekday, t0, t1, v0, v1, every in by_opening.values():
+    for _id, agenda_id, weekday, t0, t1, v0, v1, every, motive_ids in rows:
         inputs[agenda_id].openings.append(
             engine.Opening(
                 weekday=weekday,
                 start=t0,
                 end=t1,
-                motive_ids=frozenset(motives_of[opening_id]),
+                motive_ids=frozenset(map(int, motive_ids.split(","))) if motive_ids else _NONE,
                 valid_from=v0,
                 valid_until=v1,
                 every_weeks=every,
