@@ -258,3 +258,20 @@ def test_sorting_by_earliest_computes_slots_for_the_page_only(world, monkeypatch
     assert sorted(computed) == sorted(h.agenda.pk for h in result.hits)
     expected = sorted(engine_first(pk, motive, now) for pk, motive in motives.items())
     assert [h.first for h in result.hits] == expected[:3]
+
+
+def test_one_sweep_chain_runs_and_comes_back_every_minute(world):
+    from django_tasks_db.models import DBTaskResult
+
+    from consulto.scheduling.tasks import ensure_index_sweep, sweep_availability_index
+
+    ensure_index_sweep()
+    ensure_index_sweep()  # a second server start adds no second chain
+    waiting = DBTaskResult.objects.filter(task_path__endswith="sweep_availability_index")
+    assert waiting.count() == 1
+    # The sweep creates the rows of agendas that have none, then queues its next run.
+    assert sweep_availability_index.call() >= 2
+    assert NextAvailability.objects.filter(agenda=world.agenda, chosen_for="office").exists()
+    assert NextAvailability.objects.filter(agenda=world.agenda, chosen_for="video").exists()
+    later = waiting.order_by("-run_after").first().run_after
+    assert later >= TEST_NOW + index.SWEEP_EVERY - timedelta(seconds=1)
