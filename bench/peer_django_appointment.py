@@ -25,15 +25,18 @@ Figures (``peer.django_appointment``, milliseconds, in process, no HTTP):
   are loaded once beforehand (the view reads them from its form).
 * ``staff200_week_view`` (``--view``): ``get_available_slots_ajax`` itself, called with a
   RequestFactory request per staff member and day (its form's queries and the JSON included).
-* ``queries_per_run``, ``slots_per_run`` and ``appointments``: one run's SQL queries and
-  slots, and the appointments loaded.
+* ``staff200_week_cpu``: the CPU time of the runner's process for the same runs (less swayed
+  by a busy machine; the database's own CPU is not in it on PostgreSQL).
+* ``queries_per_run``, ``slots_per_run`` and ``appointments``: one run's SQL queries (counted in
+  the untimed first pass) and slots, and the appointments loaded.
 
 The package's version is in ``size``. Our own figure for the same size is
-``availability.agendas_week`` (``bench/availability.py --batch 200``), to run right after on the
-10,000-practitioner dataset (bench/README.md).
+``availability.agendas_week``: ``--ours`` runs ``bench/availability.py --batch 200`` right after,
+on this environment's database (DATABASE_URL or CONSULTO_DATA_DIR, the 10,000-practitioner
+dataset; ``--practitioners`` and ``--seed`` are passed to it).
 
 Usage (with the project's Python; PyPI must be reachable the first time):
-    python bench/peer_django_appointment.py [--runs 5] [--staff 200] [--view]
+    python bench/peer_django_appointment.py [--runs 5] [--staff 200] [--view] [--ours]
         [--venv /tmp/peer-venv] [--database-url postgres://postgres@127.0.0.1:5432/consulto_peer]
         [--keep]
 """
@@ -159,7 +162,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--database-url",
         default="",
-        help="a PostgreSQL database to use instead of SQLite (created if missing, emptied)",
+        help="a PostgreSQL database of its own to use instead of SQLite (created if missing;"
+        " emptied, so refused if it holds other tables than the peer's)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary project")
     parser.add_argument(
@@ -262,6 +266,17 @@ def inside(options) -> int:
         f"django-appointment {installed}, Django {django.get_version()},"
         f" {connection.vendor} {connection.settings_dict['NAME']}"
     )
+    foreign = [
+        table
+        for table in connection.introspection.table_names()
+        if not table.startswith(("appointment_", "auth_", "django_"))
+    ]
+    if foreign:
+        # The database is emptied below: never one that holds anything but this bench's tables.
+        raise SystemExit(
+            f"{connection.settings_dict['NAME']} holds other tables ({', '.join(foreign[:3])}...):"
+            " give --database-url a database of its own"
+        )
     call_command("makemigrations", "appointment", verbosity=0)
     call_command("migrate", verbosity=0)
     call_command("flush", interactive=False, verbosity=0)
