@@ -4,6 +4,8 @@ slots are the same, a new ETag after any change, and never one reader's ETag for
 from datetime import date, time, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from consulto.api import api as api_module
@@ -106,6 +108,13 @@ def test_a_304_is_answered_without_loading_any_slot(client, world, monkeypatch):
 
     monkeypatch.setattr(api_module, "slots_for_many", no_slots)
     assert slots(client, world, etag=tag).status_code == 304
+
+
+def test_an_anonymous_304_costs_one_query(client, world):
+    tag = slots(client, world)["ETag"]
+    with CaptureQueriesContext(connection) as queries:
+        assert slots(client, world, etag=tag).status_code == 304
+    assert len(queries) == 1, [q["sql"] for q in queries]  # the motive with its agenda
 
 
 def test_another_day_motive_or_stale_etag_answers_200(client, world):

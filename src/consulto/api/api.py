@@ -215,18 +215,25 @@ def agenda_slots(request, agenda_id: Id, params: Query[SlotParams], response: Ht
     Answers to a reader with credentials are ``private`` and their ETags are the reader's own.
     """
     now = timezone.now()
-    agenda = Agenda.objects.select_related("site").filter(pk=agenda_id, is_active=True).first()
+    # The motive with its agenda in one query (what a 304 costs besides the reader); the agenda
+    # alone only when the motive is not one of its own, to tell a 404 from a 422.
+    motive = (
+        Motive.objects.select_related("agenda__site")
+        .filter(pk=params.motive, agenda_id=agenda_id, agenda__is_active=True, is_active=True)
+        .first()
+    )
+    agenda = (
+        motive.agenda
+        if motive is not None
+        else Agenda.objects.select_related("site").filter(pk=agenda_id, is_active=True).first()
+    )
     if agenda is None:
         raise Http404
     user = reader_of(request)
     door = door_of(user, agenda, now=now) if user is not None else None
     if door is None and not agenda.online_booking:
         raise Http404
-    motives = Motive.objects.filter(pk=params.motive, agenda=agenda, is_active=True)
-    if door is None:
-        motives = motives.filter(online=True)
-    motive = motives.first()
-    if motive is None:
+    if motive is None or (door is None and not motive.online):
         raise InvalidInput("This agenda has no such motive.", field="motive")
     audience = door or reader_audience(user, agenda, now=now)
     today = now.astimezone(agenda.zone).date()
