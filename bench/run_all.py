@@ -42,10 +42,12 @@ SCRIPTS = (
     "onboarding_journey",
     "visio_join",
     "visio_signaling",
+    "servers",
 )
 # Quicker settings than a script's own defaults, for the whole run (the script alone takes more).
 ARGUMENTS = {
     "visio_signaling": ("--levels", "25,50,100,200", "--duration", "5"),
+    "servers": ("--candidates", "uvicorn,granian", "--workers", "1,2", "--duration", "10"),
 }
 
 

@@ -7,10 +7,13 @@ one event loop, ``--clients`` concurrent requests over keep-alive connections) a
 ``--warmup`` seconds not counted and then ``--duration`` seconds, one of:
 
 * ``search``: ``GET /api/v1/practitioners?specialty=medecin-generaliste&near=<Paris>``, the
-  API's default search (20 km, 20 results sorted by earliest availability); after the warm-up
-  every worker has the slots cached (its own in-memory cache, or Redis with REDIS_URL);
+  API's default search (20 km, 20 results sorted by earliest availability), warm: asked
+  3 x workers times one after the other on new connections first, so that every worker has
+  the slots cached (its own in-memory cache, or Redis with REDIS_URL) before the clients come;
 * ``slots``: ``GET /api/v1/agendas/<id>/slots?motive=<m>``, seven days of one of 100 random GP
   agendas (with the motive a new patient books first);
+* ``slots_etag`` (not run unless named): the same requests as a browser's cache sends them,
+  with the ETag last seen for that path in ``If-None-Match``, so mostly 304 Not Modified;
 * ``static``: a collected, hashed stylesheet served by WhiteNoise, gzip-encoded.
 
 Candidates (``--candidates``, those not installed are skipped with a message):
@@ -22,7 +25,7 @@ Candidates (``--candidates``, those not installed are skipped with a message):
 * ``hypercorn``: hypercorn ``--worker-class uvloop``.
 
 Figures per endpoint (``servers.<endpoint>``), each metric named ``<candidate>_w<workers>_...``:
-``rps`` (2xx answers per second of the measured window), ``p50``/``p99`` (ms, as the client
+``rps`` (2xx and 304 answers per second of the measured window), ``p50``/``p99`` (ms, as the client
 sees them), ``errors`` (non-2xx answers and transport errors), ``server_cpu_ms`` (CPU of the
 server's processes per answer, from /proc through psutil) and ``client_cpu`` (the load
 generator's share of one core: near 100 % the client, not the server, is the limit).
@@ -122,8 +125,8 @@ CANDIDATES = {
 # The requests ------------------------------------------------------------------------------------
 
 
-def endpoint_urls() -> dict[str, Callable[[random.Random], str]]:
-    """Per endpoint, a function giving the path of the next request."""
+def endpoint_paths() -> dict[str, list[str]]:
+    """Per endpoint, the paths its requests choose from at random."""
     from django.contrib.staticfiles.storage import staticfiles_storage
 
     from consulto.core.staticfiles import collect_if_changed
@@ -136,11 +139,17 @@ def endpoint_urls() -> dict[str, Callable[[random.Random], str]]:
     if collect_if_changed():
         log("Collected the static files")
     stylesheet = staticfiles_storage.url("core/consulto.css")
-    return {
-        "search": lambda rng: search,
-        "slots": lambda rng: rng.choice(slots),
-        "static": lambda rng: stylesheet,
-    }
+    return {"search": [search], "slots": slots, "slots_etag": slots, "static": [stylesheet]}
+
+
+def prime(base: str, paths: list[str], workers: int) -> None:
+    """Ask for the search's first page until every worker is likely to have its slots cached:
+    the first search of an area is the cold one (about a second; seconds on a busy machine),
+    and 32 clients arriving together on a cold worker would each wait behind it. Each request
+    on a new connection, so that the workers take turns."""
+    for _ in range(3 * workers):
+        for path in paths:
+            httpx.get(base + path, timeout=120)
 
 
 @dataclass
@@ -154,9 +163,19 @@ class Load:
 
 
 async def generate(
-    base: str, path_of, *, clients: int, warmup: float, duration: float, server_cpu
+    base: str,
+    paths: list[str],
+    *,
+    clients: int,
+    warmup: float,
+    duration: float,
+    server_cpu,
+    revalidate: bool = False,
 ) -> Load:
-    """``clients`` loops, each sending its next request as soon as the previous one answered."""
+    """``clients`` loops, each sending its next request as soon as the previous one answered;
+    with ``revalidate``, as a browser with a cache: the ETag last seen for a path goes back in
+    ``If-None-Match`` (a 304 is an answer like a 200)."""
+    etags: dict[str, str] = {}
     limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
     headers = {"Accept-Encoding": "gzip"}
     latencies: list[float] = []
@@ -169,11 +188,15 @@ async def generate(
     async def client(index: int, http: httpx.AsyncClient) -> None:
         rng = random.Random(index)
         while (now := loop.time()) < until:
+            path = rng.choice(paths)
+            sent = {"If-None-Match": etags[path]} if path in etags else None
             t0 = time.perf_counter()
             try:
-                response = await http.get(path_of(rng))
+                response = await http.get(path, headers=sent)
                 await response.aread()
-                good = 200 <= response.status_code < 300
+                good = 200 <= response.status_code < 300 or response.status_code == 304
+                if revalidate and "ETag" in response.headers:
+                    etags[path] = response.headers["ETag"]
             except httpx.HTTPError:
                 good = False
             if now >= measuring_from:
@@ -276,7 +299,7 @@ def main() -> None:
     options = parser.parse_args()
     django_setup()
     ensure_dataset(options.practitioners, options.seed)
-    urls = endpoint_urls()
+    paths = endpoint_paths()
     endpoints = [e for e in options.endpoints.split(",") if e]
     workers = [int(w) for w in options.workers.split(",") if w]
     candidates = []
@@ -300,14 +323,17 @@ def main() -> None:
                 serving(candidate, count, env, log_file) as (base, process),
             ):
                 for endpoint in endpoints:
+                    if endpoint == "search":
+                        prime(base, paths[endpoint], count)
                     load = asyncio.run(
                         generate(
                             base,
-                            urls[endpoint],
+                            paths[endpoint],
                             clients=options.clients,
                             warmup=options.warmup,
                             duration=options.duration,
                             server_cpu=lambda: tree_cpu(process),
+                            revalidate=endpoint.endswith("_etag"),
                         )
                     )
                     answers = max(1, load.ok + load.errors)
