@@ -43,6 +43,7 @@ SCRIPTS = (
     "onboarding_journey",
     "visio_join",
     "visio_signaling",
+    "servers",
 )
 # Run only when named in --only: they take minutes, or need more than the project's database
 # (peer_django_appointment installs a release from PyPI into a throwaway venv the first time).
@@ -50,6 +51,7 @@ OPT_IN = ("peer_django_appointment",)
 # Quicker settings than a script's own defaults, for the whole run (the script alone takes more).
 ARGUMENTS = {
     "visio_signaling": ("--levels", "25,50,100,200", "--duration", "5"),
+    "servers": ("--candidates", "uvicorn,granian", "--workers", "1,2", "--duration", "10"),
 }
 
 

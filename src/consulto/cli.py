@@ -1,7 +1,7 @@
 """The ``consulto`` command: run the platform, load demo data, manage tokens, run benchmarks.
 
 consulto run [--port 8000] [--practitioners 60]   migrate, demo data, server + task worker
-consulto serve [--host H] [--port 8000]           production: migrate, static files, server + worker
+consulto serve [--host H] [--port 8000] [--workers N]   production: migrate, static, server + worker
 consulto demo [--practitioners N] [--seed S]       load deterministic demo data (idempotent)
 consulto demo-code                                 the demo staff's current authenticator code
 consulto token create EMAIL [--name NAME]          print a new API token for that user
@@ -42,11 +42,49 @@ def cmd_run(options: argparse.Namespace) -> int:
     return _serve(options)
 
 
+def default_workers() -> int:
+    """One server process per core with Redis (measured best in bench/README.md), else one:
+    the in-memory channel layer lives in one process, and the two sides of a video call on two
+    workers would never hear each other."""
+    return (os.cpu_count() or 1) if os.environ.get("REDIS_URL") else 1
+
+
 def cmd_serve(options: argparse.Namespace) -> int:
     # Production: the environment decides (DEBUG off unless CONSULTO_DEBUG=1), no demo data.
+    if options.workers is None:
+        options.workers = default_workers()
+    if options.workers > 1 and not os.environ.get("REDIS_URL"):
+        print("Error: --workers above 1 needs REDIS_URL (the channel layer).", file=sys.stderr)
+        return 2
     _django()
     _manage("migrate", "--no-input", "-v", "0")
     return _serve(options)
+
+
+def server_command(*, host: str, port: int, workers: int = 1) -> list[str]:
+    """The ASGI server of ``consulto serve`` and ``consulto run``: granian, the fastest of those
+    measured by bench/servers.py on this application (see bench/README.md), HTTP and WebSocket
+    alike. ``asginl``: ASGI without lifespan events, which Django has no use for."""
+    return [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "asginl",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--loop",
+        "uvloop",
+        "--respawn-failed-workers",  # a worker that dies is replaced, not left missing
+        "--no-access-log",
+        "--log-level",
+        "warning",  # errors still show; the address is said once, below, when it answers
+        "consulto.asgi:application",
+    ]
 
 
 def _serve(options: argparse.Namespace) -> int:
@@ -70,23 +108,9 @@ def _serve(options: argparse.Namespace) -> int:
         [sys.executable, "-m", "consulto.cli", "manage", "db_worker", "--no-reload"], env=env
     )
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "consulto.asgi:application",
-            "--host",
-            options.host,
-            "--port",
-            str(options.port),
-            # Django has no startup or shutdown hooks to run: without this, uvicorn probes for
-            # them and logs that the protocol "appears unsupported" at every start.
-            "--lifespan",
-            "off",
-            "--no-access-log",
-            "--log-level",
-            "warning",  # errors still show; the address is said once, below, when it answers
-        ],
+        server_command(
+            host=options.host, port=options.port, workers=getattr(options, "workers", 1)
+        ),
         env=env,
     )
     try:
@@ -197,6 +221,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers",
+        type=lambda value: max(1, int(value)),
+        help="server processes: one per core with REDIS_URL, else 1 (more needs REDIS_URL)",
+    )
     serve.set_defaults(func=cmd_serve)
 
     demo = sub.add_parser("demo", help="load deterministic demo data (idempotent)")

@@ -145,3 +145,22 @@ def test_a_start_collects_static_files_only_when_they_changed(tmp_path, settings
         assert staticfiles.collect_if_changed() is True
         (tmp_path / "collected" / "staticfiles.json").unlink()  # a lost manifest is rebuilt
         assert staticfiles.collect_if_changed() is True
+
+
+def test_serve_refuses_several_workers_without_redis(monkeypatch, capsys):
+    from consulto import cli
+
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    assert cli.main(["serve", "--workers", "2"]) == 2
+    assert "REDIS_URL" in capsys.readouterr().err
+    assert cli.default_workers() == 1
+
+
+def test_serve_runs_one_worker_per_core_with_redis(monkeypatch):
+    from consulto import cli
+
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setattr(cli.os, "cpu_count", lambda: 4)
+    assert cli.default_workers() == 4
+    command = cli.server_command(host="0.0.0.0", port=8000, workers=4)  # noqa: S104
+    assert command[command.index("--workers") + 1] == "4"

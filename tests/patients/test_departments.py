@@ -5,8 +5,10 @@ from datetime import date, time, timedelta
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from consulto.directory.models import Department, Organisation, Practitioner, Site, Specialty
+from consulto.scheduling import booking
 from consulto.scheduling.models import Agenda, Appointment, Motive, Opening
 from tests.conftest import at, valid_rpps
 
@@ -127,6 +129,29 @@ def test_choosing_a_motive_of_an_agenda_of_no_practitioner_shows_its_week(client
     )
     assert "<html" not in fragment.content.decode()
     assert 'class="days week"' in fragment.content.decode()
+
+
+def test_a_departments_week_answers_304_until_its_slots_change(
+    client, hospital, patient, user, clock
+):
+    w = hospital
+    # The ETag holds the booking window's minute: the requests must fall in the same one.
+    clock.move_to(timezone.now().replace(second=1, microsecond=0))
+    query = {"agenda": w.cardio_agenda.pk, "motive": w.ecg.pk, "week": w.monday.isoformat()}
+    first = client.get(w.cardio_url, query, headers={"HX-Target": "week"})
+    tag = first["ETag"]
+    assert "private" in first["Cache-Control"]
+    again = client.get(w.cardio_url, query, headers={"HX-Target": "week", "If-None-Match": tag})
+    assert again.status_code == 304
+    booking.book(
+        agenda=w.cardio_agenda,
+        motive=w.ecg,
+        start=at(w.monday, 8),
+        patient=patient,
+        booked_by=user,
+    )
+    after = client.get(w.cardio_url, query, headers={"HX-Target": "week", "If-None-Match": tag})
+    assert after.status_code == 200 and after["ETag"] != tag
 
 
 def test_a_patient_books_a_department_slot_through_the_usual_pages(client, hospital, user):

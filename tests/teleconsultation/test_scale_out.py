@@ -15,7 +15,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import Client
 
+from consulto.cli import server_command
 from consulto.scheduling.models import Appointment
 
 pytestmark = [
@@ -109,18 +109,8 @@ class Server:
         self.port = _free_port()
         self.log = tempfile.TemporaryFile()  # noqa: SIM115 (closed by the fixture)
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "consulto.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--log-level",
-                "warning",
-            ],
+            # The production server, as `consulto serve` starts it: its WebSockets are tested.
+            server_command(host="127.0.0.1", port=self.port),
             env=env,
             cwd=ROOT,
             stdout=self.log,
@@ -143,7 +133,7 @@ class Server:
 
 @pytest.fixture
 def servers(call):
-    """Two uvicorn processes, A and B, on the test database and the same Redis."""
+    """Two server processes, A and B, on the test database and the same Redis."""
     env = _server_env()
     started = [Server("A", env), Server("B", env)]
     try:

@@ -14,11 +14,12 @@ from datetime import timedelta
 from typing import Annotated
 
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.utils import timezone
 from ninja import Header, NinjaAPI, Query, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
+from consulto.core import conditional
 from consulto.core.errors import DomainError, InvalidInput
 from consulto.directory.models import Membership
 from consulto.directory.selectors import specialties
@@ -27,7 +28,7 @@ from consulto.patients import services as patient_services
 from consulto.referral import adressage
 from consulto.referral import services as referral_services
 from consulto.scheduling import booking, limits, visibility
-from consulto.scheduling.cache import slots_for_many
+from consulto.scheduling.cache import slots_for_many, slots_state
 from consulto.scheduling.models import Agenda, Appointment, Motive, Referral
 from consulto.scheduling.search import SORTS, search_practitioners
 from consulto.scheduling.selectors import appointment_of, appointments_of
@@ -192,36 +193,61 @@ def reader_audience(user, agenda: Agenda, *, now) -> frozenset[str]:
     return visibility.PUBLIC
 
 
+# A reader's slots depend on their credentials: a bearer token, or the session's cookie.
+SLOTS_VARY = ("Authorization", "Cookie")
+
+
 @api.get(
     "/agendas/{agenda_id}/slots",
-    response=answers({200: schemas.AgendaSlotsOut}, 401, 404, 422),
+    response=answers({200: schemas.AgendaSlotsOut, 304: None}, 401, 404, 422),
     tags=["booking"],
 )
-def agenda_slots(request, agenda_id: Id, params: Query[SlotParams]):
+def agenda_slots(request, agenda_id: Id, params: Query[SlotParams], response: HttpResponse):
     """The free slots of a motive. Anonymous, the public's; with a patient's credentials (a
     bearer token, or the session), the known patients' too where the practice knows them; with
     a practitioner's of another organisation, the professionals'; with a regulator's, the
     regulation's (SAS) as well (for those two, every active motive, bookable online or not). A
-    bearer token that is not valid is a 401."""
+    bearer token that is not valid is a 401.
+
+    The answer has an ``ETag``: send it back in ``If-None-Match`` and, while the slots are the
+    same, the answer is a 304 without a body. It changes with any booking or change of the
+    agenda, and at least every minute (slots pass out of the booking window as time goes).
+    Answers to a reader with credentials are ``private`` and their ETags are the reader's own.
+    """
     now = timezone.now()
-    agenda = Agenda.objects.select_related("site").filter(pk=agenda_id, is_active=True).first()
+    # The motive with its agenda in one query (what a 304 costs besides the reader); the agenda
+    # alone only when the motive is not one of its own, to tell a 404 from a 422.
+    motive = (
+        Motive.objects.select_related("agenda__site")
+        .filter(pk=params.motive, agenda_id=agenda_id, agenda__is_active=True, is_active=True)
+        .first()
+    )
+    agenda = (
+        motive.agenda
+        if motive is not None
+        else Agenda.objects.select_related("site").filter(pk=agenda_id, is_active=True).first()
+    )
     if agenda is None:
         raise Http404
     user = reader_of(request)
     door = door_of(user, agenda, now=now) if user is not None else None
     if door is None and not agenda.online_booking:
         raise Http404
-    motives = Motive.objects.filter(pk=params.motive, agenda=agenda, is_active=True)
-    if door is None:
-        motives = motives.filter(online=True)
-    motive = motives.first()
-    if motive is None:
+    if motive is None or (door is None and not motive.online):
         raise InvalidInput("This agenda has no such motive.", field="motive")
     audience = door or reader_audience(user, agenda, now=now)
     today = now.astimezone(agenda.zone).date()
     start = params.start or today
     if start < today - timedelta(days=1) or start > today + timedelta(days=366):
         raise InvalidInput("Choose a start date within the coming year.", field="start")
+    private = user is not None
+    tag = conditional.etag(
+        slots_state(agenda, motive, start=start, days=params.days, now=now, audience=audience),
+        user.pk if private else "",
+    )
+    conditional.validated(response, tag, private=private, vary=SLOTS_VARY)
+    if conditional.matches(request, tag):
+        return Status(304, None)
     slots = slots_for_many(
         [(agenda, motive)], start=start, days=params.days, now=now, audience=audience
     )[agenda.pk]

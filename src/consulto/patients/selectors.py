@@ -9,7 +9,7 @@ from django.utils import timezone
 from consulto.directory.models import Department, Organisation, Practitioner, Site
 from consulto.scheduling import availability as engine
 from consulto.scheduling import booking, visibility
-from consulto.scheduling.cache import first_for_many, slots_for_many
+from consulto.scheduling.cache import first_for_many, slots_for_many, slots_state
 from consulto.scheduling.models import Agenda, Appointment, Motive, PatientProfile
 from consulto.scheduling.selectors import appointments_of
 
@@ -214,6 +214,23 @@ def patient_audience(user, agenda: Agenda, *, now: datetime) -> frozenset[str]:
     return visibility.PUBLIC
 
 
+def _week_bounds(motive: Motive, week: date | None, now: datetime) -> tuple[date, date, date]:
+    """(today, the week's first day, the last day the motive may be booked), in the agenda's
+    zone."""
+    today = now.astimezone(motive.agenda.site.zone).date()
+    last = today + timedelta(days=motive.max_advance_days)
+    return today, min(max(week or today, today), last), last
+
+
+def week_state(
+    *, motive: Motive, week: date | None, now: datetime, audience: frozenset[str]
+) -> str:
+    """What ``week_of_slots`` answers depends on (``cache.slots_state``), without loading a
+    slot: the week's first day, and through the booking window's minute, today."""
+    _today, start, _last = _week_bounds(motive, week, now)
+    return slots_state(motive.agenda, motive, start=start, days=7, now=now, audience=audience)
+
+
 def week_of_slots(
     *,
     motive: Motive,
@@ -225,9 +242,7 @@ def week_of_slots(
     openings ``audience`` sees (``patient_audience``)."""
     now = now or timezone.now()
     agenda = motive.agenda
-    today = now.astimezone(agenda.site.zone).date()
-    last = today + timedelta(days=motive.max_advance_days)
-    start = min(max(week or today, today), last)
+    today, start, last = _week_bounds(motive, week, now)
     slots = slots_for_many([(agenda, motive)], start=start, days=7, now=now, audience=audience)[
         agenda.pk
     ]

@@ -28,6 +28,36 @@ def _key(agenda: Agenda, motive_id: int, start: date, days: int, audience: froze
     return f"slots:v3:{agenda.pk}:{agenda.version}:{motive_id}:{seen_by}:{start.isoformat()}:{days}"
 
 
+def slots_state(
+    agenda: Agenda,
+    motive: Motive,
+    *,
+    start: date,
+    days: int,
+    now: datetime,
+    audience: frozenset[str] = visibility.PUBLIC,
+) -> str:
+    """What ``slots_for_many([(agenda, motive)], ...)`` answers depends on, as a string that
+    changes whenever the answer may: the cache key (the agenda's version, bumped by every
+    booking, cancellation, opening, absence or motive change; the motive; the dates; the
+    audience) and the booking window's bounds to the minute. An HTTP answer's ETag, read from
+    the agenda row alone, before any slot is loaded.
+
+    The window moves with ``now``: it is kept as its first and last whole minutes (the first
+    minute a slot may start at given the motive's notice, rounded up), which is exact for slots
+    starting on whole minutes, so the state changes at least every minute. That also bounds the
+    one change no write marks: a hold that lapses frees its slot without bumping the version,
+    and the freed slot shows within the minute (as it must: a lapsed hold is never shown taken
+    for long, and a taken slot is never shown free, since booking bumps the version).
+
+    Read the agenda before the slots: slots computed after a concurrent write are newer than
+    the version read, so a state is never paired with an older answer than its own.
+    """
+    earliest, latest = _bounds(motive, now)
+    window = f"{-(-earliest // 60)}-{latest // 60}"
+    return f"{_key(agenda, motive.pk, start, days, audience)}:{window}"
+
+
 def slots_for_many(
     pairs: list[tuple[Agenda, Motive]],
     *,

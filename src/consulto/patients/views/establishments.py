@@ -13,10 +13,13 @@ from django.utils.http import urlencode
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
 
+from consulto.core import conditional
 from consulto.core.inputs import parse_id, query_date
+from consulto.scheduling import visibility
 
 from .. import selectors
 from ..forms import WaitlistForm
+from .search import WEEK_VARY, week_tag
 
 
 def slug_of(organisation) -> str:
@@ -74,10 +77,19 @@ def department(request, pk: int, slug: str, department_id: int):
             (m for m in agenda.online_motives if m.pk == parse_id(request.GET.get("motive"))),
             None,
         )
-    week = waitlist_form = None
+    week = waitlist_form = tag = None
+    fragment = request.headers.get("HX-Target") == "week"
     if motive is not None:
         motive.agenda = agenda
-        week = selectors.week_of_slots(motive=motive, week=query_date(request.GET, "week"))
+        now = timezone.now()
+        chosen_week = query_date(request.GET, "week")
+        if fragment:  # the week changed: a 304 when its slots did not
+            tag = week_tag(
+                request, motive=motive, week=chosen_week, now=now, audience=visibility.PUBLIC
+            )
+            if conditional.matches(request, tag):
+                return conditional.not_modified(tag, private=True, vary=WEEK_VARY)
+        week = selectors.week_of_slots(motive=motive, week=chosen_week, now=now)
         if request.user.is_authenticated:
             waitlist_form = WaitlistForm(
                 profiles=selectors.profiles_of(request.user),
@@ -93,8 +105,9 @@ def department(request, pk: int, slug: str, department_id: int):
         "week": week,
         "waitlist_form": waitlist_form,
     }
-    if request.headers.get("HX-Target") == "week" and week is not None:
-        return render(request, "patients/_week.html", context)
+    if fragment and week is not None:
+        response = render(request, "patients/_week.html", context)
+        return conditional.validated(response, tag, private=True, vary=WEEK_VARY)
     firsts = selectors.next_availabilities(agendas)
     for a in agendas:
         for m in a.online_motives:

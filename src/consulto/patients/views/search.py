@@ -15,6 +15,7 @@ from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from consulto.core import conditional
 from consulto.core.inputs import parse_id, query_date
 from consulto.directory.folding import fold
 from consulto.directory.selectors import resolve_place, specialties
@@ -33,6 +34,17 @@ SLOTS_PER_DAY = 4
 
 
 RADIUS_KM = 25
+
+
+# The week of slots answers htmx under the page's own address: a cache must tell them apart.
+WEEK_VARY = ("Cookie", "HX-Target")
+
+
+def week_tag(request, *, motive, week, now, audience) -> str:
+    """The ETag of the week of slots sent to htmx: the state of its slots (computed from the
+    agenda row, before any slot is loaded) and what the fragment holds of its reader."""
+    state = selectors.week_state(motive=motive, week=week, now=now, audience=audience)
+    return conditional.etag(state, *conditional.page_reader(request))
 
 
 @require_GET
@@ -151,16 +163,18 @@ def practitioner(request, pk: int):
     if known == "no":
         motives = [m for m in motives if m.open_to_new_patients]
     motive = _pick(motives, request.GET.get("motive"))
-    week = waitlist_form = None
+    target = request.headers.get("HX-Target")
+    week = waitlist_form = tag = None
     if motive is not None:
         motive.agenda = chosen_agenda
         now = timezone.now()
-        week = selectors.week_of_slots(
-            motive=motive,
-            week=query_date(request.GET, "week"),
-            now=now,
-            audience=selectors.patient_audience(request.user, chosen_agenda, now=now),
-        )
+        chosen_week = query_date(request.GET, "week")
+        audience = selectors.patient_audience(request.user, chosen_agenda, now=now)
+        if target == "week":  # the week changed: a 304 when its slots did not
+            tag = week_tag(request, motive=motive, week=chosen_week, now=now, audience=audience)
+            if conditional.matches(request, tag):
+                return conditional.not_modified(tag, private=True, vary=WEEK_VARY)
+        week = selectors.week_of_slots(motive=motive, week=chosen_week, now=now, audience=audience)
         if request.user.is_authenticated:
             waitlist_form = WaitlistForm(
                 profiles=selectors.profiles_of(request.user),
@@ -178,9 +192,11 @@ def practitioner(request, pk: int):
         "week": week,
         "waitlist_form": waitlist_form,
     }
-    target = request.headers.get("HX-Target")
     if target == "week":
-        return render(request, "patients/_week.html", context)
+        response = render(request, "patients/_week.html", context)
+        return (
+            conditional.validated(response, tag, private=True, vary=WEEK_VARY) if tag else response
+        )
     if target in ("motive-step", "slots-step"):
         return render(request, "patients/_booking_step.html", context | {"target": target})
     context |= {
