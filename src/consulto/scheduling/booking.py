@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -23,10 +23,10 @@ from consulto.core.errors import DomainError, PermissionDenied
 from consulto.core.time import is_plausible_instant, require_aware
 
 from . import availability as engine
-from . import events, limits, live, rules, visibility
+from . import booking_reads, events, limits, live, rules, visibility
 from .models import Agenda, Appointment, Motive, PatientProfile, Referral
 from .rules import InvalidSlot
-from .selectors import compute, load_inputs
+from .selectors import motive_rule
 
 Status = Appointment.Status
 
@@ -211,6 +211,7 @@ def book(
     as_staff: bool = False,
     audience: frozenset[str] | None = None,
     now: datetime | None = None,
+    also=None,
 ) -> Appointment:
     """Book ``start`` for ``patient``; retried with the same key, return the first booking.
 
@@ -221,6 +222,10 @@ def book(
     organisation (a regulator, a referring practitioner) gives their ``audience``
     (``visibility.py``): the slot must be one of the openings it sees, inside the booking
     window; the motive's online flags do not bind them.
+
+    ``also(appointment)``, called inside the transaction for a new booking (not a replay),
+    writes what must commit with it (its confirmation): one transaction, no savepoint. The
+    returned appointment carries its agenda, motive, patient and booker as given or made here.
 
     The returned appointment's ``replayed`` attribute says whether it is that first booking.
     """
@@ -235,7 +240,7 @@ def book(
                 previous.replayed = True
                 return previous
         held = _usable_hold(from_hold, booked_by=booked_by, agenda=agenda, start=start, now=now)
-        existing = _existing_profile(patient, owner=booked_by)
+        existing, has_self = _existing_profile(patient, owner=booked_by)
         professional = audience is not None and not as_staff
         rules.check(
             agenda=agenda,
@@ -250,7 +255,9 @@ def book(
         )
         if held is not None:
             held.status = Status.BOOKED
-            held.patient = _resolve_patient(patient, owner=booked_by, existing=existing)
+            held.patient = _resolve_patient(
+                patient, owner=booked_by, existing=existing, has_self=has_self
+            )
             held.motive = motive
             held.channel = channel
             held.hold_expires_at = None
@@ -269,6 +276,8 @@ def book(
                 ]
             )
             events.appointment_booked.send(sender=Appointment, appointment=held)
+            if also is not None:
+                also(held)
             return held
         # The slot first: a refused request writes nothing (no patient profile either).
         seen_by = audience
@@ -288,7 +297,9 @@ def book(
         created = Appointment.objects.create(
             agenda=agenda,
             motive=motive,
-            patient=_resolve_patient(patient, owner=booked_by, existing=existing),
+            patient=_resolve_patient(
+                patient, owner=booked_by, existing=existing, has_self=has_self
+            ),
             start=start,
             end=start + motive.duration,
             status=Status.BOOKED,
@@ -298,6 +309,8 @@ def book(
             exclusive=agenda.capacity == 1,
         )
         events.appointment_booked.send(sender=Appointment, appointment=created)
+        if also is not None:
+            also(created)
         return created
 
     try:
@@ -645,7 +658,7 @@ def _lock_agendas(agenda_ids: list[int]) -> None:
     # crosswise. It takes the row lock for the rest of the transaction and bumps the version that
     # keys cached availability.
     for agenda_id in sorted(set(agenda_ids)):
-        Agenda.objects.filter(pk=agenda_id).update(version=F("version") + 1)
+        booking_reads.lock_agenda(agenda_id)
 
 
 def _reserve_check(
@@ -662,10 +675,6 @@ def _reserve_check(
     ``known_profile_id`` names a person the practice knows, and is there still room? Whether
     the practice knows them is asked only of a slot the public is not offered."""
     end = start + motive.duration
-    # Lapsed holds on this interval stop counting now, inside the lock.
-    Appointment.objects.filter(
-        agenda=agenda, status=Status.HELD, hold_expires_at__lte=now
-    ).overlapping(start, end).update(status=Status.EXPIRED)
     if audience is not None and not _offered(agenda, motive, start, now=now, audience=audience):
         known = (
             known_profile_id is not None
@@ -676,21 +685,58 @@ def _reserve_check(
         )
         if not known:
             raise InvalidSlot()
-    overlapping = list(
-        Appointment.objects.active(now=now)
-        .filter(agenda=agenda)
-        .overlapping(start, end)
-        .values_list("start", "end")
-    )
+    # One read of what occupies the interval; lapsed holds among it stop counting now, inside
+    # the lock (the database's constraint still sees them until they are marked expired).
+    overlapping, lapsed = [], False
+    for a, b, status, lapses in booking_reads.occupying(agenda_id=agenda.pk, start=start, end=end):
+        if status == Status.HELD and lapses <= now:
+            lapsed = True
+        else:
+            overlapping.append((a, b))
+    if lapsed:
+        Appointment.objects.filter(
+            agenda_id=agenda.pk, status=Status.HELD, hold_expires_at__lte=now
+        ).overlapping(start, end).update(status=Status.EXPIRED)
     if _peak(overlapping, start, end) >= agenda.capacity:
         raise SlotTaken()
 
 
 def _offered(agenda: Agenda, motive: Motive, start: datetime, *, now, audience) -> bool:
-    """Is ``start`` a slot of ``motive`` in the openings ``audience`` sees (busy time aside)?"""
-    day = start.astimezone(agenda.site.zone).date()
-    inputs = load_inputs([agenda], start=day, days=1, now=now, with_busy=False, audience=audience)
-    offered = compute(inputs[agenda.pk], motive=motive, start=day, days=1, now=now)
+    """Is ``start`` a slot of ``motive`` in the openings ``audience`` sees (busy time aside)?
+
+    The engine decides, on what can make or stop this one slot: the openings of its weekday
+    that allow the motive, and whether an absence overlaps it (one query)."""
+    zone = agenda.site.zone
+    day = start.astimezone(zone).date()
+    end = start + motive.duration
+    rows = booking_reads.openings_allowing(
+        agenda_id=agenda.pk, motive_id=motive.pk, day=day, audience=audience, start=start, end=end
+    )
+    if not rows:
+        return False
+    openings = [
+        engine.Opening(
+            weekday=day.weekday(),
+            start=t0,
+            end=t1,
+            motive_ids=frozenset({motive.pk}),
+            valid_from=v0,
+            valid_until=v1,
+            every_weeks=every,
+        )
+        for t0, t1, v0, v1, every, _absent in rows
+    ]
+    offered = engine.compute_slots(
+        openings=openings,
+        absences=[engine.Interval(start, end)] if rows[0][5] else [],
+        busy=[],
+        motive=motive_rule(motive),
+        capacity=agenda.capacity,
+        start=day,
+        days=1,
+        zone=zone,
+        now=now,
+    )
     # Compared in UTC: a local time that occurs twice (autumn) never equals a datetime of
     # another zone (PEP 495), though it is the same instant.
     wanted = start.astimezone(UTC)
@@ -714,6 +760,9 @@ def _peak(intervals: list[tuple[datetime, datetime]], start: datetime, end: date
 def _previous_booking(booked_by, key: str) -> Appointment | None:
     if booked_by is None:
         return None
+    # A light look first: a new key (the usual case) finds nothing.
+    if not booking_reads.key_used(booked_by_id=booked_by.pk, key=key):
+        return None
     return (
         Appointment.objects.select_related("agenda", "motive", "patient")
         .filter(booked_by=booked_by, idempotency_key=key)
@@ -733,29 +782,44 @@ def _bookable_time(start: datetime) -> None:
         raise InvalidSlot(_("This date is out of range."), field="start")
 
 
-def _existing_profile(patient: PatientProfile | PatientIdentity, *, owner) -> PatientProfile | None:
-    """The profile an identity names among the account's own (None: a new person)."""
+def _existing_profile(
+    patient: PatientProfile | PatientIdentity, *, owner
+) -> tuple[PatientProfile | None, bool | None]:
+    """The profile an identity names among the account's own (None: a new person), and
+    whether the account has its own "self" profile (None when not asked: a profile given, or
+    no account), read together."""
     if isinstance(patient, PatientProfile):
-        return patient
+        return patient, None
     if owner is None:
-        return None
-    return PatientProfile.objects.filter(
-        owner=owner,
-        first_name__iexact=patient.first_name,
-        last_name__iexact=patient.last_name,
+        return None, None
+    existing, has_self = booking_reads.own_profiles(
+        owner_id=owner.pk,
+        first_name=patient.first_name,
+        last_name=patient.last_name,
         birth_date=patient.birth_date,
-    ).first()
+    )
+    if existing is not None:
+        existing.owner = owner
+    return existing, has_self
 
 
 def _resolve_patient(
-    patient: PatientProfile | PatientIdentity, *, owner, existing: PatientProfile | None
+    patient: PatientProfile | PatientIdentity,
+    *,
+    owner,
+    existing: PatientProfile | None,
+    has_self: bool | None = None,
 ) -> PatientProfile:
-    """``existing``: what ``_existing_profile`` found for ``patient`` in this transaction."""
+    """``existing`` and ``has_self``: what ``_existing_profile`` found for ``patient`` in this
+    transaction."""
     if isinstance(patient, PatientProfile):
         return patient
     profile = existing
     if profile is None:
-        has_self = owner is not None and owner.patient_profiles.filter(relationship="self").exists()
+        if has_self is None:
+            has_self = (
+                owner is not None and owner.patient_profiles.filter(relationship="self").exists()
+            )
         return PatientProfile.objects.create(
             owner=owner,
             relationship=PatientProfile.Relationship.OTHER
