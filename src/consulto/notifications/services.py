@@ -15,7 +15,7 @@ is checked when the message is written and again when it goes out (a worker may 
 import logging
 import re
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.mime.text import MIMEText
 
 from django.conf import settings
@@ -227,7 +227,7 @@ def _announce_new_booking(appointment: Appointment) -> list[Message]:
     Message.objects.bulk_create(confirmations + reminders)
     tasks = [(DELIVER, (m.pk,), None) for m in confirmations if m.status == Status.PENDING]
     reminders = [m for m in reminders if m.status == Status.PENDING]
-    start = appointment.start.isoformat()
+    start = appointment.start.astimezone(UTC).isoformat()  # as read from the database
     tasks += [
         (SEND_REMINDER, (appointment.pk, m.purpose, m.channel, start), m.next_attempt_at)
         for m in reminders
