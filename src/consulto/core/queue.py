@@ -48,40 +48,41 @@ def on_commit(name: str, *args, run_after: datetime | None = None) -> None:
 Call = tuple[str, Sequence, datetime | None]
 
 
-def _tasks(calls: Sequence[Call]) -> list[tuple[Task, list]]:
-    return [
-        (task_named(name).using(run_after=run_after), list(args)) for name, args, run_after in calls
-    ]
-
-
-def _in_database(tasks: list[tuple[Task, list]]) -> bool:
-    """Whether every task goes to the database backend (rows of this database)."""
-    return all(isinstance(task.get_backend(), DatabaseBackend) for task, _args in tasks)
+def _in_database(calls: Sequence[Call]) -> bool:
+    """Whether every task of ``calls`` goes to the database backend (rows of this database)."""
+    return all(
+        isinstance(task_named(name).get_backend(), DatabaseBackend)
+        for name in {c[0] for c in calls}
+    )
 
 
 def enqueue_many(calls: Sequence[Call]) -> None:
     """Enqueue several tasks at once: in one INSERT on the database backend (a booking's
     confirmations and reminders), one by one on any other."""
-    tasks = _tasks(calls)
-    if not _in_database(tasks):
-        for task, args in tasks:
-            task.enqueue(*args)
+    if not _in_database(calls):
+        for name, args, run_after in calls:
+            enqueue(name, *args, run_after=run_after)
         return
     from django_tasks_db.models import DBTaskResult, get_date_max
 
-    rows = []
-    for task, args in tasks:
-        backend = task.get_backend()
+    backends = {}
+    for name in {c[0] for c in calls}:
+        task = task_named(name)
+        backends[name] = backend = task.get_backend()
+        # The database backend takes a deferred task: what validates the task validates it.
         backend.validate_task(task)
+    rows = []
+    for name, args, run_after in calls:
+        task, backend = task_named(name), backends[name]
         rows.append(
             DBTaskResult(
                 id=backend._get_id(),
-                args_kwargs=normalize_json({"args": args, "kwargs": {}}),
+                args_kwargs=normalize_json({"args": list(args), "kwargs": {}}),
                 priority=task.priority,
                 task_path=task.module_path,
                 queue_name=task.queue_name,
                 # What the backend's pre_save handler does, which bulk_create does not call.
-                run_after=task.run_after or get_date_max(),
+                run_after=run_after or get_date_max(),
                 backend_name=backend.alias,
             )
         )
@@ -96,7 +97,7 @@ def enqueue_with_commit(calls: Sequence[Call]) -> None:
     itself, in one INSERT (a transactional outbox: nothing more to write once it commits, and
     a worker sees them when it does); on any other backend, once it commits (``on_commit``).
     """
-    if calls and _in_database(_tasks(calls)):
+    if calls and _in_database(calls):
         enqueue_many(calls)
     else:
         on_commit_many(calls)
