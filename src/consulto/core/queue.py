@@ -18,6 +18,8 @@ from django_tasks.base import Task
 from django_tasks_db import DatabaseBackend
 from django_tasks_db.compat import normalize_json, task_enqueued
 
+from . import rows
+
 
 @cache
 def task_named(name: str) -> Task:
@@ -71,23 +73,23 @@ def enqueue_many(calls: Sequence[Call]) -> None:
         backends[name] = backend = task.get_backend()
         # The database backend takes a deferred task: what validates the task validates it.
         backend.validate_task(task)
-    rows = []
+    written = []
     for name, args, run_after in calls:
         task, backend = task_named(name), backends[name]
-        rows.append(
+        written.append(
             DBTaskResult(
                 id=backend._get_id(),
                 args_kwargs=normalize_json({"args": list(args), "kwargs": {}}),
                 priority=task.priority,
                 task_path=task.module_path,
                 queue_name=task.queue_name,
-                # What the backend's pre_save handler does, which bulk_create does not call.
+                # What the backend's pre_save handler does, which a plain INSERT does not call.
                 run_after=run_after or get_date_max(),
                 backend_name=backend.alias,
             )
         )
-    DBTaskResult.objects.bulk_create(rows)
-    for row in rows:
+    rows.insert(written)
+    for row in written:
         task_enqueued.send(DatabaseBackend, task_result=row.task_result)
 
 

@@ -224,7 +224,7 @@ def _announce_new_booking(appointment: Appointment) -> list[Message]:
                 now=now,
             )
         )
-    Message.objects.bulk_create(confirmations + reminders)
+    rows.insert(confirmations + reminders)
     tasks = [(DELIVER, (m.pk,), None) for m in confirmations if m.status == Status.PENDING]
     reminders = [m for m in reminders if m.status == Status.PENDING]
     start = appointment.start.astimezone(UTC).isoformat()  # as read from the database
