@@ -231,6 +231,32 @@ def book(
     """
     now = now or timezone.now()
     _bookable_time(start)
+    # The openings the slot must be one of: staff book outside the openings too.
+    seen_by = None if as_staff else (visibility.PUBLIC if audience is None else audience)
+
+    def check_rules(existing: PatientProfile | None, held: Appointment | None) -> None:
+        rules.check(
+            agenda=agenda,
+            motive=motive,
+            as_staff=as_staff,
+            professional=audience is not None and not as_staff,
+            # A live hold already passed the booking window when it was made.
+            start=None if held is not None else start,
+            patient=existing,
+            new_patient=existing is None,
+            now=now,
+        )
+
+    def check_offered(existing: PatientProfile | None) -> None:
+        _check_offered(
+            agenda=agenda,
+            motive=motive,
+            start=start,
+            now=now,
+            audience=seen_by,
+            # A patient's own door: the known patients' slots too, when the practice knows them.
+            known_profile_id=existing.pk if existing is not None and audience is None else None,
+        )
 
     def write() -> Appointment:
         if idempotency_key:
@@ -241,18 +267,7 @@ def book(
                 return previous
         held = _usable_hold(from_hold, booked_by=booked_by, agenda=agenda, start=start, now=now)
         existing, has_self = _existing_profile(patient, owner=booked_by)
-        professional = audience is not None and not as_staff
-        rules.check(
-            agenda=agenda,
-            motive=motive,
-            as_staff=as_staff,
-            professional=professional,
-            # A live hold already passed the booking window when it was made.
-            start=None if held is not None else start,
-            patient=existing,
-            new_patient=existing is None,
-            now=now,
-        )
+        check_rules(existing, held)
         if held is not None:
             held.status = Status.BOOKED
             held.patient = _resolve_patient(
@@ -280,20 +295,8 @@ def book(
                 also(held)
             return held
         # The slot first: a refused request writes nothing (no patient profile either).
-        seen_by = audience
-        if as_staff:
-            seen_by = None  # staff book outside the openings too
-        elif seen_by is None:
-            seen_by = visibility.PUBLIC
-        _reserve_check(
-            agenda=agenda,
-            motive=motive,
-            start=start,
-            now=now,
-            audience=seen_by,
-            # A patient's own door: the known patients' slots too, when the practice knows them.
-            known_profile_id=existing.pk if existing is not None and audience is None else None,
-        )
+        check_offered(existing)
+        _check_room(agenda=agenda, motive=motive, start=start, now=now)
         created = Appointment.objects.create(
             agenda=agenda,
             motive=motive,
@@ -313,6 +316,17 @@ def book(
             also(created)
         return created
 
+    if (
+        from_hold is None
+        and not _room_left(agenda=agenda, motive=motive, start=start, now=now)
+        and not _key_used(booked_by, idempotency_key)
+    ):
+        # Already full before the lock is taken (a rush on one slot): refuse as the locked path
+        # would, in its order, without queueing on the agenda's lock. (A replay goes on below.)
+        existing, _has_self = _existing_profile(patient, owner=booked_by)
+        check_rules(existing, None)
+        check_offered(existing)
+        raise SlotTaken()
     try:
         appointment = _run_reservation(write, agenda_ids=[agenda.pk])
     except SlotTaken:
@@ -671,10 +685,31 @@ def _reserve_check(
     known_profile_id: int | None = None,
 ) -> None:
     """Inside the locked transaction: is ``start`` a slot of the openings ``audience`` sees
-    (None: staff, who book outside openings too), or of the known patients' ones when
-    ``known_profile_id`` names a person the practice knows, and is there still room? Whether
-    the practice knows them is asked only of a slot the public is not offered."""
-    end = start + motive.duration
+    (``_check_offered``), and is there still room (``_check_room``)?"""
+    _check_offered(
+        agenda=agenda,
+        motive=motive,
+        start=start,
+        now=now,
+        audience=audience,
+        known_profile_id=known_profile_id,
+    )
+    _check_room(agenda=agenda, motive=motive, start=start, now=now)
+
+
+def _check_offered(
+    *,
+    agenda: Agenda,
+    motive: Motive,
+    start: datetime,
+    now: datetime,
+    audience: frozenset[str] | None,
+    known_profile_id: int | None = None,
+) -> None:
+    """Is ``start`` a slot of the openings ``audience`` sees (None: staff, who book outside
+    openings too), or of the known patients' ones when ``known_profile_id`` names a person the
+    practice knows? Whether the practice knows them is asked only of a slot the public is not
+    offered."""
     if audience is not None and not _offered(agenda, motive, start, now=now, audience=audience):
         known = (
             known_profile_id is not None
@@ -685,14 +720,32 @@ def _reserve_check(
         )
         if not known:
             raise InvalidSlot()
-    # One read of what occupies the interval; lapsed holds among it stop counting now, inside
-    # the lock (the database's constraint still sees them until they are marked expired).
+
+
+def _occupied(agenda: Agenda, start: datetime, end: datetime, *, now) -> tuple[list, bool]:
+    """(start, end) of what occupies [start, end) on the agenda, and whether a lapsed hold,
+    not counted, is still marked held there."""
     overlapping, lapsed = [], False
     for a, b, status, lapses in booking_reads.occupying(agenda_id=agenda.pk, start=start, end=end):
         if status == Status.HELD and lapses <= now:
             lapsed = True
         else:
             overlapping.append((a, b))
+    return overlapping, lapsed
+
+
+def _room_left(*, agenda: Agenda, motive: Motive, start: datetime, now: datetime) -> bool:
+    """Is there room at ``start``, as far as a read without the lock can tell?"""
+    end = start + motive.duration
+    overlapping, _lapsed = _occupied(agenda, start, end, now=now)
+    return _peak(overlapping, start, end) < agenda.capacity
+
+
+def _check_room(*, agenda: Agenda, motive: Motive, start: datetime, now: datetime) -> None:
+    """Inside the locked transaction: is there still room at ``start``? Lapsed holds there stop
+    counting now (the database's constraint still sees them until they are marked expired)."""
+    end = start + motive.duration
+    overlapping, lapsed = _occupied(agenda, start, end, now=now)
     if lapsed:
         Appointment.objects.filter(
             agenda_id=agenda.pk, status=Status.HELD, hold_expires_at__lte=now
@@ -757,11 +810,17 @@ def _peak(intervals: list[tuple[datetime, datetime]], start: datetime, end: date
     return peak
 
 
+def _key_used(booked_by, key: str | None) -> bool:
+    return (
+        bool(key)
+        and booked_by is not None
+        and booking_reads.key_used(booked_by_id=booked_by.pk, key=key)
+    )
+
+
 def _previous_booking(booked_by, key: str) -> Appointment | None:
-    if booked_by is None:
-        return None
     # A light look first: a new key (the usual case) finds nothing.
-    if not booking_reads.key_used(booked_by_id=booked_by.pk, key=key):
+    if not _key_used(booked_by, key):
         return None
     return (
         Appointment.objects.select_related("agenda", "motive", "patient")
