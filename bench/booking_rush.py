@@ -16,11 +16,17 @@ the bench's own booking limits (``CONSULTO_BOOKING_LIMITS=account=1200/m``, unle
 environment): no limit per address, since all clients come from loopback. Figures per scenario:
 ``bookings_per_s`` (201 answers per second of wall time), ``requests_per_s``, ``latency_p50`` and
 ``latency_p99`` (ms, all answers, seen by the client), counts of 201 / 409 / other 4xx / 5xx /
-transport errors, ``bookings_in_db`` (the bookings the database holds afterwards), and, counted
+transport errors, ``bookings_in_db`` (the bookings the database holds afterwards),
+``server_cpu_per_booking_ms`` (user + system CPU of the server's processes during the scenario,
+read from /proc, divided by the 201 answers) and ``server_cpu_per_request_ms``, and, counted
 by SQL afterwards, ``double_bookings`` (pairs of active appointments overlapping on a capacity-1
 agenda, one of them made by the bench) and ``over_capacity`` (instants where more active
 appointments than the capacity overlap on a capacity-N agenda the bench booked). Active means
 not cancelled and not an expired hold, as ``Appointment.active()`` and the database constraint.
+
+Before the server starts, one booking goes through the API in this process (Django's test
+client) to count its queries: ``booking_rush.request`` ``queries_per_booking`` (the on-commit
+enqueues included) and ``cpu_ms`` (this process's CPU for that request).
 
 The load generator (httpx.AsyncClient, one event loop) shares the machine's cores with the
 server. Afterwards the bench's appointments and patient profiles are deleted (unless --keep).
@@ -30,6 +36,8 @@ Usage: python bench/booking_rush.py [--workers 2] [--clients 64] [--duration 20]
 """
 
 import asyncio
+import gc
+import math
 import os
 import random
 import signal
@@ -71,6 +79,7 @@ class Outcome:
     errors: Counter = field(default_factory=Counter)  # transport errors by exception name
     unexpected: list[str] = field(default_factory=list)  # first answers other than 200/201/409
     wall: float = 0.0
+    server_cpu: float = math.nan  # seconds of CPU the server's processes used meanwhile
 
 
 # Setup -------------------------------------------------------------------------------------------
@@ -205,6 +214,66 @@ def stop_server(server: subprocess.Popen, log_path: str) -> None:
     log(f"Server log: {conflicts} 'Conflict' warnings, {len(others)} other lines")
     for line in others[-20:]:
         log(f"  | {line}")
+
+
+def process_tree_cpu(root_pid: int) -> float:
+    """User + system CPU seconds of ``root_pid`` and its live descendants (the uvicorn workers),
+    their own waited-for children included, from /proc (Linux)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    parents: dict[int, int] = {}
+    times: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                # The command name (field 2) may hold spaces: split after its closing parenthesis.
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # the process ended meanwhile
+        parents[int(entry)] = int(fields[1])
+        times[int(entry)] = sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    tree, frontier = {root_pid}, [root_pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
+        tree.update(children)
+        frontier.extend(children)
+    return sum(times.get(pid, 0) for pid in tree) / tick
+
+
+def bookings_in_process(token: str, slots, rng: random.Random) -> list[dict]:
+    """Book ``slots`` through the API in this process, one after the other (Django's test
+    client, one handler, as a server worker keeps its own): each one's status, queries (those
+    run by its on-commit hooks included) and this process's CPU for it."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    found = []
+    for n, (agenda, motive, start) in enumerate(slots):
+        body = {
+            "agenda": agenda,
+            "motive": motive,
+            "start": start,
+            "patient": patient_body(rng, 999_000_000 + n),
+        }
+        headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())}
+        with CaptureQueriesContext(connection) as queries:
+            cpu = time.process_time()
+            response = client.post(
+                "/api/v1/appointments",
+                body,
+                content_type="application/json",
+                secure=True,  # the settings redirect plain HTTP unless CONSULTO_HTTPS=0
+                headers=headers,
+            )
+            cpu = time.process_time() - cpu
+        found.append(
+            {"status": response.status_code, "queries": len(queries), "cpu_ms": cpu * 1000}
+        )
+    return found
 
 
 # Load ----------------------------------------------------------------------------------------
@@ -382,11 +451,14 @@ def report(
     emit(bench, "status_5xx", server_errors, "count", size)
     emit(bench, "transport_errors", transport, "count", size)
     emit(bench, "bookings_in_db", stored, "count", size)
+    emit(bench, "server_cpu_per_booking_ms", outcome.server_cpu * 1000 / max(ok, 1), "ms", size)
+    emit(bench, "server_cpu_per_request_ms", outcome.server_cpu * 1000 / max(total, 1), "ms", size)
     emit(bench, "double_bookings", pairs, "count", size)
     emit(bench, "over_capacity", over, "count", size)
     log(
         f"  {bench}: {ok / wall:.0f} bookings/s, {total / wall:.0f} requests/s in {wall:.1f} s,"
         f" p50 {figures['p50']:.1f} ms, p99 {figures['p99']:.1f} ms;"
+        f" server CPU {outcome.server_cpu * 1000 / max(ok, 1):.2f} ms per booking;"
         f" statuses {dict(sorted(outcome.statuses.items()))}, errors {dict(outcome.errors)};"
         f" {stored} bookings in the database; {pairs} double bookings, {over} over capacity"
     )
@@ -440,6 +512,25 @@ def main(argv: list[str] | None = None) -> int:
         pool, _ = free_slots(candidates, start=start, needed=options.requests * 2, rng=rng)
         log(f"Random scenario: {len(pool)} free slot places from {SLOT_DAYS} days from {start}")
 
+    # Three bookings in this process (the first one pays for loading code and the handler's
+    # middleware): the last one's queries, and the least CPU of the three.
+    probes = pool[:3] if len(pool) >= 3 else []
+    pool = pool[len(probes) :]
+    if not probes:
+        spare = [p for p in people[50:] if p[0].pk != hot_pair][:20]
+        probes, _ = free_slots(spare, start=start, needed=3, rng=rng, per_agenda_max=1)
+    # This process holds every slot computed above: frozen, they are not traversed by each
+    # garbage collection during the probes, which would count as the request's CPU.
+    gc.collect()
+    gc.freeze()
+    probed = bookings_in_process(tokens[0], probes[:3], rng)
+    gc.unfreeze()
+    if probed:
+        size = "1 booking, in process"
+        emit("booking_rush.request", "queries_per_booking", probed[-1]["queries"], "count", size)
+        emit("booking_rush.request", "cpu_ms", min(p["cpu_ms"] for p in probed), "ms", size)
+        log(f"In process: {probed}")
+
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log_path = os.path.join(tempfile.gettempdir(), f"consulto-booking-rush-{port}.log")
@@ -454,6 +545,7 @@ def main(argv: list[str] | None = None) -> int:
             shared = iter(pool)
             size = f"{options.clients} clients, {options.workers} workers"
             log(f"Random: {options.clients} clients, {options.duration:g} s or {options.requests}")
+            cpu = process_tree_cpu(server.pid)
             outcome = asyncio.run(
                 rush(
                     base,
@@ -464,6 +556,7 @@ def main(argv: list[str] | None = None) -> int:
                     seed=options.seed,
                 )
             )
+            outcome.server_cpu = process_tree_cpu(server.pid) - cpu
             results.append(("random", outcome, size, marks[-1], last_appointment_id()))
             marks.append(results[-1][-1])
         if "hot" in scenarios:
@@ -477,9 +570,11 @@ def main(argv: list[str] | None = None) -> int:
                 return iter(order)
 
             size = f"{options.clients} clients x {HOT_SLOTS} slots, {options.workers} workers"
+            cpu = process_tree_cpu(server.pid)
             outcome = asyncio.run(
                 rush(base, tokens, own_order, deadline=None, max_requests=None, seed=options.seed)
             )
+            outcome.server_cpu = process_tree_cpu(server.pid) - cpu
             results.append(("hot", outcome, size, marks[-1], None))
     finally:
         stop_server(server, log_path)

@@ -246,3 +246,20 @@ def test_a_new_file_takes_its_address(practice, as_user):
     assert response.status_code == 302
     file = PatientFile.objects.get(profile__last_name="Neuf")
     assert (file.address, file.city) == ("1 place du Marché", "Lyon")
+
+
+def test_a_booking_opens_the_file_once_in_one_statement_that_leaves_its_transaction_usable(
+    world, patient
+):
+    from django.db import transaction
+    from django.test.utils import CaptureQueriesContext
+
+    with transaction.atomic():
+        for _ in range(2):
+            with CaptureQueriesContext(connection) as queries:
+                files.open_file_if_missing(
+                    organisation_id=world.organisation.pk, profile_id=patient.pk
+                )
+            assert len(queries) == 1
+        # A conflict that did nothing: the transaction goes on (PostgreSQL aborts on errors).
+        assert PatientFile.objects.filter(profile=patient).count() == 1

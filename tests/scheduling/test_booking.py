@@ -260,3 +260,42 @@ def test_a_lock_refused_around_a_booking_and_its_messages_is_slot_taken(world):
 
     with pytest.raises(booking.SlotTaken), booking.reservation():
         raise OperationalError("database is locked")
+
+
+def test_a_slot_already_full_is_refused_without_taking_the_agendas_lock(
+    world, patient, user, other_user
+):
+    """A rush on one slot: the losers read that it is taken and answer at once, instead of
+    queueing on the agenda's row lock behind the winner (the lock bumps the version)."""
+    book(world, at(world.monday, 9), patient, user)
+    version = world.agenda.__class__.objects.get(pk=world.agenda.pk).version
+    with pytest.raises(booking.SlotTaken):
+        book(world, at(world.monday, 9), patient, other_user)
+    assert world.agenda.__class__.objects.get(pk=world.agenda.pk).version == version
+
+
+def test_a_full_slot_is_refused_in_the_same_order_of_reasons_as_a_free_one(
+    world, patient, user, other_user
+):
+    """Taken and also refused by a rule or the openings: the rule or the openings answer, as
+    they do under the lock."""
+    start = at(world.monday, 9)
+    book(world, start, patient, user)
+    world.follow_up.min_notice_minutes = 60 * 24 * 30
+    world.follow_up.save()
+    with pytest.raises(booking.rules.OutsideBookingWindow):
+        book(world, start, patient, other_user)
+    world.follow_up.min_notice_minutes = 0
+    world.follow_up.save()
+    # Staff put an appointment outside the openings; a patient asking for that time is told it
+    # is not a slot, not that it is taken.
+    evening = at(world.monday, 19)
+    book(world, evening, patient, user, as_staff=True)
+    with pytest.raises(booking.InvalidSlot):
+        book(world, evening, patient, other_user)
+
+
+def test_a_replay_of_a_full_slot_still_returns_the_first_booking(world, patient, user):
+    first = book(world, at(world.monday, 9), patient, user, idempotency_key="same")
+    again = book(world, at(world.monday, 9), patient, user, idempotency_key="same")
+    assert (again.pk, again.replayed) == (first.pk, True)

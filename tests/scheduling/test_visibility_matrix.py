@@ -154,6 +154,38 @@ def test_the_readers_audiences_are_what_the_matrix_assumes(matrix):
         assert visibility.audience_for(w.users[reader], w.agenda, now=now) == audience, reader
 
 
+def test_the_booking_door_names_the_professionals_as_audience_for_does(matrix, django_user_model):
+    """``professional_audience`` (one query, on every booking) answers as ``audience_for``
+    for whoever books: a professional's audience, None for any other (staff included)."""
+    w = matrix
+    now = at(w.day, 0)
+    make = django_user_model.objects.create_user
+    users = dict(w.users)
+    users["staff"] = make(email="secretariat@lilas.test", password="x" * 12)
+    Membership.objects.create(
+        user=users["staff"], organisation=w.organisation, role=Membership.Role.SECRETARY
+    )
+    users["lone_practitioner"] = make(email="dr.seul@example.org", password="x" * 12)
+    Practitioner.objects.create(
+        title="Dr",
+        first_name="Paul",
+        last_name="Seul",
+        rpps=valid_rpps(41),
+        specialty=Specialty.objects.get(code="medecin-generaliste"),
+        user=users["lone_practitioner"],
+    )
+    users["support"] = make(email="support@consulto.test", password="x" * 12)
+    Membership.objects.create(
+        user=users["support"], organisation=w.organisation, role=Membership.Role.SUPPORT_AGENT
+    )
+    professionals = (visibility.REGULATOR, visibility.PROFESSIONAL)
+    for name, user in users.items():
+        audience = visibility.audience_for(user, w.agenda, now=now)
+        expected = audience if audience in professionals else None
+        assert visibility.professional_audience(user, w.agenda) == expected, name
+    assert visibility.professional_audience(None, w.agenda) is None
+
+
 # The API ------------------------------------------------------------------------------------------
 
 

@@ -27,7 +27,7 @@ from consulto.notifications import services as notify
 from consulto.patients import services as patient_services
 from consulto.referral import adressage
 from consulto.referral import services as referral_services
-from consulto.scheduling import booking, limits, visibility
+from consulto.scheduling import booking, booking_reads, limits, visibility
 from consulto.scheduling.cache import slots_for_many, slots_state
 from consulto.scheduling.models import Agenda, Appointment, Motive, Referral
 from consulto.scheduling.search import SORTS, search_practitioners
@@ -172,10 +172,7 @@ def door_of(user, agenda: Agenda, *, now) -> frozenset[str] | None:
     """The professional audience ``user`` books ``agenda`` with (``visibility.py``): a
     regulator's or a practitioner's of another organisation; None for a patient's door (the
     public, a patient, the agenda's own staff, who book for patients in the practice space)."""
-    audience = visibility.audience_for(user, agenda, now=now)
-    if audience in (visibility.REGULATOR, visibility.PROFESSIONAL):
-        return audience
-    return None
+    return visibility.professional_audience(user, agenda)
 
 
 def reader_audience(user, agenda: Agenda, *, now) -> frozenset[str]:
@@ -296,12 +293,12 @@ def create_appointment(
     open to new patients (a motive kept for known patients refuses a person not seen yet, 403
     ``closed_to_new_patients``), the booking window; bookings are limited per account, per
     patient and per address (429 with Retry-After)."""
-    agenda = Agenda.objects.select_related("site").filter(pk=payload.agenda).first()
-    if agenda is None:
-        raise InvalidInput("This agenda does not exist.", field="agenda")
-    motive = Motive.objects.filter(pk=payload.motive, agenda=agenda).first()
+    motive = booking_reads.motive_to_book(agenda_id=payload.agenda, motive_id=payload.motive)
     if motive is None:
+        if not Agenda.objects.filter(pk=payload.agenda).exists():
+            raise InvalidInput("This agenda does not exist.", field="agenda")
         raise InvalidInput("This agenda has no such motive.", field="motive")
+    agenda = motive.agenda
     person = payload.patient
     limits.count_booking(
         limits.visitor_of(request),
@@ -315,20 +312,20 @@ def create_appointment(
         )
     if payload.follow_up_start is not None:
         return _book_with_follow_up(request, payload, agenda, motive, patient, idempotency_key)
-    with booking.reservation():
-        appointment = booking.book(
-            agenda=agenda,
-            motive=motive,
-            start=payload.start,
-            patient=patient,
-            booked_by=request.auth,
-            channel=Appointment.Channel.API,
-            idempotency_key=idempotency_key or None,
-        )
-        if not appointment.replayed:
-            notify.appointment_booked(appointment=appointment)
-    status = 200 if appointment.replayed else 201
-    return Status(status, appointment_out(appointment_of(request.auth, appointment.pk)))
+    appointment = booking.book(
+        agenda=agenda,
+        motive=motive,
+        start=payload.start,
+        patient=patient,
+        booked_by=request.auth,
+        channel=Appointment.Channel.API,
+        idempotency_key=idempotency_key or None,
+        also=lambda booked: notify.appointment_booked(appointment=booked, just_booked=True),
+    )
+    if appointment.replayed:
+        return Status(200, appointment_out(appointment_of(request.auth, appointment.pk)))
+    # Made in this request, it carries all the answer shows: no need to read it again.
+    return Status(201, appointment_out(appointment))
 
 
 def _book_with_follow_up(request, payload, agenda, motive, patient, idempotency_key):

@@ -1,5 +1,7 @@
 """Model objects to API dictionaries (no queries here: callers select what is needed)."""
 
+from datetime import UTC
+
 from consulto.scheduling.models import Appointment, Motive
 from consulto.scheduling.search import SearchHit
 
@@ -68,8 +70,9 @@ def appointment_out(a: Appointment) -> dict:
             if a.patient
             else None
         ),
-        "start": a.start,
-        "end": a.end,
+        # In UTC, as read from the database, also for an appointment just made from a request.
+        "start": a.start.astimezone(UTC),
+        "end": a.end.astimezone(UTC),
         "status": a.status,
         "channel": a.channel,
         "created_at": a.created_at,

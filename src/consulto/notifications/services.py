@@ -15,19 +15,19 @@ is checked when the message is written and again when it goes out (a worker may 
 import logging
 import re
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.mime.text import MIMEText
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from consulto.core import crypto, queue
+from consulto.core import crypto, queue, rows
 from consulto.scheduling.models import Appointment, Motive, PatientProfile
 
 from . import links, sms
@@ -59,12 +59,19 @@ STALE_AFTER = timedelta(hours=12)
 # Appointment events ---------------------------------------------------------------------------
 
 
-def appointment_booked(*, appointment: Appointment) -> list[Message]:
+def appointment_booked(*, appointment: Appointment, just_booked: bool = False) -> list[Message]:
     """Confirm a booking by e-mail (with an .ics) and SMS, and schedule its reminders.
 
     Call it in the transaction that booked. Calling it again for the same appointment (a
     replayed request) writes nothing more.
+
+    ``just_booked``: the caller made ``appointment`` in this very transaction and passes it
+    as ``booking.book`` returned it (its agenda with its site, its motive, patient and booker
+    in memory), once: it is not read again, and as no message about it can exist yet, its
+    confirmations and reminders are written in one INSERT, their tasks enqueued in another.
     """
+    if just_booked:
+        return _announce_new_booking(appointment)
     with transaction.atomic():
         appointment = _load(appointment.pk)
         if appointment.status != Appointment.Status.BOOKED or _started(appointment):
@@ -186,6 +193,47 @@ def schedule_reminders(*, appointment: Appointment, now: datetime | None = None)
                 )
                 written.append(message)
     return written
+
+
+def _announce_new_booking(appointment: Appointment) -> list[Message]:
+    """``appointment_booked`` of an appointment booked in this transaction: the same rows,
+    written at once (see there)."""
+    now = timezone.now()
+    if appointment.status != Appointment.Status.BOOKED or _started(appointment, now=now):
+        return []
+    recipients = _recipients(appointment)
+    confirmations = [
+        _message(appointment, Purpose.CONFIRMATION, channel, recipient, now=now)
+        for channel, recipient in recipients
+    ]
+    reminders = []
+    preferences = _reminder_settings(appointment)
+    addresses = dict(recipients)
+    for purpose, channel in REMINDERS:
+        when = reminder_time(appointment, purpose)
+        if when <= now or not preferences.allows(purpose, channel) or channel not in addresses:
+            continue
+        reminders.append(
+            _message(
+                appointment,
+                purpose,
+                channel,
+                addresses[channel],
+                due=when,
+                expected_start=appointment.start,
+                now=now,
+            )
+        )
+    rows.insert(confirmations + reminders)
+    tasks = [(DELIVER, (m.pk,), None) for m in confirmations if m.status == Status.PENDING]
+    reminders = [m for m in reminders if m.status == Status.PENDING]
+    start = appointment.start.astimezone(UTC).isoformat()  # as read from the database
+    tasks += [
+        (SEND_REMINDER, (appointment.pk, m.purpose, m.channel, start), m.next_attempt_at)
+        for m in reminders
+    ]
+    queue.enqueue_with_commit(tasks)
+    return confirmations + reminders
 
 
 def queue_message(
@@ -438,12 +486,18 @@ def _language_of(appointment: Appointment) -> str:
 
 def _reminder_settings(appointment: Appointment) -> ReminderSettings:
     practitioner_id = appointment.agenda.practitioner_id
-    found = (
-        ReminderSettings.objects.filter(practitioner_id=practitioner_id).first()
-        if practitioner_id
-        else None
-    )
-    return found or ReminderSettings()
+    if not practitioner_id:
+        return ReminderSettings()
+    # Read for every booking: plain SQL (``core/rows.py``).
+    found = rows.columns(ReminderSettings, "r")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {found.sql} FROM {ReminderSettings._meta.db_table} r"  # noqa: S608
+            " WHERE r.practitioner_id = %s",
+            [practitioner_id],
+        )
+        row = cursor.fetchone()
+    return found.load(row) if row else ReminderSettings()
 
 
 def _queue(
@@ -458,6 +512,34 @@ def _queue(
 ) -> Message | None:
     """Write one message about ``appointment``; enqueue it now (or at ``send_after``) unless
     it has a due time (a reminder, enqueued by its caller)."""
+    message = _message(
+        appointment,
+        purpose,
+        channel,
+        recipient,
+        due=due,
+        expected_start=expected_start,
+        send_after=send_after,
+    )
+    written = _insert(message)
+    if written is not None and written.status == Status.PENDING and due is None:
+        queue.on_commit(DELIVER, written.pk, run_after=send_after)
+    return written
+
+
+def _message(
+    appointment: Appointment,
+    purpose: str,
+    channel: str,
+    recipient: str,
+    *,
+    due: datetime | None = None,
+    expected_start: datetime | None = None,
+    send_after: datetime | None = None,
+    now: datetime | None = None,
+) -> Message:
+    """One message about ``appointment``, not written yet: skipped from the start when it has
+    no usable recipient."""
     message = Message(
         channel=channel,
         purpose=purpose,
@@ -466,7 +548,7 @@ def _queue(
         recipient=recipient,
         dedupe_key=_dedupe_key(appointment.pk, purpose, channel),
         expected_start=expected_start,
-        next_attempt_at=due or send_after or timezone.now(),
+        next_attempt_at=due or send_after or now or timezone.now(),
     )
     # The text is composed when the message is sent, not here: the booking's transaction (and,
     # on SQLite, the database's write lock) stays short.
@@ -477,10 +559,7 @@ def _queue(
             message.recipient = ""
     if not message.recipient:
         message.status, message.last_error = Status.SKIPPED, "invalid or missing recipient"
-    written = _insert(message)
-    if written is not None and written.status == Status.PENDING and due is None:
-        queue.on_commit(DELIVER, written.pk, run_after=send_after)
-    return written
+    return message
 
 
 def _insert(message: Message) -> Message | None:

@@ -69,6 +69,24 @@ def ensure_file(
     return created
 
 
+def open_file_if_missing(
+    *, organisation_id: int, profile_id: int, created_by_id: int | None = None
+) -> None:
+    """Open the organisation's file for this patient unless it has one: a single INSERT that
+    the file's unique constraint turns into nothing when it exists (no read before it, no
+    savepoint), cheap enough for every booking's transaction."""
+    PatientFile.objects.bulk_create(
+        [
+            PatientFile(
+                organisation_id=organisation_id,
+                profile_id=profile_id,
+                created_by_id=created_by_id,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+
+
 def get_file(*, user, file_id: int, perm: Perm = Perm.FILES) -> PatientFile:
     file = (
         PatientFile.objects.select_related("profile", "profile__owner", "organisation")

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -23,10 +23,10 @@ from consulto.core.errors import DomainError, PermissionDenied
 from consulto.core.time import is_plausible_instant, require_aware
 
 from . import availability as engine
-from . import events, limits, live, rules, visibility
+from . import booking_reads, events, limits, live, rules, visibility
 from .models import Agenda, Appointment, Motive, PatientProfile, Referral, agendas_changed
 from .rules import InvalidSlot
-from .selectors import compute, load_inputs
+from .selectors import motive_rule
 
 Status = Appointment.Status
 
@@ -211,6 +211,7 @@ def book(
     as_staff: bool = False,
     audience: frozenset[str] | None = None,
     now: datetime | None = None,
+    also=None,
 ) -> Appointment:
     """Book ``start`` for ``patient``; retried with the same key, return the first booking.
 
@@ -222,10 +223,40 @@ def book(
     (``visibility.py``): the slot must be one of the openings it sees, inside the booking
     window; the motive's online flags do not bind them.
 
+    ``also(appointment)``, called inside the transaction for a new booking (not a replay),
+    writes what must commit with it (its confirmation): one transaction, no savepoint. The
+    returned appointment carries its agenda, motive, patient and booker as given or made here.
+
     The returned appointment's ``replayed`` attribute says whether it is that first booking.
     """
     now = now or timezone.now()
     _bookable_time(start)
+    # The openings the slot must be one of: staff book outside the openings too.
+    seen_by = None if as_staff else (visibility.PUBLIC if audience is None else audience)
+
+    def check_rules(existing: PatientProfile | None, held: Appointment | None) -> None:
+        rules.check(
+            agenda=agenda,
+            motive=motive,
+            as_staff=as_staff,
+            professional=audience is not None and not as_staff,
+            # A live hold already passed the booking window when it was made.
+            start=None if held is not None else start,
+            patient=existing,
+            new_patient=existing is None,
+            now=now,
+        )
+
+    def check_offered(existing: PatientProfile | None) -> None:
+        _check_offered(
+            agenda=agenda,
+            motive=motive,
+            start=start,
+            now=now,
+            audience=seen_by,
+            # A patient's own door: the known patients' slots too, when the practice knows them.
+            known_profile_id=existing.pk if existing is not None and audience is None else None,
+        )
 
     def write() -> Appointment:
         if idempotency_key:
@@ -235,22 +266,13 @@ def book(
                 previous.replayed = True
                 return previous
         held = _usable_hold(from_hold, booked_by=booked_by, agenda=agenda, start=start, now=now)
-        existing = _existing_profile(patient, owner=booked_by)
-        professional = audience is not None and not as_staff
-        rules.check(
-            agenda=agenda,
-            motive=motive,
-            as_staff=as_staff,
-            professional=professional,
-            # A live hold already passed the booking window when it was made.
-            start=None if held is not None else start,
-            patient=existing,
-            new_patient=existing is None,
-            now=now,
-        )
+        existing, has_self = _existing_profile(patient, owner=booked_by)
+        check_rules(existing, held)
         if held is not None:
             held.status = Status.BOOKED
-            held.patient = _resolve_patient(patient, owner=booked_by, existing=existing)
+            held.patient = _resolve_patient(
+                patient, owner=booked_by, existing=existing, has_self=has_self
+            )
             held.motive = motive
             held.channel = channel
             held.hold_expires_at = None
@@ -269,26 +291,18 @@ def book(
                 ]
             )
             events.appointment_booked.send(sender=Appointment, appointment=held)
+            if also is not None:
+                also(held)
             return held
         # The slot first: a refused request writes nothing (no patient profile either).
-        seen_by = audience
-        if as_staff:
-            seen_by = None  # staff book outside the openings too
-        elif seen_by is None:
-            seen_by = visibility.PUBLIC
-        _reserve_check(
-            agenda=agenda,
-            motive=motive,
-            start=start,
-            now=now,
-            audience=seen_by,
-            # A patient's own door: the known patients' slots too, when the practice knows them.
-            known_profile_id=existing.pk if existing is not None and audience is None else None,
-        )
+        check_offered(existing)
+        _check_room(agenda=agenda, motive=motive, start=start, now=now)
         created = Appointment.objects.create(
             agenda=agenda,
             motive=motive,
-            patient=_resolve_patient(patient, owner=booked_by, existing=existing),
+            patient=_resolve_patient(
+                patient, owner=booked_by, existing=existing, has_self=has_self
+            ),
             start=start,
             end=start + motive.duration,
             status=Status.BOOKED,
@@ -298,8 +312,21 @@ def book(
             exclusive=agenda.capacity == 1,
         )
         events.appointment_booked.send(sender=Appointment, appointment=created)
+        if also is not None:
+            also(created)
         return created
 
+    if (
+        from_hold is None
+        and not _room_left(agenda=agenda, motive=motive, start=start, now=now)
+        and not _key_used(booked_by, idempotency_key)
+    ):
+        # Already full before the lock is taken (a rush on one slot): refuse as the locked path
+        # would, in its order, without queueing on the agenda's lock. (A replay goes on below.)
+        existing, _has_self = _existing_profile(patient, owner=booked_by)
+        check_rules(existing, None)
+        check_offered(existing)
+        raise SlotTaken()
     try:
         appointment = _run_reservation(write, agenda_ids=[agenda.pk])
     except SlotTaken:
@@ -645,8 +672,8 @@ def _lock_agendas(agenda_ids: list[int]) -> None:
     # crosswise. It takes the row lock for the rest of the transaction and bumps the version that
     # keys cached availability.
     for agenda_id in sorted(set(agenda_ids)):
-        Agenda.objects.filter(pk=agenda_id).update(version=F("version") + 1)
-    agendas_changed(sorted(set(agenda_ids)))
+        booking_reads.lock_agenda(agenda_id)
+    agendas_changed(sorted(set(agenda_ids)), hot=True)
 
 
 def _reserve_check(
@@ -659,14 +686,31 @@ def _reserve_check(
     known_profile_id: int | None = None,
 ) -> None:
     """Inside the locked transaction: is ``start`` a slot of the openings ``audience`` sees
-    (None: staff, who book outside openings too), or of the known patients' ones when
-    ``known_profile_id`` names a person the practice knows, and is there still room? Whether
-    the practice knows them is asked only of a slot the public is not offered."""
-    end = start + motive.duration
-    # Lapsed holds on this interval stop counting now, inside the lock.
-    Appointment.objects.filter(
-        agenda=agenda, status=Status.HELD, hold_expires_at__lte=now
-    ).overlapping(start, end).update(status=Status.EXPIRED)
+    (``_check_offered``), and is there still room (``_check_room``)?"""
+    _check_offered(
+        agenda=agenda,
+        motive=motive,
+        start=start,
+        now=now,
+        audience=audience,
+        known_profile_id=known_profile_id,
+    )
+    _check_room(agenda=agenda, motive=motive, start=start, now=now)
+
+
+def _check_offered(
+    *,
+    agenda: Agenda,
+    motive: Motive,
+    start: datetime,
+    now: datetime,
+    audience: frozenset[str] | None,
+    known_profile_id: int | None = None,
+) -> None:
+    """Is ``start`` a slot of the openings ``audience`` sees (None: staff, who book outside
+    openings too), or of the known patients' ones when ``known_profile_id`` names a person the
+    practice knows? Whether the practice knows them is asked only of a slot the public is not
+    offered."""
     if audience is not None and not _offered(agenda, motive, start, now=now, audience=audience):
         known = (
             known_profile_id is not None
@@ -677,21 +721,76 @@ def _reserve_check(
         )
         if not known:
             raise InvalidSlot()
-    overlapping = list(
-        Appointment.objects.active(now=now)
-        .filter(agenda=agenda)
-        .overlapping(start, end)
-        .values_list("start", "end")
-    )
+
+
+def _occupied(agenda: Agenda, start: datetime, end: datetime, *, now) -> tuple[list, bool]:
+    """(start, end) of what occupies [start, end) on the agenda, and whether a lapsed hold,
+    not counted, is still marked held there."""
+    overlapping, lapsed = [], False
+    for a, b, status, lapses in booking_reads.occupying(agenda_id=agenda.pk, start=start, end=end):
+        if status == Status.HELD and lapses <= now:
+            lapsed = True
+        else:
+            overlapping.append((a, b))
+    return overlapping, lapsed
+
+
+def _room_left(*, agenda: Agenda, motive: Motive, start: datetime, now: datetime) -> bool:
+    """Is there room at ``start``, as far as a read without the lock can tell?"""
+    end = start + motive.duration
+    overlapping, _lapsed = _occupied(agenda, start, end, now=now)
+    return _peak(overlapping, start, end) < agenda.capacity
+
+
+def _check_room(*, agenda: Agenda, motive: Motive, start: datetime, now: datetime) -> None:
+    """Inside the locked transaction: is there still room at ``start``? Lapsed holds there stop
+    counting now (the database's constraint still sees them until they are marked expired)."""
+    end = start + motive.duration
+    overlapping, lapsed = _occupied(agenda, start, end, now=now)
+    if lapsed:
+        Appointment.objects.filter(
+            agenda_id=agenda.pk, status=Status.HELD, hold_expires_at__lte=now
+        ).overlapping(start, end).update(status=Status.EXPIRED)
     if _peak(overlapping, start, end) >= agenda.capacity:
         raise SlotTaken()
 
 
 def _offered(agenda: Agenda, motive: Motive, start: datetime, *, now, audience) -> bool:
-    """Is ``start`` a slot of ``motive`` in the openings ``audience`` sees (busy time aside)?"""
-    day = start.astimezone(agenda.site.zone).date()
-    inputs = load_inputs([agenda], start=day, days=1, now=now, with_busy=False, audience=audience)
-    offered = compute(inputs[agenda.pk], motive=motive, start=day, days=1, now=now)
+    """Is ``start`` a slot of ``motive`` in the openings ``audience`` sees (busy time aside)?
+
+    The engine decides, on what can make or stop this one slot: the openings of its weekday
+    that allow the motive, and whether an absence overlaps it (one query)."""
+    zone = agenda.site.zone
+    day = start.astimezone(zone).date()
+    end = start + motive.duration
+    rows = booking_reads.openings_allowing(
+        agenda_id=agenda.pk, motive_id=motive.pk, day=day, audience=audience, start=start, end=end
+    )
+    if not rows:
+        return False
+    openings = [
+        engine.Opening(
+            weekday=day.weekday(),
+            start=t0,
+            end=t1,
+            motive_ids=frozenset({motive.pk}),
+            valid_from=v0,
+            valid_until=v1,
+            every_weeks=every,
+        )
+        for t0, t1, v0, v1, every, _absent in rows
+    ]
+    offered = engine.compute_slots(
+        openings=openings,
+        absences=[engine.Interval(start, end)] if rows[0][5] else [],
+        busy=[],
+        motive=motive_rule(motive),
+        capacity=agenda.capacity,
+        start=day,
+        days=1,
+        zone=zone,
+        now=now,
+    )
     # Compared in UTC: a local time that occurs twice (autumn) never equals a datetime of
     # another zone (PEP 495), though it is the same instant.
     wanted = start.astimezone(UTC)
@@ -712,8 +811,17 @@ def _peak(intervals: list[tuple[datetime, datetime]], start: datetime, end: date
     return peak
 
 
+def _key_used(booked_by, key: str | None) -> bool:
+    return (
+        bool(key)
+        and booked_by is not None
+        and booking_reads.key_used(booked_by_id=booked_by.pk, key=key)
+    )
+
+
 def _previous_booking(booked_by, key: str) -> Appointment | None:
-    if booked_by is None:
+    # A light look first: a new key (the usual case) finds nothing.
+    if not _key_used(booked_by, key):
         return None
     return (
         Appointment.objects.select_related("agenda", "motive", "patient")
@@ -734,29 +842,44 @@ def _bookable_time(start: datetime) -> None:
         raise InvalidSlot(_("This date is out of range."), field="start")
 
 
-def _existing_profile(patient: PatientProfile | PatientIdentity, *, owner) -> PatientProfile | None:
-    """The profile an identity names among the account's own (None: a new person)."""
+def _existing_profile(
+    patient: PatientProfile | PatientIdentity, *, owner
+) -> tuple[PatientProfile | None, bool | None]:
+    """The profile an identity names among the account's own (None: a new person), and
+    whether the account has its own "self" profile (None when not asked: a profile given, or
+    no account), read together."""
     if isinstance(patient, PatientProfile):
-        return patient
+        return patient, None
     if owner is None:
-        return None
-    return PatientProfile.objects.filter(
-        owner=owner,
-        first_name__iexact=patient.first_name,
-        last_name__iexact=patient.last_name,
+        return None, None
+    existing, has_self = booking_reads.own_profiles(
+        owner_id=owner.pk,
+        first_name=patient.first_name,
+        last_name=patient.last_name,
         birth_date=patient.birth_date,
-    ).first()
+    )
+    if existing is not None:
+        existing.owner = owner
+    return existing, has_self
 
 
 def _resolve_patient(
-    patient: PatientProfile | PatientIdentity, *, owner, existing: PatientProfile | None
+    patient: PatientProfile | PatientIdentity,
+    *,
+    owner,
+    existing: PatientProfile | None,
+    has_self: bool | None = None,
 ) -> PatientProfile:
-    """``existing``: what ``_existing_profile`` found for ``patient`` in this transaction."""
+    """``existing`` and ``has_self``: what ``_existing_profile`` found for ``patient`` in this
+    transaction."""
     if isinstance(patient, PatientProfile):
         return patient
     profile = existing
     if profile is None:
-        has_self = owner is not None and owner.patient_profiles.filter(relationship="self").exists()
+        if has_self is None:
+            has_self = (
+                owner is not None and owner.patient_profiles.filter(relationship="self").exists()
+            )
         return PatientProfile.objects.create(
             owner=owner,
             relationship=PatientProfile.Relationship.OTHER

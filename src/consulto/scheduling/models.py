@@ -31,10 +31,16 @@ def bump_versions(agenda_ids) -> None:
     agendas_changed(ids)
 
 
-def agendas_changed(agenda_ids: list[int]) -> None:
+def agendas_changed(agenda_ids: list[int], *, hot: bool = False) -> None:
     """Once the transaction commits, have the worker recompute what these agendas' writes
-    made stale, so that the next reader does not pay for it."""
-    if agenda_ids:
+    made stale, so that the next reader does not pay for it. On the booking path (``hot``)
+    the task is written in the transaction itself (one INSERT, no second write once it
+    commits); elsewhere once it commits, as any task."""
+    if not agenda_ids:
+        return
+    if hot:
+        queue.enqueue_with_commit([(REFRESH_AVAILABILITY, [list(agenda_ids)], None)])
+    else:
         queue.on_commit(REFRESH_AVAILABILITY, list(agenda_ids))
 
 
