@@ -1,7 +1,8 @@
 """Finding a practitioner: the search page with its filters and the next slots on each card,
 and a practitioner's page (place, hours, fees, motives, availability week by week)."""
 
-from datetime import date, timedelta
+from bisect import bisect_left
+from datetime import date, datetime, time, timedelta
 
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -56,7 +57,6 @@ def _cards(hits, *, today: date) -> list[dict]:
     than through the template language (about a third of the page's time); the day labels
     are formatted once per day, not per slot."""
     days = [today + timedelta(days=i) for i in range(DAYS_SHOWN)]
-    last = days[-1]
     long_names: dict[date, str] = {}
 
     def long_name(day: date) -> str:
@@ -68,13 +68,17 @@ def _cards(hits, *, today: date) -> list[dict]:
     labels = {d: escape(long_name(d)) for d in days}
     cards = []
     for hit in hits:
-        per_day: dict[date, list[str]] = {d: [] for d in days}
-        for slot in hit.slots:  # in order, in the site's own zone
-            day = slot.start.date()
-            if day > last:
-                break
-            buttons = per_day.get(day)
-            if buttons is not None and len(buttons) < SLOTS_PER_DAY:
+        per_day: dict[date, list[str]] = {}
+        slots = hit.slots  # in order, in the site's own zone
+        for day in days:
+            buttons = per_day[day] = []
+            if not slots:
+                continue
+            # The day's first slot found by bisection: a card shows a few of the many.
+            i = bisect_left(slots, datetime.combine(day, time(), slots[0].start.tzinfo), key=_start)
+            for slot in slots[i : i + SLOTS_PER_DAY]:
+                if slot.start.date() != day:
+                    break
                 clock = f"{slot.start.hour:02d}:{slot.start.minute:02d}"
                 buttons.append(
                     f'<li><button type="submit" name="start" value="{slot.start.isoformat()}"'
@@ -98,6 +102,10 @@ def _cards(hits, *, today: date) -> list[dict]:
             }
         )
     return cards
+
+
+def _start(slot):
+    return slot.start
 
 
 def _search(request, data) -> dict:
