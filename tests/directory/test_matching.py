@@ -2,10 +2,11 @@
 
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from consulto.directory import matching
 from consulto.directory.models import Practitioner, Specialty
-from consulto.directory.selectors import specialty_index, text_search
+from consulto.directory.selectors import specialty_index, specialty_labels, text_search
 from consulto.directory.services import load_specialties
 from tests.conftest import valid_rpps
 
@@ -104,3 +105,17 @@ def test_postgresql_searches_names_through_a_trigram_index(db):
         assert "gin_trgm_ops" in cursor.fetchone()[0]
         cursor.execute("SHOW pg_trgm.word_similarity_threshold")
         assert cursor.fetchone()[0] == "0.45"
+
+
+def test_the_specialty_labels_follow_a_renamed_specialty_once_committed(
+    db, django_capture_on_commit_callbacks
+):
+    load_specialties()
+    assert specialty_labels()["orl"] == "ORL (oto-rhino-laryngologiste)"
+    with translation.override("en"):
+        assert specialty_labels()["medecin-generaliste"] == "General practitioner"
+    ent = Specialty.objects.get(code="orl")
+    ent.label_fr = "Oto-rhino-laryngologiste"
+    with django_capture_on_commit_callbacks(execute=True):
+        ent.save()
+    assert specialty_labels()["orl"] == "Oto-rhino-laryngologiste"

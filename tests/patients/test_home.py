@@ -1,4 +1,11 @@
+from datetime import datetime
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from consulto.scheduling.models import Absence
+from tests.conftest import PARIS
 
 pytestmark = pytest.mark.django_db
 
@@ -48,3 +55,40 @@ def test_a_known_city_without_practitioners_says_so_not_unknown_place(client, wo
     assert "Aucun praticien ne correspond" in page
     assert "ne connaissons pas" not in page
     assert "rayon de 25 km" in page
+
+
+def test_each_card_offers_its_first_four_slots_a_day_over_five_days(client, world):
+    page = client.get("/", {"what": "Médecin généraliste", "where": "Paris"}).content.decode()
+    card = page[page.index('<li class="card">') :]
+    assert [h.split("</h3>")[0] for h in card.split("<h3>")[1:6]] == [
+        "mer 9 déc", "jeu 10 déc", "ven 11 déc", "sam 12 déc", "dim 13 déc",
+    ]  # fmt: skip
+    thursday = card.split("<h3>jeu 10 déc</h3>")[1].split("</div>")[0]
+    assert thursday.count('class="slot"') == 4  # of the 14 the morning and afternoon hold
+    assert (
+        '<button type="submit" name="start" value="2026-12-10T09:00:00+01:00" class="slot"'
+        ' aria-label="jeudi 10 décembre 09:00">09:00</button>'
+    ) in thursday
+    assert "Prochaine disponibilité : mercredi 9 décembre, 11:30" in card
+
+
+def test_a_first_availability_after_the_days_shown_is_written_in_full(client, world):
+    Absence.objects.create(
+        agenda=world.agenda,
+        start=datetime(2026, 12, 9, 0, 0, tzinfo=PARIS),
+        end=datetime(2026, 12, 15, 0, 0, tzinfo=PARIS),
+    )
+    page = client.get("/", {"what": "Médecin généraliste", "where": "Paris"}).content.decode()
+    card = page[page.index('<li class="card">') :]
+    assert 'class="slot"' not in card and card.count('<p class="none">—</p>') == 5
+    assert "Prochaine disponibilité : mardi 15 décembre, 09:00" in card
+
+
+def test_a_results_page_reads_the_specialties_from_the_cache(client, world):
+    search = {"what": "generaliste", "where": "Paris"}
+    client.get("/", search)
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get("/", search).content.decode()
+    assert 'option value="Médecin généraliste"' in page  # the datalist of every specialty
+    assert "Spécialité : Médecin généraliste" in page  # what "generaliste" was taken for
+    assert not [q for q in queries if 'FROM "directory_specialty"' in q["sql"]]

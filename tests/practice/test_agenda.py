@@ -324,3 +324,28 @@ def test_the_agenda_page_lists_the_day_for_screen_readers_and_phones(practice, a
     config = json.loads(html.split('id="agenda-config" type="application/json">')[1].split("<")[0])
     assert config["agendas"] == [{"id": w.agenda.pk, "name": "Dr Martin"}]
     assert "nonce-" in page["Content-Security-Policy"]
+
+
+def test_the_week_view_asks_a_fixed_number_of_queries(
+    practice, as_user, django_assert_max_num_queries
+):
+    """The page (its agendas read with the permission in one query, no department query when
+    none has a department) and its events request (the agendas and the permission in one
+    query), whatever the number of appointments."""
+    w = practice
+    for hour in (9, 10, 11, 14, 15):
+        _book(w, at(w.monday, hour))
+    client = as_user(w.admin)
+    ids = f"{w.agenda.pk},{w.agenda2.pk}"
+    page = reverse("practice:agenda") + f"?agendas={ids}&view=week&date={w.monday}"
+    events = reverse("practice:events") + f"?agendas={ids}&start={w.monday}"
+    events += f"&end={w.monday + timedelta(days=7)}"
+    assert client.get(page).status_code == 200  # the session's second-factor check, once
+    # session, user, memberships, substitute's agendas, agendas, day's list, absences'
+    # permission, onboarding checklist
+    with django_assert_max_num_queries(8):
+        assert client.get(page).status_code == 200
+    # session, user, memberships, substitute's agendas, agendas, appointments, absences,
+    # openings
+    with django_assert_max_num_queries(8):
+        assert client.get(events).status_code == 200

@@ -47,8 +47,10 @@ class Specialty(models.Model):
 
 
 def _forget_specialty_index() -> None:
-    """Searches read the specialties from the cache (``selectors.specialty_index``)."""
+    """Searches read the specialties from the cache (``selectors.specialty_index`` and
+    ``selectors.specialty_labels``)."""
     _forget("directory:specialty-index:1")
+    _forget("directory:specialty-labels:1")
 
 
 def _forget(key: str) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Avg, Case, Q, QuerySet, Value, When
+from django.utils.translation import get_language
 
 from . import matching
 from .models import DirectoryRecord, Practitioner, Site, Specialty
@@ -62,6 +63,7 @@ class TextSearch:
 
 
 SPECIALTIES_CACHE = "directory:specialty-index:1"  # forgotten by Specialty.save / delete
+SPECIALTY_LABELS_CACHE = "directory:specialty-labels:1"  # the same
 
 
 def specialty_index() -> list[matching.SpecialtyWords]:
@@ -73,6 +75,19 @@ def specialty_index() -> list[matching.SpecialtyWords]:
         index = [matching.SpecialtyWords.of(pk, code, (fr, en)) for pk, code, fr, en in rows]
         cache.set(SPECIALTIES_CACHE, index, timeout=300)
     return index
+
+
+def specialty_labels() -> dict[str, str]:
+    """{code: label in the current language}, in the order of the French labels; read from
+    the cache like ``specialty_index`` (the search page shows them all, on every search)."""
+    rows = cache.get(SPECIALTY_LABELS_CACHE)
+    if rows is None:
+        rows = list(
+            Specialty.objects.order_by("label_fr").values_list("code", "label_fr", "label_en")
+        )
+        cache.set(SPECIALTY_LABELS_CACHE, rows, timeout=300)
+    english = (get_language() or "fr").startswith("en")
+    return {code: english_label if english else french for code, french, english_label in rows}
 
 
 def text_search(

@@ -14,8 +14,6 @@ def staff(request):
 
 def nav(request) -> dict:
     """Which back-office sections to show this user (the permissions decide, not the template)."""
-    from consulto.directory.models import Practitioner
-
     from .permissions import Perm, agenda_ids, organisations_with
 
     user = request.user
@@ -24,5 +22,6 @@ def nav(request) -> dict:
         "settings": bool(agenda_ids(user, Perm.SETTINGS) or agenda_ids(user, Perm.ABSENCES)),
         "audit": bool(organisations_with(user, Perm.AUDIT)),
         "team": bool(organisations_with(user, Perm.POLICY)),
-        "replacements": Practitioner.objects.filter(user=user).exists(),
+        # Read once per request: the agenda permissions read it too (a substitute's agendas).
+        "replacements": getattr(user, "practitioner", None) is not None,
     }

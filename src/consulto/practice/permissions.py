@@ -151,8 +151,34 @@ def agenda_ids(user, perm: Perm = Perm.AGENDA) -> set[int]:
     return own_agenda_ids(user, perm) | delegated
 
 
+def agenda_condition(user, perm: Perm = Perm.AGENDA) -> Q:
+    """The agendas of ``agenda_ids`` as a filter on ``Agenda``: to read them in the query that
+    reads them, without a query for their ids first."""
+    condition = _own_agenda_condition(user, perm)
+    if perm == Perm.AGENDA and (delegated := list(delegated_agendas(user))):
+        condition |= Q(pk__in=delegated)
+    return condition
+
+
 def own_agenda_ids(user, perm: Perm = Perm.AGENDA) -> set[int]:
     """The same, by the user's own memberships only (not as a substitute)."""
+    if not staff_roles(user):
+        return set()
+    cache = user.__dict__.setdefault("_consulto_agenda_ids", {})
+    if perm not in cache:
+        # One query, whatever the roles; kept for the rest of the request, and shared by the
+        # permissions of the same rule (an admin's settings and absences).
+        condition = _own_agenda_condition(user, perm)
+        rules = user.__dict__.setdefault("_consulto_agenda_rules", [])
+        found = next((ids for rule, ids in rules if rule == condition), None)
+        if found is None:
+            found = frozenset(Agenda.objects.filter(condition).values_list("pk", flat=True))
+            rules.append((condition, found))
+        cache[perm] = found
+    return set(cache[perm])
+
+
+def _own_agenda_condition(user, perm: Perm) -> Q:
     roles = staff_roles(user)
     admin_orgs = [o for o, r in roles.items() if Role.ADMIN in r]
     practitioner_orgs = [o for o, r in roles.items() if Role.PRACTITIONER in r]
@@ -176,13 +202,7 @@ def own_agenda_ids(user, perm: Perm = Perm.AGENDA) -> set[int]:
                 ).values("organisation_id")
             )
         condition |= Q(organisation_id__in=secretary_orgs) & assigned
-    if not roles:
-        return set()
-    cache = user.__dict__.setdefault("_consulto_agenda_ids", {})
-    if perm not in cache:
-        # One query, whatever the roles; kept for the rest of the request.
-        cache[perm] = frozenset(Agenda.objects.filter(condition).values_list("pk", flat=True))
-    return set(cache[perm])
+    return condition
 
 
 def check_agenda(user, agenda: Agenda | int, perm: Perm = Perm.AGENDA) -> None:

@@ -1,7 +1,8 @@
 """Finding a practitioner: the search page with its filters and the next slots on each card,
 and a practitioner's page (place, hours, fees, motives, availability week by week)."""
 
-from datetime import date, timedelta
+from bisect import bisect_left
+from datetime import date, datetime, time, timedelta
 
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -9,7 +10,9 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import escape
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext as _
@@ -18,7 +21,7 @@ from django.views.decorators.http import require_GET
 from consulto.core import conditional
 from consulto.core.inputs import parse_id, query_date
 from consulto.directory.folding import fold
-from consulto.directory.selectors import resolve_place, specialties
+from consulto.directory.selectors import resolve_place, specialty_labels
 from consulto.scheduling.search import search_practitioners
 
 from .. import selectors
@@ -57,7 +60,64 @@ def home(request):
 
 
 def _specialty_labels() -> list[str]:
-    return [s.label for s in specialties().order_by("label_fr")]
+    return list(specialty_labels().values())
+
+
+def _cards(hits, *, today: date) -> list[dict]:
+    """Each hit with its first slots of the next ``DAYS_SHOWN`` days, ready to print: a results
+    page holds up to 400 slot buttons, written here in a few string operations each rather
+    than through the template language (about a third of the page's time); the day labels
+    are formatted once per day, not per slot."""
+    days = [today + timedelta(days=i) for i in range(DAYS_SHOWN)]
+    long_names: dict[date, str] = {}
+
+    def long_name(day: date) -> str:
+        if day not in long_names:
+            long_names[day] = date_format(day, "l j F")
+        return long_names[day]
+
+    headings = {d: date_format(d, "D j b") for d in days}
+    labels = {d: escape(long_name(d)) for d in days}
+    cards = []
+    for hit in hits:
+        per_day: dict[date, list[str]] = {}
+        slots = hit.slots  # in order, in the site's own zone
+        for day in days:
+            buttons = per_day[day] = []
+            if not slots:
+                continue
+            # The day's first slot found by bisection: a card shows a few of the many.
+            i = bisect_left(slots, datetime.combine(day, time(), slots[0].start.tzinfo), key=_start)
+            for slot in slots[i : i + SLOTS_PER_DAY]:
+                if slot.start.date() != day:
+                    break
+                clock = f"{slot.start.hour:02d}:{slot.start.minute:02d}"
+                buttons.append(
+                    f'<li><button type="submit" name="start" value="{slot.start.isoformat()}"'
+                    f' class="slot" aria-label="{labels[day]} {clock}">{clock}</button></li>'
+                )
+        first = hit.first_available
+        cards.append(
+            {
+                "hit": hit,
+                "url": reverse("practitioner", args=[hit.practitioner.pk])
+                + f"?agenda={hit.agenda.pk}",
+                "days": [
+                    (headings[d], mark_safe("".join(buttons)) if buttons else "")  # escaped above
+                    for d, buttons in per_day.items()
+                ],
+                "first": (
+                    f"{long_name(first.date())}, {first.hour:02d}:{first.minute:02d}"
+                    if first is not None
+                    else ""
+                ),
+            }
+        )
+    return cards
+
+
+def _start(slot):
+    return slot.start
 
 
 def _search(request, data) -> dict:
@@ -96,30 +156,16 @@ def _search(request, data) -> dict:
         limit=PAGE_SIZE,
         offset=(page_number - 1) * PAGE_SIZE,
     )
-    today = timezone.localdate()
-    # Labels are formatted once per day, not per slot: 20 cards hold up to 400 slots.
-    days = [today + timedelta(days=i) for i in range(DAYS_SHOWN)]
-    headings = {d: (date_format(d, "D j b"), date_format(d, "l j F")) for d in days}
-    cards = []
-    for hit in result.hits:
-        per_day: dict = {d: [] for d in days}
-        for slot in hit.slots:
-            starts = per_day.get(slot.start.date())
-            if starts is not None and len(starts) < SLOTS_PER_DAY:
-                clock = f"{slot.start.hour:02d}:{slot.start.minute:02d}"
-                label = f"{headings[slot.start.date()][1]} {clock}"
-                starts.append((slot.start.isoformat(), clock, label))
-        columns = [(headings[d][0], starts) for d, starts in per_day.items()]
-        cards.append({"hit": hit, "days": columns})
+    cards = _cards(result.hits, today=timezone.localdate())
     pages = Paginator(range(result.count), PAGE_SIZE)
     page = pages.get_page(page_number)
     query = request.GET.copy()
     query.pop("page", None)
     understood = None
     if data["specialty_code"] and data["what"]:
-        chosen = specialties().filter(code=data["specialty_code"]).first()
-        if chosen and fold(chosen.label) != fold(data["what"]):
-            understood = chosen.label  # "generaliste" was taken for "Médecin généraliste"
+        chosen = specialty_labels().get(data["specialty_code"])
+        if chosen and fold(chosen) != fold(data["what"]):
+            understood = chosen  # "generaliste" was taken for "Médecin généraliste"
     return {
         "understood": understood,
         "homonyms": [

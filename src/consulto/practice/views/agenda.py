@@ -44,13 +44,14 @@ def _day(request) -> date:
 def agenda_page(request):
     department_id = parse_id(request.GET.get("department"))
     department = None
+    visible = selectors.visible_agendas(request.user)
     if department_id is not None:
         # A department chosen opens its agendas side by side, whatever boxes were ticked.
         department, agendas = selectors.department_agendas(request.user, department_id)
     elif request.GET.get("department"):
         raise Http404  # not an id
     else:
-        agendas = selectors.chosen_agendas(request.user, _requested(request))
+        agendas = selectors.chosen_agendas(request.user, _requested(request), visible=visible)
     day = _day(request)
     view = "week" if request.GET.get("view") == "week" else "day"
     ids = ",".join(str(a.pk) for a in agendas)
@@ -79,8 +80,8 @@ def agenda_page(request):
         {
             "section": "agenda",
             "agendas": agendas,
-            "all_agendas": selectors.visible_agendas(request.user),
-            "departments": selectors.visible_departments(request.user),
+            "all_agendas": visible,
+            "departments": selectors.visible_departments(request.user, visible=visible),
             "department": department,
             "shown": f"department={department.pk}" if department else f"agendas={ids}",
             "chosen_ids": {a.pk for a in agendas},
