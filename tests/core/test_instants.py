@@ -73,3 +73,26 @@ def test_epoch_seconds_reads_a_column_as_whole_seconds_since_1970(world):
     # 01:59:59.999999 and 03:00:00.000001: fractions dropped, never rounded up.
     assert read == (epoch(start), epoch(start) + 3_601)
     assert epoch(start) == int(datetime(2027, 3, 28, 1, 59, 59, tzinfo=UTC).timestamp())
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 12, 9, 9, 15, tzinfo=UTC),
+        datetime(2026, 12, 9, 9, 15, 0, 1, tzinfo=UTC),
+        datetime(2026, 3, 29, 0, 59, 59, 999999, tzinfo=UTC),
+        datetime(1999, 12, 31, 23, 0, 0, 500000, tzinfo=UTC),
+    ],
+)
+@pytest.mark.django_db
+def test_epoch_microseconds_reads_an_instant_exactly(world, moment):
+    from consulto.core.instants import EpochMicroseconds
+
+    absence = Absence.objects.create(
+        agenda=world.agenda, start=moment, end=moment + timedelta(hours=1)
+    )
+    read = Absence.objects.filter(pk=absence.pk).values_list(
+        EpochMicroseconds("start"), EpochMicroseconds("end")
+    )
+    expected = (moment - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(microseconds=1)
+    assert list(read) == [(expected, expected + 3_600_000_000)]

@@ -1,4 +1,4 @@
-"""Instants read as whole epoch seconds straight from SQL, and written as wall-clock text.
+"""Instants read as integers straight from SQL, and written as wall-clock text.
 
 A page that lists hundreds of appointments pays, per timestamp, the driver's parsing, Django's
 converter and an aware ``datetime`` (on PostgreSQL about half of the agenda's week of events).
@@ -13,7 +13,7 @@ from bisect import bisect_right
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import BigIntegerField, Func
+from django.db.models import Aggregate, BigIntegerField, Func, TextField
 
 _DAY = 86_400
 
@@ -43,6 +43,47 @@ class EpochSeconds(Func):
         # read as a placeholder when the query has parameters, and not when it has none.
         sql, params = compiler.compile(self.source_expressions[0])
         return f"CAST(STRFTIME(%s, SUBSTR({sql}, 1, 19)) AS INTEGER)", ("%s", *params)
+
+
+class EpochMicroseconds(Func):
+    """The microseconds since 1970-01-01 UTC of a datetime column, exactly (NULL stays NULL)."""
+
+    output_field = BigIntegerField()
+    arity = 1
+
+    @property
+    def convert_value(self):
+        return self._convert_value_noop
+
+    def as_postgresql(self, compiler, connection, **extra):
+        # EXTRACT gives an exact numeric on PostgreSQL 14+.
+        template = "(EXTRACT(EPOCH FROM %(expressions)s) * 1000000)::bigint"
+        return self.as_sql(compiler, connection, template=template, **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        # Whole seconds of the first 19 characters, then the six digits of the fraction when
+        # there is one ('YYYY-MM-DD HH:MM:SS.ffffff'). '%s' goes as a parameter (see above).
+        sql, params = compiler.compile(self.source_expressions[0])
+        return (
+            f"(CAST(STRFTIME(%s, SUBSTR({sql}, 1, 19)) AS INTEGER) * 1000000"
+            f" + CAST(COALESCE(NULLIF(SUBSTR({sql}, 21, 6), ''), '0') AS INTEGER))"
+        ), ("%s", *params, *params)
+
+
+class IdList(Aggregate):
+    """The ids of a group as one comma-separated text (``"3,17,42"``): a one-to-many read in
+    one row per parent instead of one row per pair (whose other columns would be repeated)."""
+
+    output_field = TextField()
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = "string_agg(%(expressions)s::text, ',')"
+        return super().as_sql(compiler, connection, template=template, **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return super().as_sql(
+            compiler, connection, template="group_concat(%(expressions)s)", **extra
+        )
 
 
 def epoch(value: datetime) -> int:

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import F, IntegerField, Q, QuerySet, Value, Window
 from django.db.models.functions import RowNumber
 
-from consulto.core.epoch import EpochMicroseconds, IdList
+from consulto.core.instants import EpochMicroseconds, IdList
 from consulto.core.time import shift_date, shift_instant
 
 from . import availability as engine
