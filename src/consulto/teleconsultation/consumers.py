@@ -31,7 +31,6 @@ RELAYED = frozenset({"offer", "answer", "candidate"})
 ANNOUNCED = frozenset({"presence"})
 
 
-@database_sync_to_async
 def _enter(user, room_id: int, token: str):
     """The room, the side this connection takes in it, and whether the room is open now. The
     patient may come by the signed link sent for the appointment, logged in or not."""
@@ -73,20 +72,16 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             await self._refuse(NOT_LOGGED_IN)
             return
         room_id = int(self.scope["url_route"]["kwargs"]["room_id"])
-        room, side, open_now = await _enter(user, room_id, token)
-        if room is None or side is None:
-            await self._refuse(FORBIDDEN)
+        refusal, hello = await database_sync_to_async(self._join)(user, room_id, token)
+        if refusal:
+            await self._refuse(refusal)
             return
-        if not open_now:
-            await self._refuse(CLOSED)
-            return
-        self.room, self.side, self.user = room, side, user
         self.budget, self.refused = protocol.Budget(now=time.monotonic()), 0
-        self.group = rooms.group_of(room.pk)
+        self.group = rooms.group_of(self.room.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        await self.send_json(await database_sync_to_async(self._hello)())
-        await self._broadcast({"type": "joined", "side": side})
+        await self.send_json(hello)
+        await self._broadcast({"type": "joined", "side": self.side})
 
     async def _refuse(self, code: int) -> None:
         """Accepted, then closed with a reason: a handshake refused outright reaches the page
@@ -94,9 +89,20 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         await self.close(code=code)
 
+    def _join(self, user, room_id: int, token: str) -> tuple[int, dict | None]:
+        """Who may come in, and what their page needs to start, in one trip to the database
+        thread (each trip waits its turn there): a refusal code, or 0 and the hello."""
+        room, side, open_now = _enter(user, room_id, token)
+        if room is None or side is None:
+            return FORBIDDEN, None
+        if not open_now:
+            return CLOSED, None
+        self.room, self.side, self.user = room, side, user
+        return 0, self._hello()
+
     def _hello(self) -> dict:
-        """What the page needs to start (one trip to the database thread): the patient is
-        then in the waiting room; the chat and documents so far, for a page rejoining."""
+        """What the page needs to start: the patient is then in the waiting room; the chat and
+        documents so far, for a page rejoining."""
         if self.side == rooms.PATIENT:
             self.room = rooms.patient_waiting(self.room)
             announce([self.room.appointment.agenda_id], kind="waiting")
