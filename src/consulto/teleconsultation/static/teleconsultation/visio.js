@@ -6,11 +6,21 @@
 // with "presence"); a lost connection or a network change restarts ICE. Every 5 seconds each
 // side sends a summary of getStats; the practitioner sees a quality indicator.
 //
+// Joining is kept short (bench/visio_join.py): the socket and the camera are asked for from the
+// page's head (_visio_start.js); this file runs as soon as the page is parsed, not after the
+// stylesheets; the offer leaves with the admission; the patient answers at once, camera or not
+// yet. No media flows before the practitioner admits the patient (their offer starts it).
+//
 // The page is also shown before the room opens (it reloads itself when it does: the server then
 // serves the call) and after the call (its messages and documents); the practitioner's page has
 // the patient file beside the call, loaded when opened.
-(function () {
+(function visioPage() {
   "use strict";
+  // Loaded async: it needs the page's elements, not its styles (a deferred script waits for both).
+  if (document.readyState === "loading") {
+    document.addEventListener("readystatechange", visioPage, { once: true });
+    return;
+  }
   const config = JSON.parse(document.getElementById("visio-config").textContent);
   const texts = config.texts;
   patientFile();
@@ -35,8 +45,11 @@
   let localStream = null;
   let lastBytes = null;
   window.visio = state; // read by the browser tests (state.pc.getStats()) and the bench
+  // What _visio_start.js began from the page's head (the socket, the camera), taken over once.
+  const early = window.visioStart || null;
+  window.visioStart = null;
   // Milliseconds from navigation to each step of joining (bench/visio_join.py prints them).
-  state.marks = {};
+  state.marks = Object.assign({}, early && early.marks);
   function mark(name) {
     if (!(name in state.marks)) state.marks[name] = Math.round(performance.now());
   }
@@ -54,10 +67,13 @@
   function media() {
     // One request for the camera, shared by whoever needs it first, the device test included.
     if (!opening) {
-      const asked = navigator.mediaDevices
-        ? navigator.mediaDevices.getUserMedia({ video: true, audio: true })
-        : Promise.reject(new Error("unsupported"));
-      if (window.deviceCheck) window.deviceCheck.useStream(asked);
+      let asked = early && early.media;
+      if (!asked) {
+        asked = navigator.mediaDevices
+          ? navigator.mediaDevices.getUserMedia({ video: true, audio: true })
+          : Promise.reject(new Error("unsupported"));
+      }
+      lendToDeviceCheck(asked);
       opening = asked
         .catch(() => new MediaStream()) // join anyway: hear and see the other side
         .then((stream) => {
@@ -80,11 +96,26 @@
     state.pending = [];
   }
 
+  // One transport for audio and video (every browser we serve bundles): half the candidates
+  // to gather and check, and the checks start sooner.
+  function newConnection() {
+    return new RTCPeerConnection({ iceServers: state.iceServers, bundlePolicy: "max-bundle" });
+  }
+
+  function sending(connection) {
+    return connection.getSenders().some((sender) => sender.track);
+  }
+
   async function peer() {
     closePeer();
-    pc = new RTCPeerConnection({ iceServers: state.iceServers });
-    state.pc = pc;
-    (await media()).getTracks().forEach((track) => pc.addTrack(track, localStream));
+    const connection = newConnection();
+    pc = connection;
+    state.pc = connection;
+    // The practitioner's offer carries the camera's tracks (opened with the page, long before
+    // a patient comes); the patient answers with theirs, or without them if still opening.
+    const stream = localStream || (practitioner ? await media() : null);
+    if (stream) stream.getTracks().forEach((track) => connection.addTrack(track, stream));
+    if (connection !== pc) return connection; // closed meanwhile (the other side left)
     pc.onicecandidate = (event) => {
       const c = event.candidate;
       send({
@@ -94,10 +125,17 @@
         sdpMLineIndex: c ? c.sdpMLineIndex : null,
       });
     };
+    let remoteStream = null;
     pc.ontrack = (event) => {
       mark("track");
       firstFrame(pc);
-      if (remoteVideo.srcObject !== event.streams[0]) remoteVideo.srcObject = event.streams[0];
+      // A track the answer announced without its stream (a browser without setStreams).
+      if (!event.streams[0]) {
+        remoteStream = remoteStream || new MediaStream();
+        remoteStream.addTrack(event.track);
+      }
+      const stream = event.streams[0] || remoteStream;
+      if (remoteVideo.srcObject !== stream) remoteVideo.srcObject = stream;
     };
     pc.onconnectionstatechange = () => {
       const s = pc && pc.connectionState;
@@ -112,7 +150,28 @@
         if (practitioner) restart();
       }
     };
-    return pc;
+    return connection;
+  }
+
+  function answerWithoutCamera(connection) {
+    // The patient's camera is still opening (or its permission still asked): the answer leaves
+    // now, saying each side sends; the tracks go on the senders when they come (replaceTrack,
+    // no new negotiation), so the patient sees and hears the practitioner meanwhile.
+    const stream = new MediaStream();
+    connection.getTransceivers().forEach((transceiver) => {
+      if (transceiver.sender.track || transceiver.currentDirection === "stopped") return;
+      transceiver.direction = "sendrecv";
+      if (transceiver.sender.setStreams) transceiver.sender.setStreams(stream);
+    });
+    media().then((camera) => {
+      if (connection !== pc) return;
+      camera.getTracks().forEach((track) => {
+        const idle = connection
+          .getTransceivers()
+          .find((t) => !t.sender.track && t.receiver.track.kind === track.kind);
+        if (idle) idle.sender.replaceTrack(track).catch(() => {});
+      });
+    });
   }
 
   function firstFrame(connection) {
@@ -123,6 +182,9 @@
       (await connection.getStats()).forEach((s) => {
         if (s.type === "inbound-rtp" && s.kind === "video" && s.framesDecoded > 0) mark("frame");
       });
+      if ("frame" in state.marks && window.deviceCheck && window.deviceCheck.measure) {
+        window.deviceCheck.measure(); // the device test's requests waited for this
+      }
     }, 20);
   }
 
@@ -131,7 +193,7 @@
     if (!practitioner || !state.admitted || !state.peerPresent || state.ended) return;
     const connection = await peer();
     await connection.setLocalDescription(await connection.createOffer());
-    send({ type: "offer", sdp: connection.localDescription.sdp });
+    if (connection === pc) send({ type: "offer", sdp: connection.localDescription.sdp });
   }
 
   async function restart() {
@@ -145,6 +207,14 @@
     mark("offer");
     const connection = message.restart && pc ? pc : await peer();
     await connection.setRemoteDescription({ type: "offer", sdp: message.sdp });
+    if (!sending(connection)) {
+      if (localStream) {
+        // Opened meanwhile: added now, on the transceivers the offer made.
+        localStream.getTracks().forEach((t) => connection.addTrack(t, localStream));
+      } else {
+        answerWithoutCamera(connection);
+      }
+    }
     await connection.setLocalDescription(await connection.createAnswer());
     send({ type: "answer", sdp: connection.localDescription.sdp });
     flush();
@@ -350,7 +420,9 @@
 
   let failures = 0;
   function connect() {
-    socket = new WebSocket(config.wsUrl);
+    // The head's socket the first time (with what it heard so far), a new one after.
+    const opened = early && early.socket;
+    socket = opened || new WebSocket(config.wsUrl);
     socket.onopen = () => {
       failures = 0;
       mark("socket");
@@ -371,6 +443,12 @@
       say(failures > 2 ? texts.offline : texts.reconnecting);
       setTimeout(connect, Math.min(1500 * failures, 10000));
     };
+    if (opened) {
+      early.socket = null;
+      if (early.opened) socket.onopen();
+      early.messages.forEach(socket.onmessage);
+      if (early.closed) socket.onclose(early.closed);
+    }
   }
 
   function reloadOnce() {
@@ -444,8 +522,18 @@
   }
   window.addEventListener("online", () => restart());
   setInterval(() => stats().catch(() => {}), 5000);
-  media(); // open the camera while the socket connects: the call waits for neither
-  connect();
+  connect(); // the socket first: the call waits for it, the camera is needed later
+  media();
+
+  function lendToDeviceCheck(asked) {
+    // The device test (a deferred script) may not have run yet: it is there by DOMContentLoaded.
+    if (window.deviceCheck) window.deviceCheck.useStream(asked);
+    else {
+      document.addEventListener("DOMContentLoaded", () => {
+        if (window.deviceCheck) window.deviceCheck.useStream(asked);
+      });
+    }
+  }
 
   function waitForOpening() {
     // Counted from the server's "opens in N seconds", on this browser's clock; checked every
