@@ -6,6 +6,7 @@ device test reaches a real relay server (coturn), or says plainly what to do whe
 The call needs WebSockets: these tests run against the ASGI application (uvicorn in a thread).
 """
 
+import json
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -133,9 +134,16 @@ def test_a_practitioner_ready_first_lets_the_patient_in_on_arrival(
     asgi_server,  # noqa: F811
 ):
     """Ticked before the patient comes, "let the patient in as soon as they arrive" starts the
-    call when they open the page, with no click; the choice is kept in the browser."""
+    call when they open the page, with no click; the choice is kept in the browser. The page
+    leaves its offer with the server, which sends it with the admission: the practitioner's page
+    neither admits nor offers itself."""
     doctor_context, doctor = _side(browser, asgi_server, call.gp)
     patient_context, patient = _side(browser, asgi_server, call.patient_user, phone=True)
+    sent = []
+    doctor.on(
+        "websocket",
+        lambda socket: socket.on("framesent", lambda frame: sent.append(json.loads(frame)["type"])),
+    )
     try:
         doctor.goto(f"/pro/visio/{call.room.pk}/")
         doctor.get_by_text("Le patient n'est pas encore arrivé.").wait_for()
@@ -148,6 +156,7 @@ def test_a_practitioner_ready_first_lets_the_patient_in_on_arrival(
         _connected(doctor)
         assert not box.is_visible()  # admitted: the choice has done its work
         assert rooms.load_room(call.room.pk).admitted_at is not None
+        assert "arm" in sent and "admit" not in sent and "offer" not in sent
         # Kept in this browser for the next call's page.
         assert doctor.evaluate("() => localStorage.getItem('consulto.visio.autoAdmit')") == "1"
     finally:

@@ -6,6 +6,10 @@ while the room is open. Every frame is checked by ``protocol.parse`` before use 
 against the connection's ``protocol.Budget``.
 Offers, answers and ICE candidates are relayed to the other side through the room's group,
 which the Redis channel layer spans across server processes.
+
+"Let the patient in as soon as they arrive": the practitioner's page leaves an offer made ahead
+with its connection (``arm``); when the patient's page joins, that connection lets them in and
+sends them the offer at once, without a trip through the practitioner's page.
 """
 
 from __future__ import annotations
@@ -77,6 +81,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             await self._refuse(refusal)
             return
         self.budget, self.refused = protocol.Budget(now=time.monotonic()), 0
+        self.armed = ""  # the practitioner's offer made ahead, to send on the patient's arrival
         self.group = rooms.group_of(self.room.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
@@ -146,6 +151,8 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         self.refused = 0
         handler = getattr(self, f"_on_{message.type}", None)
         if message.type in RELAYED:
+            if message.type == "offer":
+                self.armed = ""  # the page makes its own offers now
             await self._relay(message)
         elif message.type in ANNOUNCED:
             await self._broadcast({"type": message.type, "side": self.side})
@@ -186,8 +193,26 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def _on_admit(self, data: dict) -> None:
+        self.armed = ""
         self.room = await database_sync_to_async(rooms.admit)(self.room, by=self.user)
         await self._broadcast({"type": "admitted"}, include_self=True)
+
+    async def _on_arm(self, data: dict) -> None:
+        self.armed = data["sdp"]
+
+    async def _on_disarm(self, data: dict) -> None:
+        self.armed = ""
+
+    async def _admit_on_arrival(self) -> None:
+        """The patient's page joined and the practitioner's had asked to let them in on arrival:
+        they are let in (by the practitioner, as a click would) and get the offer left ahead;
+        the practitioner's page hears that its offer went before it hears of the patient."""
+        offer, self.armed = self.armed, ""
+        self.room = await database_sync_to_async(rooms.admit)(self.room, by=self.user)
+        at = self.room.admitted_at.isoformat() if self.room.admitted_at else None
+        await self.send_json({"type": "admitted", "offered": True, "at": at})
+        await self._broadcast({"type": "admitted"})
+        await self._broadcast({"type": "offer", "sdp": offer, "restart": False})
 
     async def _on_end(self, data: dict) -> None:
         self.room = await database_sync_to_async(rooms.end_call)(self.room, by=self.user)
@@ -207,5 +232,9 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def room_relay(self, event) -> None:
-        if event["sender"] != self.channel_name:
-            await self.send_json(event["message"])
+        if event["sender"] == self.channel_name:
+            return
+        message = event["message"]
+        if self.armed and message.get("type") == "joined" and message.get("side") == rooms.PATIENT:
+            await self._admit_on_arrival()
+        await self.send_json(message)

@@ -106,14 +106,41 @@
     return connection.getSenders().some((sender) => sender.track);
   }
 
-  async function peer() {
+  // The practitioner's offer made ahead while they wait (one per socket connection): left with
+  // the server while "let the patient in as soon as they arrive" is ticked, which sends it with
+  // the admission the moment the patient's page joins; a click on "let the patient in" uses it
+  // too. Its connection gathers no candidate before it is used.
+  let ahead = null;
+  function prepareAhead() {
+    if (ahead) ahead.pc.close();
+    ahead = null;
+    if (!practitioner || state.admitted || state.ended || pc || !window.RTCPeerConnection) return;
+    const made = { pc: newConnection(), offer: null };
+    ahead = made;
+    media()
+      .then(async (stream) => {
+        stream.getTracks().forEach((track) => made.pc.addTrack(track, stream));
+        made.offer = await made.pc.createOffer();
+        if (ahead === made) arm();
+      })
+      .catch(() => {});
+  }
+  function arm() {
+    // Whether the server lets the patient in on arrival, with the offer made ahead.
+    if (!ahead || !ahead.offer || state.admitted) return;
+    if (autoAdmit && autoAdmit.checked) send({ type: "arm", sdp: ahead.offer.sdp });
+    else send({ type: "disarm" });
+  }
+
+  async function peer(made) {
     closePeer();
-    const connection = newConnection();
+    const connection = made ? made.pc : newConnection();
     pc = connection;
     state.pc = connection;
     // The practitioner's offer carries the camera's tracks (opened with the page, long before
     // a patient comes); the patient answers with theirs, or without them if still opening.
-    const stream = localStream || (practitioner ? await media() : null);
+    let stream = null;
+    if (!sending(connection)) stream = localStream || (practitioner ? await media() : null);
     if (stream) stream.getTracks().forEach((track) => connection.addTrack(track, stream));
     if (connection !== pc) return connection; // closed meanwhile (the other side left)
     pc.onicecandidate = (event) => {
@@ -188,12 +215,18 @@
     }, 20);
   }
 
-  async function call() {
-    // The practitioner's side: a fresh offer to the present, admitted patient.
-    if (!practitioner || !state.admitted || !state.peerPresent || state.ended) return;
-    const connection = await peer();
-    await connection.setLocalDescription(await connection.createOffer());
-    if (connection === pc) send({ type: "offer", sdp: connection.localDescription.sdp });
+  async function call(offered) {
+    // The practitioner's side: an offer to the present, admitted patient, the one made ahead
+    // if there is one (``offered``: the server has sent it already, letting the patient in).
+    if (!practitioner || !state.admitted || state.ended || !(offered || state.peerPresent)) return;
+    const made = ahead && ahead.offer ? ahead : null;
+    ahead = null;
+    const connection = await peer(made);
+    const offer = made ? made.offer : await connection.createOffer();
+    // The answer may come back before the description is set: onAnswer waits for it.
+    connection.described = connection.setLocalDescription(offer);
+    if (connection === pc && !(offered && made)) send({ type: "offer", sdp: offer.sdp });
+    await connection.described;
   }
 
   async function restart() {
@@ -221,9 +254,11 @@
   }
 
   async function onAnswer(message) {
-    if (!pc) return;
+    const connection = pc;
+    if (!connection) return;
     mark("answer");
-    await pc.setRemoteDescription({ type: "answer", sdp: message.sdp });
+    if (connection.described) await connection.described;
+    await connection.setRemoteDescription({ type: "answer", sdp: message.sdp });
     flush();
   }
 
@@ -360,6 +395,7 @@
         (message.documents || []).forEach(documentLine);
         send({ type: "presence" }); // at once: the camera is being opened meanwhile
         showWaiting();
+        prepareAhead();
         break;
       case "joined":
       case "presence":
@@ -373,9 +409,15 @@
         break;
       case "admitted":
         mark("admitted");
+        if (message.offered) {
+          // Let in by the server on the patient's arrival, with the offer made ahead.
+          state.peerPresent = true;
+          const at = Date.parse(message.at) - performance.timeOrigin; // the server's clock
+          if (Number.isFinite(at)) state.marks.admit = Math.round(at);
+        }
         state.admitted = true;
         showWaiting();
-        if (!pc) await call();
+        if (!pc) await call(message.offered);
         break;
       case "offer":
         await onOffer(message);
@@ -409,6 +451,7 @@
       case "ended":
         state.ended = true;
         closePeer();
+        prepareAhead(); // closes it
         if (localStream) localStream.getTracks().forEach((track) => track.stop());
         say(texts.ended);
         document.querySelectorAll(".visio-controls button").forEach((b) => (b.disabled = true));
@@ -505,6 +548,7 @@
         /* not kept, still applies to this page */
       }
       if (autoAdmit.checked && state.peerPresent && !state.admitted) admit();
+      else arm();
     });
   }
   // Ending is confirmed first: it stops the call for both sides and marks the appointment seen.
