@@ -155,7 +155,7 @@
     let remoteStream = null;
     pc.ontrack = (event) => {
       mark("track");
-      firstFrame(pc);
+      if (event.track.kind === "video") firstFrame(pc, event.track);
       // A track the answer announced without its stream (a browser without setStreams).
       if (!event.streams[0]) {
         remoteStream = remoteStream || new MediaStream();
@@ -201,9 +201,16 @@
     });
   }
 
-  function firstFrame(connection) {
-    // Marks the first decoded video frame (a muted page may not play, so not a video event).
+  function firstFrame(connection, track) {
+    // Marks the first decoded video frame (a muted page may not play, so not a video event),
+    // asking from the first packet on (the track's unmute): no getStats while ICE connects.
     if ("frame" in state.marks) return;
+    if (track.muted) {
+      track.addEventListener("unmute", () => firstFrame(connection, { muted: false }), {
+        once: true,
+      });
+      return;
+    }
     const timer = setInterval(async () => {
       if (connection !== pc || "frame" in state.marks) return clearInterval(timer);
       (await connection.getStats()).forEach((s) => {
