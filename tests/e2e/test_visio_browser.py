@@ -6,6 +6,7 @@ device test reaches a real relay server (coturn), or says plainly what to do whe
 The call needs WebSockets: these tests run against the ASGI application (uvicorn in a thread).
 """
 
+import json
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -133,9 +134,16 @@ def test_a_practitioner_ready_first_lets_the_patient_in_on_arrival(
     asgi_server,  # noqa: F811
 ):
     """Ticked before the patient comes, "let the patient in as soon as they arrive" starts the
-    call when they open the page, with no click; the choice is kept in the browser."""
+    call when they open the page, with no click; the choice is kept in the browser. The page
+    leaves its offer with the server, which sends it with the admission: the practitioner's page
+    neither admits nor offers itself."""
     doctor_context, doctor = _side(browser, asgi_server, call.gp)
     patient_context, patient = _side(browser, asgi_server, call.patient_user, phone=True)
+    sent = []
+    doctor.on(
+        "websocket",
+        lambda socket: socket.on("framesent", lambda frame: sent.append(json.loads(frame)["type"])),
+    )
     try:
         doctor.goto(f"/pro/visio/{call.room.pk}/")
         doctor.get_by_text("Le patient n'est pas encore arrivé.").wait_for()
@@ -148,8 +156,61 @@ def test_a_practitioner_ready_first_lets_the_patient_in_on_arrival(
         _connected(doctor)
         assert not box.is_visible()  # admitted: the choice has done its work
         assert rooms.load_room(call.room.pk).admitted_at is not None
+        assert "arm" in sent and "admit" not in sent and "offer" not in sent
         # Kept in this browser for the next call's page.
         assert doctor.evaluate("() => localStorage.getItem('consulto.visio.autoAdmit')") == "1"
+    finally:
+        patient_context.close()
+        doctor_context.close()
+
+
+# The patient's camera opens only when the test says so (a slow camera, or a permission the
+# patient has not granted yet).
+HELD_CAMERA = """(() => {
+  const ask = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  window.releaseCamera = () => {};
+  navigator.mediaDevices.getUserMedia = (constraints) =>
+    new Promise((resolve) => (window.releaseCamera = resolve)).then(() => ask(constraints));
+})();"""
+
+
+def _frames(page) -> int:
+    return page.evaluate(FRAMES)
+
+
+def test_the_patient_sees_the_practitioner_before_their_own_camera_opens(
+    call,  # noqa: F811
+    browser,
+    asgi_server,  # noqa: F811
+):
+    """A camera slow to open does not hold the call up: the patient's page answers at once and
+    shows the practitioner; the patient's own picture joins the call when the camera opens,
+    without a new negotiation. The device test's requests wait for the call's first frame."""
+    doctor_context, doctor = _side(browser, asgi_server, call.gp)
+    patient_context, patient = _side(browser, asgi_server, call.patient_user, phone=True)
+    patient_context.add_init_script(HELD_CAMERA)
+    try:
+        doctor.goto(f"/pro/visio/{call.room.pk}/")
+        doctor.get_by_label("Faire entrer le patient dès son arrivée").check()
+        patient.goto(f"/visio/{call.room.pk}/")
+        _connected(patient)  # the practitioner's frames, decoded
+        assert "media" not in patient.evaluate("window.visio.marks")  # the camera is not open
+        assert _frames(doctor) == 0  # nothing to show of the patient yet
+        negotiated = doctor.evaluate("window.visio.pc.remoteDescription.sdp")
+        patient.evaluate("window.releaseCamera()")
+        deadline = time.monotonic() + 15
+        while _frames(doctor) == 0:
+            assert time.monotonic() < deadline, "the patient's camera never reached the call"
+            doctor.wait_for_timeout(50)
+        assert doctor.evaluate("window.visio.pc.remoteDescription.sdp") == negotiated
+        # One transport for sound and picture, gathered once.
+        assert patient.evaluate("window.visio.pc.getConfiguration().bundlePolicy") == "max-bundle"
+        pings = patient.evaluate(
+            """() => performance.getEntriesByType('resource')
+                 .filter((r) => r.name.includes('/visio/ping/')).map((r) => r.startTime)"""
+        )
+        assert pings and min(pings) >= patient.evaluate("window.visio.marks.frame")
+        assert not patient.csp_violations and not doctor.csp_violations
     finally:
         patient_context.close()
         doctor_context.close()

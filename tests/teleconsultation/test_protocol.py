@@ -66,6 +66,18 @@ def test_only_the_practitioner_admits_and_ends():
         assert _parse({"type": kind}).type == kind
 
 
+def test_only_the_practitioner_leaves_an_offer_ahead_and_takes_it_back():
+    for message in ({"type": "arm", "sdp": "v=0"}, {"type": "disarm"}):
+        with pytest.raises(Invalid) as refused:
+            _parse(message, practitioner=False)
+        assert refused.value.code == "forbidden"
+    assert _parse({"type": "arm", "sdp": "v=0", "evil": 1}).data == {"sdp": "v=0"}
+    assert _parse({"type": "disarm", "sdp": "v=0"}).data == {}
+    with pytest.raises(Invalid) as refused:
+        _parse({"type": "arm", "sdp": "x" * (protocol.MAX_SDP + 1)})
+    assert refused.value.code == "bad_sdp"
+
+
 def test_stats_keep_only_known_figures_and_flag_jitter_and_loss():
     data = _parse({"type": "stats", "jitter_ms": 31, "loss_percent": 0.5, "evil": "x"}).data
     assert data == {"jitter_ms": 31.0, "loss_percent": 0.5}
@@ -100,6 +112,8 @@ def test_any_object_is_either_refused_or_a_clean_message(obj, practitioner):
         "chat": {"text"},
         "stats": set(protocol.STAT_FLOATS) | set(protocol.STAT_INTS),
         "admit": set(),
+        "arm": {"sdp"},
+        "disarm": set(),
         "end": set(),
         "presence": set(),
         "ping": set(),

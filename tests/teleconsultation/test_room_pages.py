@@ -2,6 +2,8 @@
 open, over (its messages and documents stay readable), cancelled; and the patient file beside
 the call for the practitioner: read and audited as the file page is, a note added in place."""
 
+import base64
+import hashlib
 from datetime import timedelta
 from html import unescape
 
@@ -184,3 +186,42 @@ def test_a_substitute_from_elsewhere_consults_without_the_practice_files(call, s
     assert "ne sont pas ouverts à votre compte" in page
     response = client.post(FILE_URL.format(call.room.pk), {"text": "x"}, **FETCH)
     assert response.status_code in (403, 404) and not FileNote.objects.exists()
+
+
+def _script_sources(policy: str) -> list[str]:
+    directive = next(d.strip() for d in policy.split(";") if d.strip().startswith("script-src"))
+    return directive.split()[1:]
+
+
+def test_the_open_call_page_starts_joining_from_its_head_by_the_one_inline_script_allowed(
+    call, client
+):
+    """The socket and the camera are asked for from the head, before the stylesheets, by an
+    inline script; the page's policy allows exactly that script (its hash), nothing else."""
+    client.force_login(call.patient_user)
+    response = client.get(f"/visio/{call.room.pk}/")
+    page = response.content.decode()
+    head = page[: page.index("</head>")]
+    opening = f'<script data-ws-url="ws://testserver/ws/visio/{call.room.pk}/">'
+    assert opening in head and head.index(opening) < head.index('rel="stylesheet"')
+    inline = head[head.index(opening) + len(opening) : head.index("</script>")]
+    assert "new WebSocket(url)" in inline and "getUserMedia" in inline
+    digest = base64.b64encode(hashlib.sha256(inline.encode()).digest()).decode()
+    assert _script_sources(response["Content-Security-Policy"]) == ["'self'", f"'sha256-{digest}'"]
+    assert page.count("<script>") + page.count("<script data-") == 1  # no other inline script
+
+
+def test_the_signed_link_starts_joining_from_the_head_with_its_token(call, client):
+    token = rooms.join_link_token(call.room)
+    response = client.get(f"/visio/lien/{token}/")
+    head = response.content.decode().split("</head>")[0]
+    assert f'data-ws-url="ws://testserver/ws/visio/{call.room.pk}/?t={token}"' in head
+
+
+def test_a_page_without_a_call_has_no_inline_script(call, client):
+    _move(call, timezone.now().replace(microsecond=0) + timedelta(hours=2))
+    client.force_login(call.patient_user)
+    response = client.get(f"/visio/{call.room.pk}/")
+    assert "data-ws-url" not in response.content.decode()
+    rooms.end_call(rooms.load_room(call.room.pk), by=call.gp)
+    assert "data-ws-url" not in client.get(f"/visio/{call.room.pk}/").content.decode()

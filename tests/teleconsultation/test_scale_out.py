@@ -239,3 +239,27 @@ def test_a_call_across_two_processes_connects(call, servers):
         for server in servers:
             print(f"--- server {server.name} (port {server.port}) output:\n{server.stderr()}")
         raise
+
+
+def test_a_patient_let_in_on_arrival_gets_the_offer_across_processes(call, servers):
+    """The practitioner's connection on B holds the offer made ahead; the patient's page joins
+    on A: the admission and the offer come back across Redis, with no trip through the
+    practitioner's page."""
+    a, b = servers
+    try:
+        with _connect(b, call.room.pk, call.gp) as doctor:
+            _next(doctor, "hello")
+            doctor.send(json.dumps({"type": "arm", "sdp": "v=0 made ahead"}))
+            doctor.send(json.dumps({"type": "ping"}))
+            _next(doctor, "pong")  # B has read the offer
+            with _connect(a, call.room.pk, call.patient_user) as patient:
+                assert _next(patient, "hello")["admitted"] is False
+                assert _next(patient, "admitted") == {"type": "admitted"}
+                assert _next(patient, "offer")["sdp"] == "v=0 made ahead"
+                assert _next(doctor, "admitted")["offered"] is True
+        appointment = Appointment.objects.get(pk=call.appointment.pk)
+        assert appointment.status == Appointment.Status.IN_PROGRESS
+    except BaseException:
+        for server in servers:
+            print(f"--- server {server.name} (port {server.port}) output:\n{server.stderr()}")
+        raise

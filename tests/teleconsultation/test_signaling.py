@@ -116,6 +116,96 @@ def test_a_reload_finds_the_chat_and_the_admission(call):
     run(scenario)
 
 
+async def _next_but_joined(communicator):
+    """The next message but the practitioner's "joined": on the Redis layer, their page's
+    arrival may reach a patient who came in just after it."""
+    while (message := await communicator.receive_json_from(timeout=3))["type"] == "joined":
+        pass
+    return message
+
+
+async def _nothing_but_joined(communicator):
+    while not await communicator.receive_nothing(timeout=0.3):
+        message = await communicator.receive_json_from(timeout=3)
+        assert message["type"] == "joined", message
+
+
+def test_a_practitioner_ready_on_arrival_lets_the_patient_in_with_their_offer_at_once(call):
+    """The practitioner's page leaves its offer with its connection ("arm"); the patient's
+    arrival is then their admission, by that practitioner, with the offer, no trip through the
+    practitioner's page; that page hears its offer went before it hears of the patient."""
+
+    async def scenario():
+        doctor, _, _ = await _join(call.gp, call.room.pk)
+        await _next(doctor, "hello")
+        await doctor.send_json_to({"type": "arm", "sdp": "v=0 made ahead"})
+        patient, _, _ = await _join(call.patient_user, call.room.pk)
+        assert (await _next(patient, "hello"))["admitted"] is False
+        assert await _next_but_joined(patient) == {"type": "admitted"}
+        assert await _next_but_joined(patient) == {
+            "type": "offer",
+            "sdp": "v=0 made ahead",
+            "restart": False,
+        }
+        told = await doctor.receive_json_from(timeout=3)
+        assert told["type"] == "admitted" and told["offered"] is True and told["at"]
+        assert await doctor.receive_json_from(timeout=3) == {"type": "joined", "side": "patient"}
+        # Used once: a patient's page coming back gets no second admission nor offer from it.
+        await patient.disconnect()
+        again, _, _ = await _join(call.patient_user, call.room.pk)
+        assert (await _next(again, "hello"))["admitted"] is True
+        await _nothing_but_joined(again)
+        await again.disconnect()
+        await doctor.disconnect()
+
+    run(scenario)
+    room = VideoRoom.objects.get(pk=call.room.pk)
+    assert room.admitted_at is not None and room.admitted_by == call.gp
+    assert Appointment.objects.get(pk=call.appointment.pk).status == Appointment.Status.IN_PROGRESS
+
+
+def test_only_the_practitioner_arms_and_a_disarmed_arrival_waits(call):
+    async def scenario():
+        patient, _, _ = await _join(call.patient_user, call.room.pk)
+        await _next(patient, "hello")
+        await patient.send_json_to({"type": "arm", "sdp": "v=0 mine"})
+        assert await _next(patient, "error") == {"type": "error", "code": "forbidden"}
+        await patient.disconnect()
+        doctor, _, _ = await _join(call.gp, call.room.pk)
+        await _next(doctor, "hello")
+        await doctor.send_json_to({"type": "arm", "sdp": "v=0 made ahead"})
+        await doctor.send_json_to({"type": "disarm"})
+        patient, _, _ = await _join(call.patient_user, call.room.pk)
+        await _next(patient, "hello")
+        assert (await _next(doctor, "joined"))["side"] == "patient"  # not admitted
+        await _nothing_but_joined(patient)
+        await patient.disconnect()
+        await doctor.disconnect()
+
+    run(scenario)
+    assert VideoRoom.objects.get(pk=call.room.pk).admitted_at is None
+
+
+def test_a_page_that_offers_itself_is_not_offered_for(call):
+    """Once the practitioner's page lets the patient in itself (or offers), what it left ahead
+    is not sent: one offer reaches the patient."""
+
+    async def scenario():
+        doctor, _, _ = await _join(call.gp, call.room.pk)
+        await _next(doctor, "hello")
+        await doctor.send_json_to({"type": "arm", "sdp": "v=0 made ahead"})
+        await doctor.send_json_to({"type": "admit"})
+        await _next(doctor, "admitted")
+        patient, _, _ = await _join(call.patient_user, call.room.pk)
+        assert (await _next(patient, "hello"))["admitted"] is True
+        assert await doctor.receive_json_from(timeout=3) == {"type": "joined", "side": "patient"}
+        await _nothing_but_joined(patient)
+        await patient.disconnect()
+        await doctor.disconnect()
+
+    run(scenario)
+
+
 def test_a_stranger_is_refused(call):
     async def scenario():
         for user in (call.w.gp2_user, call.w.secretary, call.w.outsider):

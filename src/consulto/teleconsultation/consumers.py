@@ -6,6 +6,10 @@ while the room is open. Every frame is checked by ``protocol.parse`` before use 
 against the connection's ``protocol.Budget``.
 Offers, answers and ICE candidates are relayed to the other side through the room's group,
 which the Redis channel layer spans across server processes.
+
+"Let the patient in as soon as they arrive": the practitioner's page leaves an offer made ahead
+with its connection (``arm``); when the patient's page joins, that connection lets them in and
+sends them the offer at once, without a trip through the practitioner's page.
 """
 
 from __future__ import annotations
@@ -31,7 +35,6 @@ RELAYED = frozenset({"offer", "answer", "candidate"})
 ANNOUNCED = frozenset({"presence"})
 
 
-@database_sync_to_async
 def _enter(user, room_id: int, token: str):
     """The room, the side this connection takes in it, and whether the room is open now. The
     patient may come by the signed link sent for the appointment, logged in or not."""
@@ -73,20 +76,17 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             await self._refuse(NOT_LOGGED_IN)
             return
         room_id = int(self.scope["url_route"]["kwargs"]["room_id"])
-        room, side, open_now = await _enter(user, room_id, token)
-        if room is None or side is None:
-            await self._refuse(FORBIDDEN)
+        refusal, hello = await database_sync_to_async(self._join)(user, room_id, token)
+        if refusal:
+            await self._refuse(refusal)
             return
-        if not open_now:
-            await self._refuse(CLOSED)
-            return
-        self.room, self.side, self.user = room, side, user
         self.budget, self.refused = protocol.Budget(now=time.monotonic()), 0
-        self.group = rooms.group_of(room.pk)
+        self.armed = ""  # the practitioner's offer made ahead, to send on the patient's arrival
+        self.group = rooms.group_of(self.room.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        await self.send_json(await database_sync_to_async(self._hello)())
-        await self._broadcast({"type": "joined", "side": side})
+        await self.send_json(hello)
+        await self._broadcast({"type": "joined", "side": self.side})
 
     async def _refuse(self, code: int) -> None:
         """Accepted, then closed with a reason: a handshake refused outright reaches the page
@@ -94,9 +94,20 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         await self.accept()
         await self.close(code=code)
 
+    def _join(self, user, room_id: int, token: str) -> tuple[int, dict | None]:
+        """Who may come in, and what their page needs to start, in one trip to the database
+        thread (each trip waits its turn there): a refusal code, or 0 and the hello."""
+        room, side, open_now = _enter(user, room_id, token)
+        if room is None or side is None:
+            return FORBIDDEN, None
+        if not open_now:
+            return CLOSED, None
+        self.room, self.side, self.user = room, side, user
+        return 0, self._hello()
+
     def _hello(self) -> dict:
-        """What the page needs to start (one trip to the database thread): the patient is
-        then in the waiting room; the chat and documents so far, for a page rejoining."""
+        """What the page needs to start: the patient is then in the waiting room; the chat and
+        documents so far, for a page rejoining."""
         if self.side == rooms.PATIENT:
             self.room = rooms.patient_waiting(self.room)
             announce([self.room.appointment.agenda_id], kind="waiting")
@@ -140,6 +151,8 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         self.refused = 0
         handler = getattr(self, f"_on_{message.type}", None)
         if message.type in RELAYED:
+            if message.type == "offer":
+                self.armed = ""  # the page makes its own offers now
             await self._relay(message)
         elif message.type in ANNOUNCED:
             await self._broadcast({"type": message.type, "side": self.side})
@@ -180,8 +193,26 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def _on_admit(self, data: dict) -> None:
+        self.armed = ""
         self.room = await database_sync_to_async(rooms.admit)(self.room, by=self.user)
         await self._broadcast({"type": "admitted"}, include_self=True)
+
+    async def _on_arm(self, data: dict) -> None:
+        self.armed = data["sdp"]
+
+    async def _on_disarm(self, data: dict) -> None:
+        self.armed = ""
+
+    async def _admit_on_arrival(self) -> None:
+        """The patient's page joined and the practitioner's had asked to let them in on arrival:
+        they are let in (by the practitioner, as a click would) and get the offer left ahead;
+        the practitioner's page hears that its offer went before it hears of the patient."""
+        offer, self.armed = self.armed, ""
+        self.room = await database_sync_to_async(rooms.admit)(self.room, by=self.user)
+        at = self.room.admitted_at.isoformat() if self.room.admitted_at else None
+        await self.send_json({"type": "admitted", "offered": True, "at": at})
+        await self._broadcast({"type": "admitted"})
+        await self._broadcast({"type": "offer", "sdp": offer, "restart": False})
 
     async def _on_end(self, data: dict) -> None:
         self.room = await database_sync_to_async(rooms.end_call)(self.room, by=self.user)
@@ -201,5 +232,9 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def room_relay(self, event) -> None:
-        if event["sender"] != self.channel_name:
-            await self.send_json(event["message"])
+        if event["sender"] == self.channel_name:
+            return
+        message = event["message"]
+        if self.armed and message.get("type") == "joined" and message.get("side") == rooms.PATIENT:
+            await self._admit_on_arrival()
+        await self.send_json(message)

@@ -14,6 +14,9 @@ Every message is a JSON object with a ``type``; anything else is refused, and so
 | stats     | either       | numbers >= 0, all optional: rtt_ms, jitter_ms, loss_percent,  |
 |           |              | bitrate_kbps, freeze_seconds, frames_decoded, freeze_count    |
 | admit     | practitioner | —                                                             |
+| arm       | practitioner | sdp (str): an offer made ahead, to send with the admission    |
+|           |              | the moment the patient joins ("let them in on arrival")       |
+| disarm    | practitioner | — (not on arrival any more)                                   |
 | end       | practitioner | —                                                             |
 | presence  | either       | — ("I am here": answers the other side's arrival)             |
 | ping      | either       | —                                                             |
@@ -34,7 +37,7 @@ MAX_FRAME_BYTES = 64 * 1024
 MAX_SDP = 32 * 1024
 MAX_CANDIDATE = 1024
 MAX_CHAT = 2000
-PRACTITIONER_ONLY = frozenset({"admit", "end"})
+PRACTITIONER_ONLY = frozenset({"admit", "arm", "disarm", "end"})
 STAT_FLOATS = ("rtt_ms", "jitter_ms", "loss_percent", "bitrate_kbps", "freeze_seconds")
 STAT_INTS = ("frames_decoded", "freeze_count")
 STAT_LIMIT = 1e9
@@ -95,6 +98,9 @@ def _answer(raw: dict) -> dict:
     return {"sdp": _text(raw, "sdp", MAX_SDP)}
 
 
+_arm = _answer
+
+
 def _candidate(raw: dict) -> dict:
     # An empty candidate string is the end-of-candidates signal of trickle ICE.
     candidate = _text(raw, "candidate", MAX_CANDIDATE, empty=True)
@@ -150,6 +156,8 @@ _CHECKS = {
     "chat": _chat,
     "stats": _stats,
     "admit": _empty,
+    "arm": _arm,
+    "disarm": _empty,
     "end": _empty,
     "presence": _empty,
     "ping": _empty,

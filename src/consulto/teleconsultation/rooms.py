@@ -122,9 +122,13 @@ def side_of(user, room: VideoRoom) -> str | None:
 
 
 def load_room(room_id: int) -> VideoRoom | None:
+    """The room with what its pages and socket read of the appointment, in one query."""
     return (
         VideoRoom.objects.select_related(
-            "appointment__agenda__practitioner", "appointment__patient", "appointment__motive"
+            "appointment__agenda__practitioner",
+            "appointment__agenda__site",
+            "appointment__patient",
+            "appointment__motive",
         )
         .filter(pk=room_id)
         .first()

@@ -12,6 +12,7 @@
   const iceScript = document.getElementById("device-ice-servers");
   const iceServers = (iceScript && JSON.parse(iceScript.textContent)) || [];
   const RELAY_WAIT_MS = 5000;
+  const CALL_FIRST_MS = 3000;
   const form = document.getElementById("video-form");
   const video = document.getElementById("device-preview");
   const meter = document.getElementById("device-level");
@@ -242,9 +243,21 @@
     stop();
     closeRelayPeer();
   });
+  // The round trip and relay checks send requests and gather candidates: on a call page they
+  // wait for the call's first frame (the page calls measure()), or a few seconds at most.
+  let measured = false;
+  function measure() {
+    if (measured) return;
+    measured = true;
+    network();
+    relay();
+  }
   // The call page's camera request (a promise of the stream), to test instead of opening ours.
-  window.deviceCheck = { useStream: (promise) => devices(promise) };
-  if (!("sharedStream" in root.dataset)) devices();
-  network();
-  relay();
+  window.deviceCheck = { useStream: (promise) => devices(promise), measure };
+  if ("sharedStream" in root.dataset) {
+    setTimeout(measure, CALL_FIRST_MS);
+  } else {
+    devices();
+    measure();
+  }
 })();

@@ -6,11 +6,21 @@
 // with "presence"); a lost connection or a network change restarts ICE. Every 5 seconds each
 // side sends a summary of getStats; the practitioner sees a quality indicator.
 //
+// Joining is kept short (bench/visio_join.py): the socket and the camera are asked for from the
+// page's head (_visio_start.js); this file runs as soon as the page is parsed, not after the
+// stylesheets; the offer leaves with the admission; the patient answers at once, camera or not
+// yet. No media flows before the practitioner admits the patient (their offer starts it).
+//
 // The page is also shown before the room opens (it reloads itself when it does: the server then
 // serves the call) and after the call (its messages and documents); the practitioner's page has
 // the patient file beside the call, loaded when opened.
-(function () {
+(function visioPage() {
   "use strict";
+  // Loaded async: it needs the page's elements, not its styles (a deferred script waits for both).
+  if (document.readyState === "loading") {
+    document.addEventListener("readystatechange", visioPage, { once: true });
+    return;
+  }
   const config = JSON.parse(document.getElementById("visio-config").textContent);
   const texts = config.texts;
   patientFile();
@@ -35,8 +45,11 @@
   let localStream = null;
   let lastBytes = null;
   window.visio = state; // read by the browser tests (state.pc.getStats()) and the bench
+  // What _visio_start.js began from the page's head (the socket, the camera), taken over once.
+  const early = window.visioStart || null;
+  window.visioStart = null;
   // Milliseconds from navigation to each step of joining (bench/visio_join.py prints them).
-  state.marks = {};
+  state.marks = Object.assign({}, early && early.marks);
   function mark(name) {
     if (!(name in state.marks)) state.marks[name] = Math.round(performance.now());
   }
@@ -54,10 +67,13 @@
   function media() {
     // One request for the camera, shared by whoever needs it first, the device test included.
     if (!opening) {
-      const asked = navigator.mediaDevices
-        ? navigator.mediaDevices.getUserMedia({ video: true, audio: true })
-        : Promise.reject(new Error("unsupported"));
-      if (window.deviceCheck) window.deviceCheck.useStream(asked);
+      let asked = early && early.media;
+      if (!asked) {
+        asked = navigator.mediaDevices
+          ? navigator.mediaDevices.getUserMedia({ video: true, audio: true })
+          : Promise.reject(new Error("unsupported"));
+      }
+      lendToDeviceCheck(asked);
       opening = asked
         .catch(() => new MediaStream()) // join anyway: hear and see the other side
         .then((stream) => {
@@ -80,11 +96,53 @@
     state.pending = [];
   }
 
-  async function peer() {
+  // One transport for audio and video (every browser we serve bundles): half the candidates
+  // to gather and check, and the checks start sooner.
+  function newConnection() {
+    return new RTCPeerConnection({ iceServers: state.iceServers, bundlePolicy: "max-bundle" });
+  }
+
+  function sending(connection) {
+    return connection.getSenders().some((sender) => sender.track);
+  }
+
+  // The practitioner's offer made ahead while they wait (one per socket connection): left with
+  // the server while "let the patient in as soon as they arrive" is ticked, which sends it with
+  // the admission the moment the patient's page joins; a click on "let the patient in" uses it
+  // too. Its connection gathers no candidate before it is used.
+  let ahead = null;
+  function prepareAhead() {
+    if (ahead) ahead.pc.close();
+    ahead = null;
+    if (!practitioner || state.admitted || state.ended || pc || !window.RTCPeerConnection) return;
+    const made = { pc: newConnection(), offer: null };
+    ahead = made;
+    media()
+      .then(async (stream) => {
+        stream.getTracks().forEach((track) => made.pc.addTrack(track, stream));
+        made.offer = await made.pc.createOffer();
+        if (ahead === made) arm();
+      })
+      .catch(() => {});
+  }
+  function arm() {
+    // Whether the server lets the patient in on arrival, with the offer made ahead.
+    if (!ahead || !ahead.offer || state.admitted) return;
+    if (autoAdmit && autoAdmit.checked) send({ type: "arm", sdp: ahead.offer.sdp });
+    else send({ type: "disarm" });
+  }
+
+  async function peer(made) {
     closePeer();
-    pc = new RTCPeerConnection({ iceServers: state.iceServers });
-    state.pc = pc;
-    (await media()).getTracks().forEach((track) => pc.addTrack(track, localStream));
+    const connection = made ? made.pc : newConnection();
+    pc = connection;
+    state.pc = connection;
+    // The practitioner's offer carries the camera's tracks (opened with the page, long before
+    // a patient comes); the patient answers with theirs, or without them if still opening.
+    let stream = null;
+    if (!sending(connection)) stream = localStream || (practitioner ? await media() : null);
+    if (stream) stream.getTracks().forEach((track) => connection.addTrack(track, stream));
+    if (connection !== pc) return connection; // closed meanwhile (the other side left)
     pc.onicecandidate = (event) => {
       const c = event.candidate;
       send({
@@ -94,10 +152,17 @@
         sdpMLineIndex: c ? c.sdpMLineIndex : null,
       });
     };
+    let remoteStream = null;
     pc.ontrack = (event) => {
       mark("track");
-      firstFrame(pc);
-      if (remoteVideo.srcObject !== event.streams[0]) remoteVideo.srcObject = event.streams[0];
+      if (event.track.kind === "video") firstFrame(pc, event.track);
+      // A track the answer announced without its stream (a browser without setStreams).
+      if (!event.streams[0]) {
+        remoteStream = remoteStream || new MediaStream();
+        remoteStream.addTrack(event.track);
+      }
+      const stream = event.streams[0] || remoteStream;
+      if (remoteVideo.srcObject !== stream) remoteVideo.srcObject = stream;
     };
     pc.onconnectionstatechange = () => {
       const s = pc && pc.connectionState;
@@ -112,26 +177,63 @@
         if (practitioner) restart();
       }
     };
-    return pc;
+    return connection;
   }
 
-  function firstFrame(connection) {
-    // Marks the first decoded video frame (a muted page may not play, so not a video event).
+  function answerWithoutCamera(connection) {
+    // The patient's camera is still opening (or its permission still asked): the answer leaves
+    // now, saying each side sends; the tracks go on the senders when they come (replaceTrack,
+    // no new negotiation), so the patient sees and hears the practitioner meanwhile.
+    const stream = new MediaStream();
+    connection.getTransceivers().forEach((transceiver) => {
+      if (transceiver.sender.track || transceiver.currentDirection === "stopped") return;
+      transceiver.direction = "sendrecv";
+      if (transceiver.sender.setStreams) transceiver.sender.setStreams(stream);
+    });
+    media().then((camera) => {
+      if (connection !== pc) return;
+      camera.getTracks().forEach((track) => {
+        const idle = connection
+          .getTransceivers()
+          .find((t) => !t.sender.track && t.receiver.track.kind === track.kind);
+        if (idle) idle.sender.replaceTrack(track).catch(() => {});
+      });
+    });
+  }
+
+  function firstFrame(connection, track) {
+    // Marks the first decoded video frame (a muted page may not play, so not a video event),
+    // asking from the first packet on (the track's unmute): no getStats while ICE connects.
     if ("frame" in state.marks) return;
+    if (track.muted) {
+      track.addEventListener("unmute", () => firstFrame(connection, { muted: false }), {
+        once: true,
+      });
+      return;
+    }
     const timer = setInterval(async () => {
       if (connection !== pc || "frame" in state.marks) return clearInterval(timer);
       (await connection.getStats()).forEach((s) => {
         if (s.type === "inbound-rtp" && s.kind === "video" && s.framesDecoded > 0) mark("frame");
       });
+      if ("frame" in state.marks && window.deviceCheck && window.deviceCheck.measure) {
+        window.deviceCheck.measure(); // the device test's requests waited for this
+      }
     }, 20);
   }
 
-  async function call() {
-    // The practitioner's side: a fresh offer to the present, admitted patient.
-    if (!practitioner || !state.admitted || !state.peerPresent || state.ended) return;
-    const connection = await peer();
-    await connection.setLocalDescription(await connection.createOffer());
-    send({ type: "offer", sdp: connection.localDescription.sdp });
+  async function call(offered) {
+    // The practitioner's side: an offer to the present, admitted patient, the one made ahead
+    // if there is one (``offered``: the server has sent it already, letting the patient in).
+    if (!practitioner || !state.admitted || state.ended || !(offered || state.peerPresent)) return;
+    const made = ahead && ahead.offer ? ahead : null;
+    ahead = null;
+    const connection = await peer(made);
+    const offer = made ? made.offer : await connection.createOffer();
+    // The answer may come back before the description is set: onAnswer waits for it.
+    connection.described = connection.setLocalDescription(offer);
+    if (connection === pc && !(offered && made)) send({ type: "offer", sdp: offer.sdp });
+    await connection.described;
   }
 
   async function restart() {
@@ -145,15 +247,25 @@
     mark("offer");
     const connection = message.restart && pc ? pc : await peer();
     await connection.setRemoteDescription({ type: "offer", sdp: message.sdp });
+    if (!sending(connection)) {
+      if (localStream) {
+        // Opened meanwhile: added now, on the transceivers the offer made.
+        localStream.getTracks().forEach((t) => connection.addTrack(t, localStream));
+      } else {
+        answerWithoutCamera(connection);
+      }
+    }
     await connection.setLocalDescription(await connection.createAnswer());
     send({ type: "answer", sdp: connection.localDescription.sdp });
     flush();
   }
 
   async function onAnswer(message) {
-    if (!pc) return;
+    const connection = pc;
+    if (!connection) return;
     mark("answer");
-    await pc.setRemoteDescription({ type: "answer", sdp: message.sdp });
+    if (connection.described) await connection.described;
+    await connection.setRemoteDescription({ type: "answer", sdp: message.sdp });
     flush();
   }
 
@@ -290,6 +402,7 @@
         (message.documents || []).forEach(documentLine);
         send({ type: "presence" }); // at once: the camera is being opened meanwhile
         showWaiting();
+        prepareAhead();
         break;
       case "joined":
       case "presence":
@@ -303,9 +416,15 @@
         break;
       case "admitted":
         mark("admitted");
+        if (message.offered) {
+          // Let in by the server on the patient's arrival, with the offer made ahead.
+          state.peerPresent = true;
+          const at = Date.parse(message.at) - performance.timeOrigin; // the server's clock
+          if (Number.isFinite(at)) state.marks.admit = Math.round(at);
+        }
         state.admitted = true;
         showWaiting();
-        if (!pc) await call();
+        if (!pc) await call(message.offered);
         break;
       case "offer":
         await onOffer(message);
@@ -339,6 +458,7 @@
       case "ended":
         state.ended = true;
         closePeer();
+        prepareAhead(); // closes it
         if (localStream) localStream.getTracks().forEach((track) => track.stop());
         say(texts.ended);
         document.querySelectorAll(".visio-controls button").forEach((b) => (b.disabled = true));
@@ -350,7 +470,9 @@
 
   let failures = 0;
   function connect() {
-    socket = new WebSocket(config.wsUrl);
+    // The head's socket the first time (with what it heard so far), a new one after.
+    const opened = early && early.socket;
+    socket = opened || new WebSocket(config.wsUrl);
     socket.onopen = () => {
       failures = 0;
       mark("socket");
@@ -371,6 +493,12 @@
       say(failures > 2 ? texts.offline : texts.reconnecting);
       setTimeout(connect, Math.min(1500 * failures, 10000));
     };
+    if (opened) {
+      early.socket = null;
+      if (early.opened) socket.onopen();
+      early.messages.forEach(socket.onmessage);
+      if (early.closed) socket.onclose(early.closed);
+    }
   }
 
   function reloadOnce() {
@@ -427,6 +555,7 @@
         /* not kept, still applies to this page */
       }
       if (autoAdmit.checked && state.peerPresent && !state.admitted) admit();
+      else arm();
     });
   }
   // Ending is confirmed first: it stops the call for both sides and marks the appointment seen.
@@ -444,8 +573,18 @@
   }
   window.addEventListener("online", () => restart());
   setInterval(() => stats().catch(() => {}), 5000);
-  media(); // open the camera while the socket connects: the call waits for neither
-  connect();
+  connect(); // the socket first: the call waits for it, the camera is needed later
+  media();
+
+  function lendToDeviceCheck(asked) {
+    // The device test (a deferred script) may not have run yet: it is there by DOMContentLoaded.
+    if (window.deviceCheck) window.deviceCheck.useStream(asked);
+    else {
+      document.addEventListener("DOMContentLoaded", () => {
+        if (window.deviceCheck) window.deviceCheck.useStream(asked);
+      });
+    }
+  }
 
   function waitForOpening() {
     // Counted from the server's "opens in N seconds", on this browser's clock; checked every
