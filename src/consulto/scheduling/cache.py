@@ -10,6 +10,7 @@ on Redis (production, shared by all workers).
 
 from array import array
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from django.core.cache import cache
@@ -65,15 +66,19 @@ def slots_for_many(
     days: int,
     now: datetime,
     audience: frozenset[str] = visibility.PUBLIC,
-) -> dict[int, list[engine.Slot]]:
+    lazy: bool = False,
+) -> dict[int, Sequence[engine.Slot]]:
     """Slots per agenda id for each (agenda, motive) pair, with the booking window applied,
-    from the openings ``audience`` may see (the public's unless told).
+    from the openings ``audience`` may see (the public's unless told). ``lazy``: each agenda's
+    slots as a read-only sequence that builds a slot when it is read (a search's hits, of which
+    a page shows a few), else a list.
 
     Agendas must come with ``site`` selected. Misses are computed in one batch of queries.
     """
     raw = _raw_for_many(pairs, start=start, days=days, now=now, audience=audience)
+    window = _lazy_window if lazy else _window
     return {
-        agenda.pk: _window(raw[agenda.pk], agenda=agenda, motive=motive, now=now)
+        agenda.pk: window(raw[agenda.pk], agenda=agenda, motive=motive, now=now)
         for agenda, motive in pairs
     }
 
@@ -191,3 +196,47 @@ def _window(raw, *, agenda: Agenda, motive: Motive, now: datetime) -> list[engin
         )
         for i in range(first, last)
     ]
+
+
+class LazySlots(Sequence):
+    """An agenda's slots in its booking window, built from the cached arrays when read: a page
+    of 500 hits shows a few slots of each, not the 30,000 of their 14 days."""
+
+    __slots__ = ("_built", "_ends", "_first", "_len", "_remaining", "_starts", "_zone")
+
+    def __init__(self, raw, first: int, last: int, zone):
+        self._starts, self._ends, self._remaining = raw
+        self._first, self._len, self._zone = first, max(last - first, 0), zone
+        self._built: dict[int, engine.Slot] = {}
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self._len))]
+        if index < 0:
+            index += self._len
+        if not 0 <= index < self._len:
+            raise IndexError(index)
+        slot = self._built.get(index)
+        if slot is None:
+            i = self._first + index
+            slot = self._built[index] = engine.Slot(
+                start=datetime.fromtimestamp(self._starts[i], self._zone),
+                end=datetime.fromtimestamp(self._ends[i], self._zone),
+                remaining=self._remaining[i],
+            )
+        return slot
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and list(self) == list(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _lazy_window(raw, *, agenda: Agenda, motive: Motive, now: datetime) -> LazySlots:
+    earliest, latest = _bounds(motive, now)
+    starts = raw[0]
+    first, last = bisect_left(starts, earliest), bisect_right(starts, latest)
+    return LazySlots(raw, first, last, agenda.zone)

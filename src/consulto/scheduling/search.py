@@ -4,6 +4,7 @@ Directory filters pick the practitioners; their agendas, motives and (cached) sl
 in batches, so the number of queries does not grow with the number of results.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -31,7 +32,7 @@ class SearchHit:
     site: Site
     distance_km: float | None
     practitioner: Practitioner | None = None  # loaded for the page's hits only
-    slots: list[engine.Slot] = field(default_factory=list)
+    slots: Sequence[engine.Slot] = field(default_factory=list)  # built when read (LazySlots)
     filled: bool = False  # ``slots`` holds every slot of the window
     first: datetime | None = None  # the first bookable start, known before ``slots`` is
 
@@ -236,7 +237,8 @@ def _fill_slots(hits: list[SearchHit], *, now: datetime, days: int) -> None:
     if not hits:
         return
     start = now.astimezone(hits[0].agenda.zone).date()
-    slots = slots_for_many([(h.agenda, h.motive) for h in hits], start=start, days=days, now=now)
+    pairs = [(h.agenda, h.motive) for h in hits]
+    slots = slots_for_many(pairs, start=start, days=days, now=now, lazy=True)
     for hit in hits:
         hit.slots = slots[hit.agenda.pk]
         hit.first = hit.slots[0].start if hit.slots else None
