@@ -7,20 +7,15 @@
 // side sends a summary of getStats; the practitioner sees a quality indicator.
 //
 // Joining is kept short (bench/visio_join.py): the socket and the camera are asked for from the
-// page's head (_visio_start.js); this file runs as soon as the page is parsed, not after the
-// stylesheets; the offer leaves with the admission; the patient answers at once, camera or not
-// yet. No media flows before the practitioner admits the patient (their offer starts it).
+// page's head (_visio_start.js); the practitioner's offer is made ahead and leaves with the
+// admission (on arrival, from the server); the patient answers at once, camera or not yet. No
+// media flows before the practitioner admits the patient (their offer starts it).
 //
 // The page is also shown before the room opens (it reloads itself when it does: the server then
 // serves the call) and after the call (its messages and documents); the practitioner's page has
 // the patient file beside the call, loaded when opened.
-(function visioPage() {
+(function () {
   "use strict";
-  // Loaded async: it needs the page's elements, not its styles (a deferred script waits for both).
-  if (document.readyState === "loading") {
-    document.addEventListener("readystatechange", visioPage, { once: true });
-    return;
-  }
   const config = JSON.parse(document.getElementById("visio-config").textContent);
   const texts = config.texts;
   patientFile();
@@ -73,7 +68,7 @@
           ? navigator.mediaDevices.getUserMedia({ video: true, audio: true })
           : Promise.reject(new Error("unsupported"));
       }
-      lendToDeviceCheck(asked);
+      if (window.deviceCheck) window.deviceCheck.useStream(asked);
       opening = asked
         .catch(() => new MediaStream()) // join anyway: hear and see the other side
         .then((stream) => {
@@ -600,16 +595,6 @@
   setInterval(() => stats().catch(() => {}), 5000);
   connect(); // the socket first: the call waits for it, the camera is needed later
   media();
-
-  function lendToDeviceCheck(asked) {
-    // The device test (a deferred script) may not have run yet: it is there by DOMContentLoaded.
-    if (window.deviceCheck) window.deviceCheck.useStream(asked);
-    else {
-      document.addEventListener("DOMContentLoaded", () => {
-        if (window.deviceCheck) window.deviceCheck.useStream(asked);
-      });
-    }
-  }
 
   function waitForOpening() {
     // Counted from the server's "opens in N seconds", on this browser's clock; checked every
