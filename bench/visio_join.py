@@ -6,7 +6,9 @@ practitioner already on the call page with "let the patient in as soon as they a
 (``--click``: clicking "let the patient in" once the page says the patient is there, as a
 practitioner watching the waiting room does; the click's own latency, Playwright's, counts).
 Timed from the patient's page request until their page reports a decoded video frame (getStats
-framesDecoded > 0), and the same on the practitioner's side.
+framesDecoded > 0), and the same on the practitioner's side. "Admission" is the click, or, on
+arrival, the server letting the patient in as their page joins (its clock: the practitioner's
+page has left its offer with the server, which sends it then).
 
     python bench/visio_join.py [--calls 20] [--click] [--debug]
 
@@ -28,7 +30,8 @@ import _common as common
 ROOT = common.ROOT
 BENCH = "visio_join"
 # The patient page's steps, in ms from navigation: the server's answer and the page's parsing
-# (Navigation Timing), then visio.js's marks (camera, socket, hello, admitted, offer, ...).
+# (Navigation Timing), then the marks of the head's script (start) and of visio.js (camera,
+# socket, hello, admitted, offer, ...).
 NAVIGATION = """() => {
   const n = performance.getEntriesByType('navigation')[0];
   return Object.assign({

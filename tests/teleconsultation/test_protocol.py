@@ -67,15 +67,22 @@ def test_only_the_practitioner_admits_and_ends():
 
 
 def test_only_the_practitioner_leaves_an_offer_ahead_and_takes_it_back():
-    for message in ({"type": "arm", "sdp": "v=0"}, {"type": "disarm"}):
+    for message in ({"type": "arm", "sdp": "v=0", "id": 1}, {"type": "disarm"}):
         with pytest.raises(Invalid) as refused:
             _parse(message, practitioner=False)
         assert refused.value.code == "forbidden"
-    assert _parse({"type": "arm", "sdp": "v=0", "evil": 1}).data == {"sdp": "v=0"}
+    assert _parse({"type": "arm", "sdp": "v=0", "id": 7, "evil": 1}).data == {"sdp": "v=0", "id": 7}
     assert _parse({"type": "disarm", "sdp": "v=0"}).data == {}
-    with pytest.raises(Invalid) as refused:
-        _parse({"type": "arm", "sdp": "x" * (protocol.MAX_SDP + 1)})
-    assert refused.value.code == "bad_sdp"
+    for bad, code in (
+        ({"sdp": "x" * (protocol.MAX_SDP + 1), "id": 1}, "bad_sdp"),
+        ({"sdp": "v=0"}, "bad_id"),
+        ({"sdp": "v=0", "id": True}, "bad_id"),
+        ({"sdp": "v=0", "id": -1}, "bad_id"),
+        ({"sdp": "v=0", "id": "1"}, "bad_id"),
+    ):
+        with pytest.raises(Invalid) as refused:
+            _parse({"type": "arm", **bad})
+        assert refused.value.code == code
 
 
 def test_stats_keep_only_known_figures_and_flag_jitter_and_loss():
@@ -112,7 +119,7 @@ def test_any_object_is_either_refused_or_a_clean_message(obj, practitioner):
         "chat": {"text"},
         "stats": set(protocol.STAT_FLOATS) | set(protocol.STAT_INTS),
         "admit": set(),
-        "arm": {"sdp"},
+        "arm": {"sdp", "id"},
         "disarm": set(),
         "end": set(),
         "presence": set(),

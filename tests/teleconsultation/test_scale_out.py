@@ -249,14 +249,14 @@ def test_a_patient_let_in_on_arrival_gets_the_offer_across_processes(call, serve
     try:
         with _connect(b, call.room.pk, call.gp) as doctor:
             _next(doctor, "hello")
-            doctor.send(json.dumps({"type": "arm", "sdp": "v=0 made ahead"}))
+            doctor.send(json.dumps({"type": "arm", "sdp": "v=0 made ahead", "id": 2}))
             doctor.send(json.dumps({"type": "ping"}))
             _next(doctor, "pong")  # B has read the offer
             with _connect(a, call.room.pk, call.patient_user) as patient:
                 assert _next(patient, "hello")["admitted"] is False
                 assert _next(patient, "admitted") == {"type": "admitted"}
                 assert _next(patient, "offer")["sdp"] == "v=0 made ahead"
-                assert _next(doctor, "admitted")["offered"] is True
+                assert _next(doctor, "admitted")["offered"] == 2
         appointment = Appointment.objects.get(pk=call.appointment.pk)
         assert appointment.status == Appointment.Status.IN_PROGRESS
     except BaseException:

@@ -138,7 +138,7 @@ def test_a_practitioner_ready_on_arrival_lets_the_patient_in_with_their_offer_at
     async def scenario():
         doctor, _, _ = await _join(call.gp, call.room.pk)
         await _next(doctor, "hello")
-        await doctor.send_json_to({"type": "arm", "sdp": "v=0 made ahead"})
+        await doctor.send_json_to({"type": "arm", "sdp": "v=0 made ahead", "id": 3})
         patient, _, _ = await _join(call.patient_user, call.room.pk)
         assert (await _next(patient, "hello"))["admitted"] is False
         assert await _next_but_joined(patient) == {"type": "admitted"}
@@ -148,7 +148,7 @@ def test_a_practitioner_ready_on_arrival_lets_the_patient_in_with_their_offer_at
             "restart": False,
         }
         told = await doctor.receive_json_from(timeout=3)
-        assert told["type"] == "admitted" and told["offered"] is True and told["at"]
+        assert told["type"] == "admitted" and told["offered"] == 3 and told["at"]
         assert await doctor.receive_json_from(timeout=3) == {"type": "joined", "side": "patient"}
         # Used once: a patient's page coming back gets no second admission nor offer from it.
         await patient.disconnect()
@@ -168,12 +168,12 @@ def test_only_the_practitioner_arms_and_a_disarmed_arrival_waits(call):
     async def scenario():
         patient, _, _ = await _join(call.patient_user, call.room.pk)
         await _next(patient, "hello")
-        await patient.send_json_to({"type": "arm", "sdp": "v=0 mine"})
+        await patient.send_json_to({"type": "arm", "sdp": "v=0 mine", "id": 1})
         assert await _next(patient, "error") == {"type": "error", "code": "forbidden"}
         await patient.disconnect()
         doctor, _, _ = await _join(call.gp, call.room.pk)
         await _next(doctor, "hello")
-        await doctor.send_json_to({"type": "arm", "sdp": "v=0 made ahead"})
+        await doctor.send_json_to({"type": "arm", "sdp": "v=0 made ahead", "id": 3})
         await doctor.send_json_to({"type": "disarm"})
         patient, _, _ = await _join(call.patient_user, call.room.pk)
         await _next(patient, "hello")
@@ -193,7 +193,7 @@ def test_a_page_that_offers_itself_is_not_offered_for(call):
     async def scenario():
         doctor, _, _ = await _join(call.gp, call.room.pk)
         await _next(doctor, "hello")
-        await doctor.send_json_to({"type": "arm", "sdp": "v=0 made ahead"})
+        await doctor.send_json_to({"type": "arm", "sdp": "v=0 made ahead", "id": 3})
         await doctor.send_json_to({"type": "admit"})
         await _next(doctor, "admitted")
         patient, _, _ = await _join(call.patient_user, call.room.pk)

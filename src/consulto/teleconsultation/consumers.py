@@ -81,7 +81,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
             await self._refuse(refusal)
             return
         self.budget, self.refused = protocol.Budget(now=time.monotonic()), 0
-        self.armed = ""  # the practitioner's offer made ahead, to send on the patient's arrival
+        self.armed: dict | None = None  # the practitioner's offer made ahead (sdp, id)
         self.group = rooms.group_of(self.room.pk)
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
@@ -152,7 +152,7 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         handler = getattr(self, f"_on_{message.type}", None)
         if message.type in RELAYED:
             if message.type == "offer":
-                self.armed = ""  # the page makes its own offers now
+                self.armed = None  # the page makes its own offers now
             await self._relay(message)
         elif message.type in ANNOUNCED:
             await self._broadcast({"type": message.type, "side": self.side})
@@ -193,26 +193,26 @@ class RoomConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def _on_admit(self, data: dict) -> None:
-        self.armed = ""
+        self.armed = None
         self.room = await database_sync_to_async(rooms.admit)(self.room, by=self.user)
         await self._broadcast({"type": "admitted"}, include_self=True)
 
     async def _on_arm(self, data: dict) -> None:
-        self.armed = data["sdp"]
+        self.armed = data
 
     async def _on_disarm(self, data: dict) -> None:
-        self.armed = ""
+        self.armed = None
 
     async def _admit_on_arrival(self) -> None:
         """The patient's page joined and the practitioner's had asked to let them in on arrival:
         they are let in (by the practitioner, as a click would) and get the offer left ahead;
         the practitioner's page hears that its offer went before it hears of the patient."""
-        offer, self.armed = self.armed, ""
+        offer, self.armed = self.armed, None
         self.room = await database_sync_to_async(rooms.admit)(self.room, by=self.user)
         at = self.room.admitted_at.isoformat() if self.room.admitted_at else None
-        await self.send_json({"type": "admitted", "offered": True, "at": at})
+        await self.send_json({"type": "admitted", "offered": offer["id"], "at": at})
         await self._broadcast({"type": "admitted"})
-        await self._broadcast({"type": "offer", "sdp": offer, "restart": False})
+        await self._broadcast({"type": "offer", "sdp": offer["sdp"], "restart": False})
 
     async def _on_end(self, data: dict) -> None:
         self.room = await database_sync_to_async(rooms.end_call)(self.room, by=self.user)

@@ -14,8 +14,8 @@ Every message is a JSON object with a ``type``; anything else is refused, and so
 | stats     | either       | numbers >= 0, all optional: rtt_ms, jitter_ms, loss_percent,  |
 |           |              | bitrate_kbps, freeze_seconds, frames_decoded, freeze_count    |
 | admit     | practitioner | —                                                             |
-| arm       | practitioner | sdp (str): an offer made ahead, to send with the admission    |
-|           |              | the moment the patient joins ("let them in on arrival")       |
+| arm       | practitioner | sdp (str), id (int >= 0): an offer made ahead, to send with   |
+|           |              | the admission the moment the patient joins ("on arrival")     |
 | disarm    | practitioner | — (not on arrival any more)                                   |
 | end       | practitioner | —                                                             |
 | presence  | either       | — ("I am here": answers the other side's arrival)             |
@@ -98,7 +98,11 @@ def _answer(raw: dict) -> dict:
     return {"sdp": _text(raw, "sdp", MAX_SDP)}
 
 
-_arm = _answer
+def _arm(raw: dict) -> dict:
+    offer_id = raw.get("id")
+    if isinstance(offer_id, bool) or not isinstance(offer_id, int) or not 0 <= offer_id < 2**31:
+        raise Invalid("bad_id")
+    return {"sdp": _text(raw, "sdp", MAX_SDP), "id": offer_id}
 
 
 def _candidate(raw: dict) -> dict:

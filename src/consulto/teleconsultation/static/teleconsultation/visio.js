@@ -7,20 +7,15 @@
 // side sends a summary of getStats; the practitioner sees a quality indicator.
 //
 // Joining is kept short (bench/visio_join.py): the socket and the camera are asked for from the
-// page's head (_visio_start.js); this file runs as soon as the page is parsed, not after the
-// stylesheets; the offer leaves with the admission; the patient answers at once, camera or not
-// yet. No media flows before the practitioner admits the patient (their offer starts it).
+// page's head (_visio_start.js); the practitioner's offer is made ahead and leaves with the
+// admission (on arrival, from the server); the patient answers at once, camera or not yet. No
+// media flows before the practitioner admits the patient (their offer starts it).
 //
 // The page is also shown before the room opens (it reloads itself when it does: the server then
 // serves the call) and after the call (its messages and documents); the practitioner's page has
 // the patient file beside the call, loaded when opened.
-(function visioPage() {
+(function () {
   "use strict";
-  // Loaded async: it needs the page's elements, not its styles (a deferred script waits for both).
-  if (document.readyState === "loading") {
-    document.addEventListener("readystatechange", visioPage, { once: true });
-    return;
-  }
   const config = JSON.parse(document.getElementById("visio-config").textContent);
   const texts = config.texts;
   patientFile();
@@ -73,7 +68,7 @@
           ? navigator.mediaDevices.getUserMedia({ video: true, audio: true })
           : Promise.reject(new Error("unsupported"));
       }
-      lendToDeviceCheck(asked);
+      if (window.deviceCheck) window.deviceCheck.useStream(asked);
       opening = asked
         .catch(() => new MediaStream()) // join anyway: hear and see the other side
         .then((stream) => {
@@ -106,35 +101,68 @@
     return connection.getSenders().some((sender) => sender.track);
   }
 
-  // The practitioner's offer made ahead while they wait (one per socket connection): left with
-  // the server while "let the patient in as soon as they arrive" is ticked, which sends it with
-  // the admission the moment the patient's page joins; a click on "let the patient in" uses it
-  // too. Its connection gathers no candidate before it is used.
+  // The practitioner's offer made ahead while they wait, its candidates gathered (kept here
+  // until it is used): left with the server while "let the patient in as soon as they arrive"
+  // is ticked, which sends it with the admission the moment the patient's page joins; a click
+  // on "let the patient in" uses it too. Renewed now and then (TURN credentials expire); the
+  // one before stays a minute, in case the server sent it meanwhile.
+  const AHEAD_MINUTES = 10;
   let ahead = null;
+  let made = 0;
+  const retired = new Map();
   function prepareAhead() {
-    if (ahead) ahead.pc.close();
+    if (ahead) retire(ahead);
     ahead = null;
     if (!practitioner || state.admitted || state.ended || pc || !window.RTCPeerConnection) return;
-    const made = { pc: newConnection(), offer: null };
-    ahead = made;
+    const next = { id: (made += 1), pc: newConnection(), offer: null, candidates: [] };
+    next.pc.onicecandidate = (event) => next.candidates.push(event.candidate);
+    ahead = next;
     media()
       .then(async (stream) => {
-        stream.getTracks().forEach((track) => made.pc.addTrack(track, stream));
-        made.offer = await made.pc.createOffer();
-        if (ahead === made) arm();
+        stream.getTracks().forEach((track) => next.pc.addTrack(track, stream));
+        const offer = await next.pc.createOffer();
+        await next.pc.setLocalDescription(offer);
+        next.offer = offer;
+        if (ahead === next) arm();
       })
       .catch(() => {});
+  }
+  function retire(old) {
+    retired.set(old.id, old);
+    setTimeout(() => {
+      if (retired.delete(old.id)) old.pc.close();
+    }, 60000);
+  }
+  setInterval(() => {
+    if (ahead) prepareAhead();
+  }, AHEAD_MINUTES * 60000);
+  function takeAhead(id) {
+    // The offer made ahead: the one the server sent (id), else the current one, if ready.
+    let taken = id ? retired.get(id) : null;
+    if (taken) retired.delete(id);
+    else if (ahead && ahead.offer && (!id || ahead.id === id)) taken = ahead;
+    if (taken === ahead) ahead = null;
+    return taken || null;
   }
   function arm() {
     // Whether the server lets the patient in on arrival, with the offer made ahead.
     if (!ahead || !ahead.offer || state.admitted) return;
-    if (autoAdmit && autoAdmit.checked) send({ type: "arm", sdp: ahead.offer.sdp });
+    if (autoAdmit && autoAdmit.checked) send({ type: "arm", sdp: ahead.offer.sdp, id: ahead.id });
     else send({ type: "disarm" });
   }
 
-  async function peer(made) {
+  function sendCandidate(c) {
+    send({
+      type: "candidate",
+      candidate: c ? c.candidate : "",
+      sdpMid: c ? c.sdpMid : null,
+      sdpMLineIndex: c ? c.sdpMLineIndex : null,
+    });
+  }
+
+  async function peer(taken) {
     closePeer();
-    const connection = made ? made.pc : newConnection();
+    const connection = taken ? taken.pc : newConnection();
     pc = connection;
     state.pc = connection;
     // The practitioner's offer carries the camera's tracks (opened with the page, long before
@@ -143,15 +171,7 @@
     if (!sending(connection)) stream = localStream || (practitioner ? await media() : null);
     if (stream) stream.getTracks().forEach((track) => connection.addTrack(track, stream));
     if (connection !== pc) return connection; // closed meanwhile (the other side left)
-    pc.onicecandidate = (event) => {
-      const c = event.candidate;
-      send({
-        type: "candidate",
-        candidate: c ? c.candidate : "",
-        sdpMid: c ? c.sdpMid : null,
-        sdpMLineIndex: c ? c.sdpMLineIndex : null,
-      });
-    };
+    pc.onicecandidate = (event) => sendCandidate(event.candidate);
     let remoteStream = null;
     pc.ontrack = (event) => {
       mark("track");
@@ -224,16 +244,18 @@
 
   async function call(offered) {
     // The practitioner's side: an offer to the present, admitted patient, the one made ahead
-    // if there is one (``offered``: the server has sent it already, letting the patient in).
+    // if there is one (``offered``: its id, the server has sent it, letting the patient in),
+    // its candidates right behind it.
     if (!practitioner || !state.admitted || state.ended || !(offered || state.peerPresent)) return;
-    const made = ahead && ahead.offer ? ahead : null;
-    ahead = null;
-    const connection = await peer(made);
-    const offer = made ? made.offer : await connection.createOffer();
-    // The answer may come back before the description is set: onAnswer waits for it.
-    connection.described = connection.setLocalDescription(offer);
-    if (connection === pc && !(offered && made)) send({ type: "offer", sdp: offer.sdp });
-    await connection.described;
+    const taken = takeAhead(offered);
+    const connection = await peer(taken);
+    if (taken) {
+      if (!(offered && taken.id === offered)) send({ type: "offer", sdp: taken.offer.sdp });
+      taken.candidates.forEach(sendCandidate);
+      return;
+    }
+    await connection.setLocalDescription(await connection.createOffer());
+    if (connection === pc) send({ type: "offer", sdp: connection.localDescription.sdp });
   }
 
   async function restart() {
@@ -261,11 +283,9 @@
   }
 
   async function onAnswer(message) {
-    const connection = pc;
-    if (!connection) return;
+    if (!pc) return;
     mark("answer");
-    if (connection.described) await connection.described;
-    await connection.setRemoteDescription({ type: "answer", sdp: message.sdp });
+    await pc.setRemoteDescription({ type: "answer", sdp: message.sdp });
     flush();
   }
 
@@ -458,7 +478,7 @@
       case "ended":
         state.ended = true;
         closePeer();
-        prepareAhead(); // closes it
+        prepareAhead(); // retires it
         if (localStream) localStream.getTracks().forEach((track) => track.stop());
         say(texts.ended);
         document.querySelectorAll(".visio-controls button").forEach((b) => (b.disabled = true));
@@ -575,16 +595,6 @@
   setInterval(() => stats().catch(() => {}), 5000);
   connect(); // the socket first: the call waits for it, the camera is needed later
   media();
-
-  function lendToDeviceCheck(asked) {
-    // The device test (a deferred script) may not have run yet: it is there by DOMContentLoaded.
-    if (window.deviceCheck) window.deviceCheck.useStream(asked);
-    else {
-      document.addEventListener("DOMContentLoaded", () => {
-        if (window.deviceCheck) window.deviceCheck.useStream(asked);
-      });
-    }
-  }
 
   function waitForOpening() {
     // Counted from the server's "opens in N seconds", on this browser's clock; checked every
