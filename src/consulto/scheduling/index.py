@@ -86,6 +86,7 @@ class Reader:
         self.now, self.days = now, days
         self.now_s = _seconds(now)
         self.windows = _Windows(now, days)
+        self._bounds: dict[tuple[int, int], tuple[int, int]] = {}
 
     def first(self, agenda, motive, row) -> tuple[bool, datetime | None]:
         """(whether ``row`` = (version, first_at, window_end, fresh_until) holds for
@@ -95,7 +96,12 @@ class Reader:
             return False, None
         zone = agenda.zone
         _start, end = self.windows.of(zone)
-        earliest, latest = _bounds(motive, self.now)
+        # Hundreds of rows share a few booking windows: each computed once per search.
+        window = (motive.min_notice_minutes, motive.max_advance_days)
+        bounds = self._bounds.get(window)
+        if bounds is None:
+            bounds = self._bounds[window] = _bounds(motive, self.now)
+        earliest, latest = bounds
         if first_at is not None:
             if first_at < earliest:
                 return False, None  # the notice has reached it since
@@ -186,7 +192,7 @@ def _refresh_batch(ids: list[int], *, now: datetime, force: bool) -> int:
     wanted: set[tuple[int, int, str]] = set()
     chosen: dict[tuple[int, int], str] = {}
     for video in (False, True):
-        role = NextAvailability.ChosenFor.VIDEO if video else NextAvailability.ChosenFor.OFFICE
+        role = chosen_for(video=video)
         for agenda_id, motive in default_motives(list(states), video=video).items():
             wanted.add((agenda_id, motive.pk, public))
             chosen[(agenda_id, motive.pk)] = role
