@@ -106,6 +106,8 @@ INSTALLED_APPS = [
     "consulto.teleconsultation",
     "consulto.referral",
     "consulto.api",
+    "oauth2_provider",
+    "consulto.fhir",
     "consulto.demo",
 ]
 
@@ -389,6 +391,25 @@ CONSULTO_HOLDS_AT_ONCE = int(os.environ.get("CONSULTO_HOLDS_AT_ONCE", "2"))
 CONSULTO_ANONYMOUS_HOLDS_PER_ADDRESS = int(
     os.environ.get("CONSULTO_ANONYMOUS_HOLDS_PER_ADDRESS", "10")
 )
+
+# Interoperability (fhir/) -----------------------------------------------------------------------
+# Partners (an organisation's software, the SAS national platform) call /fhir/r4/ with OAuth2
+# client credentials (django-oauth-toolkit): a token lives an hour and carries the scopes its
+# partner was granted (fhir/access.py). Each partner has its own rate per minute.
+OAUTH2_PROVIDER = {
+    "ACCESS_TOKEN_EXPIRE_SECONDS": int(os.environ.get("CONSULTO_OAUTH_TOKEN_SECONDS", "3600")),
+    "SCOPES_BACKEND_CLASS": "consulto.fhir.access.PartnerScopes",
+    "ALLOWED_GRANT_TYPES": ["client_credentials"],
+    "PKCE_REQUIRED": False,
+}
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+# The SAS national platform's endpoint that receives the appointments regulators book here (the
+# guide's FrAppointmentSAS create/update); empty: nothing is reported.
+CONSULTO_SAS_APPOINTMENT_URL = os.environ.get("CONSULTO_SAS_APPOINTMENT_URL", "").rstrip("/")
+# The system of the identifiers we give our appointments in FHIR (the SAS guide asks for ours).
+CONSULTO_FHIR_IDENTIFIER_SYSTEM = os.environ.get(
+    "CONSULTO_FHIR_IDENTIFIER_SYSTEM", f"{CONSULTO_SITE_URL}/fhir/r4/identifiers"
+).rstrip("/")
 
 LOG_LEVEL = os.environ.get("CONSULTO_LOG_LEVEL", "WARNING")
 LOGGING = {

@@ -1,6 +1,7 @@
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
+from oauth2_provider import views as oauth_views
 
 from consulto.api.api import api
 from consulto.core import views as core_views
@@ -10,6 +11,10 @@ from consulto.teleconsultation.views import patient_urlpatterns, practice_urlpat
 
 urlpatterns = [
     path("api/v1/", api.urls),
+    path("fhir/r4/", include("consulto.fhir.urls")),
+    # Partners' OAuth2 client credentials (django-oauth-toolkit): a token, and its revocation.
+    path("oauth/token/", oauth_views.TokenView.as_view(), name="oauth_token"),
+    path("oauth/revoke/", oauth_views.RevokeTokenView.as_view(), name="oauth_revoke"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("calendrier/<str:token>.ics", agenda_feed, name="agenda_feed"),
 ]
@@ -23,6 +28,7 @@ urlpatterns += i18n_patterns(
     path("pro/", include("consulto.practice.urls")),
     path("pro/adressage/", include("consulto.referral.adressage_urls")),
     path("regulation/", include("consulto.referral.urls")),
+    path("pro/integrations/", include("consulto.fhir.pages.urls")),
     path("", include(appointment_page_urlpatterns)),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),

@@ -122,6 +122,14 @@ def assert_accessible(page):
     assert not violations, json.dumps(violations, indent=2)
 
 
+def htmx_settled(page) -> None:
+    """Wait until htmx has swapped and settled its last answer: only then are the elements it
+    brought wired to their own requests (htmx processes them when it settles)."""
+    page.wait_for_function(
+        "!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+    )
+
+
 def assert_fits_width(page):
     page.wait_for_load_state()  # not in the middle of a navigation
     overflow = page.evaluate(

@@ -13,7 +13,7 @@ from consulto.scheduling import booking
 from consulto.scheduling.models import Agenda, Motive, Opening
 from tests.conftest import at, valid_rpps
 
-from .conftest import assert_accessible, assert_fits_width, log_in, shoot
+from .conftest import assert_accessible, assert_fits_width, htmx_settled, log_in, shoot
 
 pytestmark = pytest.mark.django_db(transaction=True)
 DEVICES = ["page", "phone"]
@@ -115,6 +115,8 @@ def test_the_practitioner_page_answers_in_place(request, device, world, long_nam
     yes.focus()
     page.keyboard.press("Space")
     page.get_by_label(re.compile("Consultation de suivi")).wait_for()
+    # htmx wires the swapped-in radios when it settles: a key pressed before that is lost.
+    htmx_settled(page)
     assert page.evaluate("document.activeElement.value") == "yes"
     follow_up = page.get_by_label(re.compile("Consultation de suivi"))
     follow_up.focus()

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from .inputs import has_nul
 
 API_PREFIX = "/api/"
+FHIR_PREFIX = "/fhir/"
 NUL_REFUSED = _("The request holds a NUL character, which is not allowed.")
 
 
@@ -28,6 +29,7 @@ class RefuseNulBytes:
 
     def __call__(self, request):
         api = request.path.startswith(API_PREFIX)
+        # The FHIR facade's query strings are checked here too: it answers an OperationOutcome.
         if (
             has_nul(request.path)
             or (not api and "\x00" in request.META.get("QUERY_STRING", ""))
@@ -36,6 +38,13 @@ class RefuseNulBytes:
         ):
             # Answered here rather than raised: the same 400 page (the API's JSON error body),
             # without a traceback in the logs for every probe.
+            if request.path.startswith(FHIR_PREFIX):  # the FHIR facade's error: OperationOutcome
+                issue = {"severity": "error", "code": "invalid", "diagnostics": str(NUL_REFUSED)}
+                return JsonResponse(
+                    {"resourceType": "OperationOutcome", "issue": [issue]},
+                    status=400,
+                    content_type="application/fhir+json; charset=utf-8",
+                )
             if api:
                 return JsonResponse({"error": "invalid", "message": str(NUL_REFUSED)}, status=400)
             handler = get_resolver().resolve_error_handler(400)

@@ -291,6 +291,7 @@ def book(
                 ]
             )
             events.appointment_booked.send(sender=Appointment, appointment=held)
+            events.changed(held, "booked")
             if also is not None:
                 also(held)
             return held
@@ -312,6 +313,7 @@ def book(
             exclusive=agenda.capacity == 1,
         )
         events.appointment_booked.send(sender=Appointment, appointment=created)
+        events.changed(created, "booked")
         if also is not None:
             also(created)
         return created
@@ -499,6 +501,7 @@ def cancel(
         if not as_staff:
             _check_patient_may_change(current, by=by, now=now)
         _mark_cancelled(current, by=by, reason=reason, by_practice=by_practice, now=now)
+        events.changed(current, "cancelled")
         live.announce([current.agenda_id], kind="cancelled")
         return current
 
@@ -576,6 +579,7 @@ def reschedule(
         )
         # Who sent the patient, and why, follows the appointment to its new time (whoever moves it).
         Referral.objects.filter(appointment=old).update(appointment=new)
+        events.changed(new, "moved", previous=old)
         return new
 
     moved = _run_reservation(write, agenda_ids=[appointment.agenda_id, agenda.pk])
@@ -613,6 +617,7 @@ def set_status(*, appointment: Appointment, status: str, by, now: datetime | Non
             raise StatusNotAllowed(_("A patient can only be marked absent once the time has come."))
         current.status = status
         current.save(update_fields=["status", "updated_at"])
+        events.changed(current, status)
         live.announce([current.agenda_id], kind="status")
         return current
 

@@ -11,6 +11,12 @@ waiting list (``patients``) offers it once the transaction commits; ``after``, w
 the earliest time to offer it (a move the practice may still undo keeps its old slot until
 then). ``booking.cancel`` and ``booking.reschedule`` do not send it themselves: the service that
 calls them decides (a demo's or a test's own moves offer nothing).
+
+``appointment_changed`` is sent in the transaction of every change a partner would be told of:
+``change`` is "booked" (a new booking, not a replay), "moved" (``appointment`` is the new one,
+``previous`` the old), "cancelled" (not for the old side of a move) or the new status after a
+step of the practice's day ("arrived", "in_progress", "seen", "no_show", or "booked" when a step
+is undone). The webhooks and the SAS reports (``fhir``) hear it.
 """
 
 from datetime import datetime
@@ -19,6 +25,12 @@ from django.dispatch import Signal
 
 appointment_booked = Signal()  # kwargs: appointment
 slot_freed = Signal()  # kwargs: agenda_id, start, after
+appointment_changed = Signal()  # kwargs: appointment, change, previous
+
+
+def changed(appointment, change: str, previous=None) -> None:
+    """Announce a change of ``appointment`` (call in the transaction that makes it)."""
+    appointment_changed.send(sender=None, appointment=appointment, change=change, previous=previous)
 
 
 def free_slot(*, agenda_id: int, start: datetime, after: datetime | None = None) -> None:

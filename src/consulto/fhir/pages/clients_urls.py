@@ -1,0 +1,3 @@
+"""API clients of an organisation (filled by its feature)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Webhooks of an organisation (filled by its feature)."""
+
+urlpatterns: list = []

@@ -1,0 +1,14 @@
+"""``/fhir/r4/``: each feature's views in their own module, gathered here."""
+
+from django.urls import include, path
+
+from .views import metadata
+
+urlpatterns = [
+    path("metadata", metadata.capability_statement, name="fhir_metadata"),
+    # The directory and the SAS slot search: Practitioner, PractitionerRole, Organization,
+    # Location, HealthcareService, Schedule, Slot.
+    path("", include("consulto.fhir.views.directory_urls")),
+    # IHE ITI Scheduling ($find, $hold, $book), Appointment, Patient.
+    path("", include("consulto.fhir.views.scheduling_urls")),
+]

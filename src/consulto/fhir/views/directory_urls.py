@@ -1,0 +1,3 @@
+"""The directory and the SAS slot search (filled by its feature)."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""IHE ITI Scheduling, Appointment and Patient (filled by its feature)."""
+
+urlpatterns: list = []
