@@ -11,6 +11,6 @@ class ApiConfig(AppConfig):
 
         from .auth import TokenAuth
 
-        check = TokenAuth().authenticate
-        if all(type(getattr(c, "__self__", None)) is not TokenAuth for c in access.person_token_checks):
-            access.person_token_checks.append(check)
+        checks = access.person_token_checks
+        if all(type(getattr(check, "__self__", None)) is not TokenAuth for check in checks):
+            checks.append(TokenAuth().authenticate)
