@@ -6,6 +6,7 @@ import re
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.test import Client
 from oauth2_provider.models import Application
@@ -123,7 +124,7 @@ def test_a_new_client_shows_its_secret_once_and_keeps_only_its_hash(staff, world
     assert page["Cache-Control"] == "private, no-store"
     secret = re.search(r'id="client-secret" type="text" value="([^"]+)"', page.content.decode())[1]
     assert "grant_type=client_credentials" in page.content.decode()
-    assert "http://testserver/oauth/token/" in page.content.decode()
+    assert f"{settings.CONSULTO_SITE_URL}/oauth/token/" in page.content.decode()
 
     again = admin.get(created["Location"]).content.decode()
     assert secret not in again and 'id="client-secret"' not in again

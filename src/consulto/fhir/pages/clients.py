@@ -21,6 +21,7 @@ from consulto.practice.access import staff_view
 from .. import clients
 from ..access import SCOPES
 from ..refs import base_url
+from ..views.discovery import oauth_urls
 
 # Session key: the new client's secret, shown once on the page the form redirects to.
 NEW_SECRET = "consulto_new_api_client"  # noqa: S105
@@ -148,7 +149,7 @@ def client(request, partner_id: int):
             "partner": partner,
             "scopes": [(name, SCOPES[name]) for name in sorted(partner.scope_set & set(SCOPES))],
             "secret": secret,
-            "token_url": request.build_absolute_uri(reverse("oauth_token")),
+            "token_url": oauth_urls()["token"],
             "base_url": base_url(),
         },
     )
