@@ -96,3 +96,20 @@ def test_a_wrong_name_is_refused(db, name):
 def test_revoking_an_unknown_client_says_so(db):
     with pytest.raises(CommandError, match="No partner"):
         run("revoke", "nope")
+
+
+def test_the_readme_commands_work_as_written(world):
+    """The README's "Interoperability" section is the integrators' reference: its commands run."""
+    import re
+    import shlex
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    text = readme.replace("\\\n", " ")
+    lines = re.findall(r"^consulto manage fhir_partner (create .+)$", text, re.M)
+    assert len(lines) == 2
+    for line in lines:
+        line = line.replace("--organisation 12", f"--organisation {world.organisation.pk}")
+        created(run(*shlex.split(line)))
+    assert Partner.objects.filter(kind="sas").count() == 1
+    assert Partner.objects.get(name="SIH").rate_per_minute == 1200
