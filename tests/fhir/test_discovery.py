@@ -62,3 +62,8 @@ def test_a_bad_token_or_another_method_is_an_operation_outcome():
     assert answer.status_code == 405
     assert answer.json()["resourceType"] == "OperationOutcome"
     assert FhirClient().get(SMART, {"_format": "xml"}).status_code == 406
+
+
+def test_the_addresses_do_not_follow_the_callers_language():
+    english = FhirClient().get(SMART, HTTP_ACCEPT_LANGUAGE="en").json()
+    assert english["management_endpoint"] == f"{settings.CONSULTO_SITE_URL}/pro/integrations/"

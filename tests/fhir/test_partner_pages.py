@@ -95,8 +95,10 @@ def test_the_home_lists_the_clients_and_links_the_staff_nav(staff, partners):
     assert "Logiciel du cabinet" in page
     assert partners.own[0].application.client_id in page
     assert 'href="/pro/integrations/"' in page  # in the practice navigation
-    secretary_page = logged_in(staff["secretary"]).get("/pro/agenda/").content.decode()
-    assert 'href="/pro/integrations/"' not in secretary_page
+    secretary_page = logged_in(staff["secretary"]).get("/pro/")
+    assert secretary_page.status_code == 200
+    assert 'class="practice-nav"' in secretary_page.content.decode()
+    assert 'href="/pro/integrations/"' not in secretary_page.content.decode()
 
 
 def _create(client, organisation, **fields):

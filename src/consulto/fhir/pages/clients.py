@@ -124,8 +124,7 @@ def client_new(request):
             request.session[NEW_SECRET] = {str(partner.pk): secret}
             messages.success(request, _("The API client is created."))
             return redirect("integrations_client", partner_id=partner.pk)
-        wanted = form.cleaned_data.get("org") if hasattr(form, "cleaned_data") else None
-        organisation = _chosen(organisations, wanted)
+        organisation = _chosen(organisations, form.cleaned_data.get("org"))
     else:
         organisation = _chosen(organisations, request.GET.get("org"))
         form = ClientForm(initial={"org": organisation.pk, "rate_per_minute": 600})

@@ -9,6 +9,7 @@ endpoint and no launch capability.
 from django.conf import settings
 from django.http import JsonResponse
 from django.urls import reverse
+from django.utils import translation
 
 from consulto.fhir.access import SCOPES, endpoint
 
@@ -17,11 +18,13 @@ def oauth_urls() -> dict[str, str]:
     """The absolute addresses of our OAuth2 endpoints and of the page where an organisation
     manages its clients (the CapabilityStatement's oauth-uris name them too)."""
     site = settings.CONSULTO_SITE_URL
-    return {
-        "token": site + reverse("oauth_token"),
-        "revoke": site + reverse("oauth_revoke"),
-        "manage": site + reverse("integrations"),
-    }
+    # The same addresses whatever language the caller's headers ask for (the page is prefixed).
+    with translation.override(settings.LANGUAGE_CODE):
+        return {
+            "token": site + reverse("oauth_token"),
+            "revoke": site + reverse("oauth_revoke"),
+            "manage": site + reverse("integrations"),
+        }
 
 
 @endpoint(anonymous=True)
