@@ -422,6 +422,9 @@ OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 # The SAS national platform's endpoint that receives the appointments regulators book here (the
 # guide's FrAppointmentSAS create/update); empty: nothing is reported.
 CONSULTO_SAS_APPOINTMENT_URL = os.environ.get("CONSULTO_SAS_APPOINTMENT_URL", "").rstrip("/")
+# How long the record of each call to /fhir/r4/ (fhir.ApiCall) is kept; older ones are purged
+# every day by the task worker (fhir/retention.py).
+CONSULTO_API_CALL_RETENTION_DAYS = int(os.environ.get("CONSULTO_API_CALL_RETENTION_DAYS", "90"))
 # The system of the identifiers we give our appointments in FHIR (the SAS guide asks for ours).
 CONSULTO_FHIR_IDENTIFIER_SYSTEM = os.environ.get(
     "CONSULTO_FHIR_IDENTIFIER_SYSTEM", f"{CONSULTO_SITE_URL}/fhir/r4/identifiers"

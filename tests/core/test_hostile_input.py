@@ -25,6 +25,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from consulto.directory.models import Membership, Organisation, Practitioner
+from consulto.fhir.partners import create_partner
 from consulto.onboarding.models import Journey, Step
 from consulto.onboarding.services import finish
 from consulto.patients.models import WaitlistEntry
@@ -186,6 +187,9 @@ def site(practice, django_user_model, settings):  # noqa: F811
         last_name="Morel", birth_date=date(1988, 4, 2), phone="+33611223344", postcode="75019",
         need="gp_48h",
     )  # fmt: skip
+    w.partner, _secret = create_partner(
+        name="SIH", kind="organisation", organisation=w.organisation, scopes=["system/Slot.read"]
+    )
     return w
 
 
@@ -251,6 +255,9 @@ def _path_args(w) -> dict[str, dict]:
         "referral_sent": {"pk": 1},
         "establishment": {"pk": w.organisation.pk, "slug": "etablissement"},
         "department": {"pk": w.organisation.pk, "slug": "etablissement", "department_id": 1},
+        "integrations_client": {"partner_id": w.partner.pk},
+        "integrations_client_revoke": {"partner_id": w.partner.pk},
+        "integrations_client_calls": {"partner_id": w.partner.pk},
     }
 
 
@@ -411,6 +418,13 @@ def _seeds(w) -> dict[str, dict]:
             "password2": "Un-mot-de-passe-2026",
         },
         "account_reset_password": {"email": w.patient_user.email},
+        "integrations_client_new": {
+            "org": str(w.organisation.pk),
+            "name": "SIH",
+            "scopes": "system/Slot.read",
+            "rate_per_minute": "600",
+        },
+        "integrations_client_calls": {"status": "4", "page": "1"},
         "join": {
             "email": "nouveau@cabinet.test",
             "password": "Un-mot-de-passe-2026",

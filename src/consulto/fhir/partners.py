@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -65,9 +66,13 @@ def create_partner(
 
 
 def revoke_partner(partner: Partner, *, now=None) -> None:
-    """Stop a partner at once: its tokens are deleted and no new one is issued."""
+    """Stop a partner at once: its tokens are deleted and no new one is issued (its secret no
+    longer matches anything, so the token endpoint answers invalid_client)."""
     with transaction.atomic():
         Partner.objects.filter(pk=partner.pk, revoked_at__isnull=True).update(
             revoked_at=now or timezone.now()
+        )
+        Application.objects.filter(pk=partner.application_id).update(
+            client_secret=make_password(None)
         )
         AccessToken.objects.filter(application_id=partner.application_id).delete()

@@ -2,10 +2,11 @@
 
 from django.urls import include, path
 
-from .views import metadata
+from .views import discovery, metadata
 
 urlpatterns = [
     path("metadata", metadata.capability_statement, name="fhir_metadata"),
+    path(".well-known/smart-configuration", discovery.smart_configuration, name="fhir_smart"),
     # The directory and the SAS slot search: Practitioner, PractitionerRole, Organization,
     # Location, HealthcareService, Schedule, Slot.
     path("", include("consulto.fhir.views.directory_urls")),

@@ -7,6 +7,9 @@ from consulto.fhir import capabilities
 from consulto.fhir.access import endpoint
 from consulto.fhir.http import respond
 from consulto.fhir.refs import FHIR_VERSION, base_url
+from consulto.fhir.views import discovery
+
+OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
 
 
 @endpoint(anonymous=True)
@@ -31,8 +34,22 @@ def capability_statement(request):
                                 {
                                     "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
                                     "code": "OAuth",
-                                }
+                                },
+                                {
+                                    "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                                    "code": "SMART-on-FHIR",
+                                },
                             ]
+                        }
+                    ],
+                    # The SMART oauth-uris; the same, and more, at .well-known/smart-configuration.
+                    "extension": [
+                        {
+                            "url": OAUTH_URIS,
+                            "extension": [
+                                {"url": name, "valueUri": url}
+                                for name, url in discovery.oauth_urls().items()
+                            ],
                         }
                     ],
                     "description": "OAuth2 client credentials at /oauth/token/ "
