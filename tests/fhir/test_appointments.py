@@ -375,6 +375,9 @@ def test_reads_are_scoped_to_the_caller(world, own, other, booked, alice, django
     stranger = django_user_model.objects.create_user(email="eve@example.org", password="x" * 12)
     assert_outcome(FhirClient(ApiToken.issue(stranger)[1]).get(path), 404)
     assert_outcome(FhirClient().get(path), 401)
+    for operation in (FIND, HOLD, BOOK):
+        assert_outcome(FhirClient().post(operation, parameters()), 401)
+    assert_outcome(FhirClient().get("/fhir/r4/Appointment"), 401)
     patient_path = f"/fhir/r4/Patient/{booked.patient_id}"
     assert own.get(patient_path).status_code == 200
     assert_outcome(other.get(patient_path), 404)
@@ -496,6 +499,13 @@ def test_hostile_bodies_and_ids_are_4xx(world, own):
         **own.headers,
     )
     assert_outcome(raw, 400)
+    named = {**ALICE, "name": [{"family": "Du\x00rand", "given": ["Alice"]}]}
+    proposed = proposed_at(own, world, 9)
+    assert_outcome(own.post(BOOK, parameters(reference(proposed), patient_part(named))), 400)
+    deep = {"resourceType": "Parameters", "parameter": [{"name": "x", "part": []}]}
+    for _level in range(100):
+        deep = {"resourceType": "Parameters", "parameter": [{"name": "x", "resource": deep}]}
+    assert_outcome(own.post(BOOK, deep), 400)
     nul = own.client.post(
         BOOK,
         '{"resourceType": "Parameters\\u0000"}',
@@ -506,6 +516,8 @@ def test_hostile_bodies_and_ids_are_4xx(world, own):
     for logical in (big, "0", "-1", "abc", "1" * 100, f"proposed-1-1-{10**9}"):
         assert_outcome(own.get(f"/fhir/r4/Appointment/{logical}"), 404)
         assert_outcome(own.get(f"/fhir/r4/Patient/{logical}"), 404)
+    for logical in ("%00", "1%00"):
+        assert own.get(f"/fhir/r4/Appointment/{logical}").status_code == 400
     for params in (
         {"date": "99999-01-01"},
         {"date": "ap2027-01-01"},

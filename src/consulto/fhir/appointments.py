@@ -78,6 +78,8 @@ class Parts:
             raise invalid(_("The body is not valid JSON.")) from None
         if not isinstance(body, dict) or body.get("resourceType") != "Parameters":
             raise invalid(_("Send a Parameters resource."))
+        if _holds_nul(body):
+            raise invalid(_("The body holds a NUL character, which is not allowed."))
         from fhir.resources.R4B.parameters import Parameters
 
         try:
@@ -127,6 +129,19 @@ class Parts:
             % {"name": part["name"], "type": kinds[0] if kinds else "string"},
             expression=part["name"],
         )
+
+
+def _holds_nul(value, depth: int = 0) -> bool:
+    """Does a JSON value hold a NUL character (escaped as \\u0000 in the body), anywhere?"""
+    if isinstance(value, str):
+        return "\x00" in value
+    if depth > 64:
+        raise invalid(_("The body nests too deeply."))
+    if isinstance(value, dict):
+        return any(_holds_nul(k, depth) or _holds_nul(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(v, depth + 1) for v in value)
+    return False
 
 
 def _short(error: Exception) -> str:
@@ -201,7 +216,7 @@ def _logical_id(text: str, resource_type: str, *, name: str) -> str:
         return pieces[0]
     if pieces[-2] != resource_type:
         raise invalid(
-            _("%(name)s: expected a reference to a %(type)s.")
+            _("%(name)s: expected a reference to the resource type %(type)s.")
             % {"name": name, "type": resource_type},
             expression=name,
         )
