@@ -7,10 +7,12 @@ from django.utils.translation import gettext as _
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
-from consulto.fhir import appointments as ihe
 from consulto.fhir import capabilities
 from consulto.fhir.access import endpoint
-from consulto.fhir.http import not_found, respond, searchset, validated
+from consulto.fhir.http import FhirError, not_found, respond, searchset, validated
+from consulto.fhir.ihe import find as finding
+from consulto.fhir.ihe import operations, reads
+from consulto.fhir.ihe.parameters import Parts
 from consulto.fhir.refs import base_url, parse_pk
 from consulto.fhir.resources import appointments as build
 
@@ -38,7 +40,7 @@ capabilities.declare(
     profiles=[build.IHE_APPOINTMENT],
     documentation=(
         "IHE ITI Scheduling: $find (GET or POST, proposed appointments over at most "
-        f"{ihe.MAX_FIND_DAYS} days), $hold, $book (book a proposed or held appointment; cancel "
+        f"{finding.MAX_FIND_DAYS} days), $hold, $book (book a proposed or held appointment; cancel "
         "with an appointment-resource of status cancelled). An organisation's software reads and "
         "books its organisation's appointments (and reads those it booked elsewhere); a patient "
         "with their API token their own. A retried $book with the same Idempotency-Key header "
@@ -49,7 +51,7 @@ if build.IHE_SERVER not in capabilities.INSTANTIATES:
     capabilities.INSTANTIATES.append(build.IHE_SERVER)
 
 
-def _unavailable(error: ihe.Unavailable):
+def _unavailable(error: operations.Unavailable):
     issue = {"severity": "fatal", "code": error.code, "diagnostics": error.diagnostics}
     return respond(OperationOutcome(issue=[issue]), status=error.status)
 
@@ -75,8 +77,8 @@ def _bundle(request, resources: list[dict], *, total: int, notes=()) -> Bundle:
 
 @endpoint(methods=("GET", "POST"), scope="system/Slot.read")
 def find(request):
-    parts = ihe.Parts.of_body(request) if request.method == "POST" else ihe.Parts.of_query(request)
-    found = ihe.find(request.consumer, parts, now=timezone.now())
+    parts = Parts.of_body(request) if request.method == "POST" else Parts.of_query(request)
+    found = finding.find(request.consumer, parts, now=timezone.now())
     resources = [
         build.proposed(
             agenda=p.agenda, motive=p.motive, start=p.start, end=p.end, requested=found.requested
@@ -88,20 +90,20 @@ def find(request):
 
 @endpoint(methods=("POST",), scope="system/Appointment.write")
 def hold(request):
-    parts = ihe.Parts.of_body(request)
+    parts = Parts.of_body(request)
     try:
-        held = ihe.hold(request.consumer, request, parts, now=timezone.now())
-    except ihe.Unavailable as error:
+        held = operations.hold(request.consumer, request, parts, now=timezone.now())
+    except operations.Unavailable as error:
         return _unavailable(error)
     return respond(_bundle(request, [build.appointment(held)], total=1))
 
 
 @endpoint(methods=("POST",), scope="system/Appointment.write")
 def book(request):
-    parts = ihe.Parts.of_body(request)
+    parts = Parts.of_body(request)
     try:
-        booked = ihe.book(request.consumer, request, parts, now=timezone.now())
-    except ihe.Unavailable as error:
+        booked = operations.book(request.consumer, request, parts, now=timezone.now())
+    except operations.Unavailable as error:
         return _unavailable(error)
     resource = build.appointment(booked.appointment)
     headers = {"Content-Location": f"{base_url()}/Appointment/{booked.appointment.pk}"}
@@ -111,7 +113,7 @@ def book(request):
 @endpoint(scope="system/Appointment.read")
 def read(request, logical_id: str):
     pk = parse_pk(logical_id)
-    found = ihe.visible_appointments(request.consumer).filter(pk=pk).first() if pk else None
+    found = reads.visible_appointments(request.consumer).filter(pk=pk).first() if pk else None
     if found is None:
         raise not_found("Appointment", logical_id)
     return respond(build.appointment(found))
@@ -122,11 +124,9 @@ def search(request):
     params = request.GET
     if request.method == "POST":
         if request.content_type != "application/x-www-form-urlencoded":
-            from consulto.fhir.http import FhirError
-
             raise FhirError(415, _("Send the search as application/x-www-form-urlencoded."))
         params = request.POST
-    rows, total = ihe.search(
+    rows, total = reads.search(
         request.consumer, params, default_count=SEARCH_COUNT, max_count=SEARCH_MAX_COUNT
     )
     return respond(_bundle(request, [build.appointment(row) for row in rows], total=total))

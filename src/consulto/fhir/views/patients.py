@@ -1,10 +1,10 @@
 """``/fhir/r4/Patient/{id}``: a patient reads their own (and their relatives'); an organisation's
 software the patients of the appointments it may read."""
 
-from consulto.fhir import appointments as ihe
 from consulto.fhir import capabilities
 from consulto.fhir.access import endpoint
 from consulto.fhir.http import not_found, respond
+from consulto.fhir.ihe.reads import visible_patients
 from consulto.fhir.refs import parse_pk
 from consulto.fhir.resources import appointments as build
 
@@ -21,7 +21,7 @@ capabilities.declare(
 @endpoint(scope="system/Patient.read")
 def read(request, logical_id: str):
     pk = parse_pk(logical_id)
-    found = ihe.visible_patients(request.consumer).filter(pk=pk).first() if pk else None
+    found = visible_patients(request.consumer).filter(pk=pk).first() if pk else None
     if found is None:
         raise not_found("Patient", logical_id)
     return respond(build.patient(found))
