@@ -299,6 +299,32 @@ def test_cancel_by_book_with_status_cancelled(world, own, partners):
     assert entries(own.post(BOOK, cancel))[0]["status"] == "cancelled"
 
 
+def test_move_by_book_with_status_booked_and_a_new_start(world, own):
+    proposed = proposed_at(own, world, 9)
+    booked = entries(own.post(BOOK, parameters(reference(proposed), patient_part())))[0]
+    move = {**booked, "status": "booked", "start": at(world.monday, 11).isoformat()}
+    del move["end"]  # the motive's duration decides
+    body = parameters({"name": "appointment-resource", "resource": move})
+    answer = own.post(BOOK, body)
+    assert answer.status_code == 200, answer.content
+    (moved,) = entries(answer)
+    assert moved["status"] == "booked" and moved["id"] != booked["id"]
+    assert (moved["start"], moved["end"]) == (
+        at(world.monday, 11).isoformat(),
+        at(world.monday, 11, 30).isoformat(),
+    )
+    old = Appointment.objects.get(pk=booked["id"])
+    assert old.status == "cancelled" and old.rescheduled_to.pk == int(moved["id"])
+    assert proposed_at(own, world, 9) == proposed  # the old time is free again
+    # Retried, the same move answers the same appointment.
+    assert entries(own.post(BOOK, body))[0]["id"] == moved["id"]
+    # A time that is not a slot is refused, and nothing moves.
+    odd = {**move, "id": moved["id"], "start": at(world.monday, 12, 45).isoformat()}
+    refused = own.post(BOOK, parameters({"name": "appointment-resource", "resource": odd}))
+    assert_outcome(refused, 422)
+    assert Appointment.objects.get(pk=moved["id"]).status == "booked"
+
+
 def test_a_hold_can_be_given_back_by_cancelling_it(world, own):
     proposed = proposed_at(own, world, 16)
     held = entries(own.post(HOLD, parameters(reference(proposed))))[0]
@@ -322,7 +348,7 @@ def alice(user, patient):
     return FhirClient(raw)
 
 
-def test_a_patient_books_and_cancels_for_themself(world, alice, user, patient):
+def test_a_patient_books_moves_and_cancels_for_themself(world, alice, user, patient):
     proposed = proposed_at(alice, world, 9)
     held = entries(alice.post(HOLD, parameters(reference(proposed))))[0]
     answer = alice.post(BOOK, parameters(reference(held["id"]), patient_part()))
@@ -334,9 +360,20 @@ def test_a_patient_books_and_cancels_for_themself(world, alice, user, patient):
     read = alice.get(f"/fhir/r4/Patient/{patient.pk}")
     assert read.status_code == 200
     assert FhirPatient.model_validate(read.json()).birthDate == date(1980, 5, 17)
-    cancel = {
+    move = {
         "resourceType": "Appointment",
         "id": str(row.pk),
+        "status": "booked",
+        "start": at(world.monday, 10).isoformat(),
+        "participant": held["participant"],
+    }
+    moved = entries(
+        alice.post(BOOK, parameters({"name": "appointment-resource", "resource": move}))
+    )
+    assert moved[0]["start"] == at(world.monday, 10).isoformat()
+    cancel = {
+        "resourceType": "Appointment",
+        "id": moved[0]["id"],
         "status": "cancelled",
         "participant": held["participant"],
     }
@@ -472,7 +509,7 @@ def test_hostile_bodies_and_ids_are_4xx(world, own):
                     },
                 }
             ),
-            422,
+            400,
         ),
         (
             parameters(

@@ -21,7 +21,7 @@ from ..access import Consumer
 from ..http import FhirError, invalid, not_found
 from ..refs import SlotId, parse_pk
 from ..resources.appointments import slot_of_proposed
-from .parameters import Parts, logical_id
+from .parameters import Parts, instant, logical_id
 from .reads import reload, visible_appointments, visible_patients
 
 Status = Appointment.Status
@@ -104,16 +104,14 @@ def book(consumer: Consumer, request, parts: Parts, *, now: datetime) -> Booked:
         status = resource.get("status")
         if status == "cancelled":
             return Booked(_cancel(consumer, resource, comment=comment, now=now), False)
-        if status == "booked":
-            raise FhirError(
-                422,
-                _("Changing a booked appointment is not supported: cancel it and book anew."),
-                code="not-supported",
-                expression="appointment-resource.status",
-            )
+        if status == "booked" and resource.get("id"):
+            return _modify(consumer, resource, now=now)
         if status != "pending":
             raise invalid(
-                _("appointment-resource: status must be pending (to book) or cancelled."),
+                _(
+                    "appointment-resource: status must be pending (to book), booked (to move a "
+                    "booked appointment) or cancelled."
+                ),
                 expression="appointment-resource.status",
             )
         target = _resource_target(resource)
@@ -356,6 +354,47 @@ def _identity(patient, *, expression: str) -> booking.PatientIdentity:
     return booking.PatientIdentity(
         first_name=given, last_name=family, birth_date=born, phone=phone, email=email
     )
+
+
+# Move -------------------------------------------------------------------------------------------
+
+
+def _modify(consumer: Consumer, resource: dict, *, now: datetime) -> Booked:
+    """Move a booked appointment to the ``start`` of ``resource`` (ITI-117, status booked): the
+    answer is the appointment at its new time (a new id; the old one is cancelled, "moved").
+    Retried, the same move answers the same new appointment."""
+    target = _resource_target(resource)
+    raw = resource.get("start")
+    if isinstance(target, SlotId) or not isinstance(raw, str):
+        raise invalid(
+            _("To move an appointment, give its id and its new start."),
+            expression="appointment-resource.start",
+        )
+    new_start = instant(raw, name="appointment-resource.start")[0]
+    appointment = visible_appointments(consumer).filter(pk=target).first()
+    if appointment is None:
+        raise not_found("Appointment", str(target))
+    moved_to = Appointment.objects.filter(rescheduled_from=appointment).first()
+    if moved_to is not None and moved_to.start == new_start:
+        return Booked(reload(moved_to.pk), True)
+    if appointment.start == new_start and appointment.status == Status.BOOKED:
+        return Booked(appointment, True)
+    if not consumer.is_partner:
+        moved = patient_services.move_appointment(
+            user=consumer.user, appointment=appointment, new_start=new_start
+        )
+        return Booked(reload(moved.pk), False)
+    with transaction.atomic():
+        moved = booking.reschedule(
+            appointment=appointment,
+            new_start=new_start,
+            by=consumer.user,
+            audience=consumer.audience_for(appointment.agenda, now=now),
+            now=now,
+        )
+        notify.appointment_rescheduled(old=appointment, new=moved)
+        events.free_slot(agenda_id=appointment.agenda_id, start=appointment.start)
+    return Booked(reload(moved.pk), False)
 
 
 # Cancel -----------------------------------------------------------------------------------------

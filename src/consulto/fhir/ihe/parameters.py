@@ -102,13 +102,18 @@ def short(error: Exception) -> str:
     return text[:300]
 
 
-def instant_part(parts: Parts, name: str) -> tuple[datetime, bool] | None:
-    """A dateTime (or date) parameter: (its first instant, whether it names a whole day or more),
-    in Paris when it carries no offset."""
+def instant_part(parts: Parts, name: str) -> tuple[datetime, datetime] | None:
+    """A dateTime (or date) parameter, as ``instant`` reads it; None when not given."""
     part = parts.one(name)
     if part is None:
         return None
-    raw = parts.string(part, "DateTime", "Date", "Instant")
+    return instant(parts.string(part, "DateTime", "Date", "Instant"), name=name)
+
+
+def instant(raw: str, *, name: str) -> tuple[datetime, datetime]:
+    """A FHIR date or dateTime: (the first instant it names, the end of what it names: the same
+    instant for a time, the next midnight for a date), in Paris when it carries no offset; a time
+    in a spring-forward gap moves past the gap."""
     if not raw[:1].isdigit():
         raise invalid(
             _("%(name)s: “%(value)s” is not a FHIR dateTime (e.g. %(example)s).")
