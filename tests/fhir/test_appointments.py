@@ -2,7 +2,7 @@
 an organisation's software and by a patient, reads and searches scoped to the caller, and every
 hostile input answered with a 4xx OperationOutcome."""
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from fhir.resources.R4B.appointment import Appointment as FhirAppointment
@@ -15,7 +15,7 @@ from consulto.fhir.models import ApiCall
 from consulto.fhir.partners import create_partner
 from consulto.fhir.refs import SlotId
 from consulto.scheduling import booking
-from consulto.scheduling.models import Appointment, PatientProfile
+from consulto.scheduling.models import Appointment, Opening, PatientProfile
 from tests.conftest import at
 
 from .conftest import FhirClient, token_for
@@ -379,6 +379,32 @@ def test_a_patient_books_moves_and_cancels_for_themself(world, alice, user, pati
     }
     answer = alice.post(BOOK, parameters({"name": "appointment-resource", "resource": cancel}))
     assert entries(answer)[0]["status"] == "cancelled"
+
+
+def test_a_slot_kept_for_known_patients_is_booked_only_for_a_person_the_practice_knows(
+    world, alice, patient
+):
+    opening = Opening.objects.create(
+        agenda=world.agenda, site=world.site, weekday=5, start_time=time(9), end_time=time(12),
+        valid_from=world.monday, visibility=Opening.Visibility.KNOWN_PATIENTS,
+    )  # fmt: skip
+    opening.motives.set([world.first])
+    saturday = world.monday + timedelta(days=5)
+    last_month = world.monday - timedelta(days=28)
+    Appointment.objects.create(
+        agenda=world.agenda, motive=world.first, patient=patient, start=at(last_month, 9),
+        end=at(last_month, 9, 30), status=Appointment.Status.SEEN,
+    )  # fmt: skip
+    found = alice.post(FIND, parameters(*period(saturday, 9, 10), practitioner(world)))
+    proposed = entries(found)[0]
+    assert proposed["start"] == at(saturday, 9).isoformat()
+    held = entries(alice.post(HOLD, parameters(reference(proposed["id"]))))[0]
+    paul = {**ALICE, "name": [{"family": "Durand", "given": ["Paul"]}], "birthDate": "2010-01-01"}
+    refused = alice.post(BOOK, parameters(reference(held["id"]), patient_part(paul)))
+    assert_outcome(refused, 422)
+    answer = alice.post(BOOK, parameters(reference(held["id"]), patient_part()))
+    assert answer.status_code == 200, answer.content
+    assert Appointment.objects.get(pk=entries(answer)[0]["id"]).patient == patient
 
 
 def test_a_browser_session_reads_but_does_not_book(world, client, user, patient):

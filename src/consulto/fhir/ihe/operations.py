@@ -177,18 +177,23 @@ def _book_as_patient(consumer, request, agenda, motive, start, person, *, key, h
         ),
         identity=identity,
     )
-    return booking.book(
-        agenda=agenda,
-        motive=motive,
-        start=start,
-        patient=person,
-        booked_by=consumer.user,
-        channel=Appointment.Channel.API,
-        idempotency_key=key,
-        from_hold=held,
-        now=now,
-        also=lambda booked: notify.appointment_booked(appointment=booked, just_booked=True),
-    )
+    with booking.reservation():
+        if held is not None and held.status == Status.HELD:
+            # The account held the slot, not yet the person: given back and booked afresh in one
+            # transaction, the person's own door decides (a slot kept for known patients is
+            # theirs only if the practice knows this person, not just the account).
+            booking.release_hold(hold_id=held.pk, by=consumer.user)
+        return booking.book(
+            agenda=agenda,
+            motive=motive,
+            start=start,
+            patient=person,
+            booked_by=consumer.user,
+            channel=Appointment.Channel.API,
+            idempotency_key=key,
+            now=now,
+            also=lambda booked: notify.appointment_booked(appointment=booked, just_booked=True),
+        )
 
 
 def _idempotency_key(request, resource: dict | None) -> str | None:

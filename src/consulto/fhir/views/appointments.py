@@ -4,12 +4,12 @@
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.bundle import Bundle, BundleEntry
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
 from consulto.fhir import capabilities
 from consulto.fhir.access import endpoint
-from consulto.fhir.http import FhirError, not_found, respond, searchset, validated
+from consulto.fhir.http import FhirError, not_found, respond, searchset
 from consulto.fhir.ihe import find as finding
 from consulto.fhir.ihe import operations, reads
 from consulto.fhir.ihe.parameters import Parts
@@ -57,21 +57,14 @@ def _unavailable(error: operations.Unavailable):
 
 
 def _bundle(request, resources: list[dict], *, total: int, notes=()) -> Bundle:
+    """A searchset of ``resources``; ``notes`` (what the server did besides, e.g. a shortened
+    period) follow as an informational OperationOutcome entry (search mode "outcome")."""
     bundle = searchset(request, resources, total=total, resource_type="Appointment")
     if notes:
-        issues = [
-            {"severity": "information", "code": "informational", "diagnostics": n} for n in notes
-        ]
-        entry = {"resource": OperationOutcome(issue=issues), "search": {"mode": "outcome"}}
-        bundle = validated(
-            {
-                **bundle.model_dump(exclude_none=True),
-                "entry": [
-                    *(e.model_dump(exclude_none=True) for e in bundle.entry or []),
-                    {**entry, "resource": entry["resource"].model_dump(exclude_none=True)},
-                ],
-            }
-        )
+        issues = [{"severity": "information", "code": "informational", "diagnostics": note}
+                  for note in notes]  # fmt: skip
+        outcome = BundleEntry(resource=OperationOutcome(issue=issues), search={"mode": "outcome"})
+        bundle.entry = [*(bundle.entry or []), outcome]
     return bundle
 
 
