@@ -139,6 +139,27 @@ def test_find_by_get_with_count_and_visit_type(world, own):
     assert all(r["description"] == "Téléconsultation" for r in found)
 
 
+def test_find_by_the_practitioners_rpps_identifier(world, own):
+    rpps = {"system": "urn:oid:1.2.250.1.71.4.2.1", "value": f"8{world.gp.rpps}"}
+    by_identifier = parameters(
+        *period(world.monday, 9, 10),
+        {"name": "practitioner", "valueReference": {"identifier": rpps}},
+    )
+    found = entries(own.post(FIND, by_identifier))
+    assert found and all(
+        p["actor"].get("identifier") == rpps
+        for r in found
+        for p in r["participant"]
+        if p["actor"]["reference"].startswith("Practitioner/")
+    )
+    unknown = {**rpps, "value": "8" + "1" * 11}
+    by_unknown = parameters(
+        *period(world.monday, 9, 10),
+        {"name": "practitioner", "valueReference": {"identifier": unknown}},
+    )
+    assert own.post(FIND, by_unknown).json()["total"] == 0
+
+
 def test_find_leaves_out_booked_and_held_slots(world, own, patient, user):
     booking.book(
         agenda=world.agenda,
@@ -473,6 +494,11 @@ def test_search_by_date_status_and_actor(world, own, booked, patient):
         assert answer.status_code == 200, (params, answer.content)
         assert answer.json()["total"] == total, params
     assert len(entries(own.get("/fhir/r4/Appointment", {"_count": "0"}))) == 0
+    form = "application/x-www-form-urlencoded"
+    posted = own.client.post(
+        "/fhir/r4/Appointment/_search", "status=booked", content_type=form, **own.headers
+    )
+    assert posted.status_code == 200 and posted.json()["total"] == 1
 
 
 # Hostile inputs ---------------------------------------------------------------------------------
