@@ -16,7 +16,7 @@ from consulto.fhir.partners import create_partner
 from consulto.fhir.refs import SlotId
 from consulto.scheduling import booking
 from consulto.scheduling.models import Appointment, Opening, PatientProfile
-from tests.conftest import at
+from tests.conftest import PARIS, at
 
 from .conftest import FhirClient, token_for
 
@@ -216,6 +216,8 @@ def test_hold_then_book_by_the_organisations_software(world, own, partners):
     proposed = proposed_at(own, world, 10)
     held = entries(own.post(HOLD, parameters(reference(proposed))))
     assert len(held) == 1 and held[0]["status"] == "pending"
+    until = Appointment.objects.get(pk=held[0]["id"]).hold_expires_at.astimezone(PARIS)
+    assert until.isoformat() in held[0]["comment"]  # the client is told until when
     assert held[0]["start"] == at(world.monday, 10).isoformat()
     # The held time is not offered any more.
     again = own.post(FIND, parameters(*period(world.monday), practitioner(world)))

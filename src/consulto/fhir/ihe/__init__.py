@@ -12,7 +12,8 @@ Who may do what:
   slots it is shown: every opening of its own organisation's agendas, the professionals' ones of
   other organisations; the patient is named in the request (a Patient resource). It reads and
   cancels its organisation's appointments and those it booked itself (as a regulator sees what
-  they booked);
+  they booked). In another organisation's agendas its live holds count as one patient's
+  (``CONSULTO_HOLDS_AT_ONCE``): no software may hold a practice's week;
 - a person with their own API token holds and books for themself and their relatives, as the
   REST API lets them (its limits apply), and reads and cancels their own appointments; with a
   browser session they only read;

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.utils.translation import gettext as _
+
 from consulto.scheduling.models import Agenda, Appointment, Motive, PatientProfile
 
 from ..refs import ACT_ENCOUNTER_SYSTEM, RPPS_SYSTEM, SlotId, identifier_system, idnps, reference
@@ -193,6 +195,10 @@ def appointment(row: Appointment) -> dict:
             {"start": _instant(row.start, agenda), "end": _instant(row.end, agenda)}
         ],
     }
+    if row.status == Status.HELD and row.hold_expires_at is not None:
+        resource["comment"] = _("Held until %(instant)s, then given back unless booked.") % {
+            "instant": _instant(row.hold_expires_at, agenda)
+        }
     if status == "cancelled" and row.status == Status.CANCELLED:
         reason = row.reason_in_words
         resource["cancelationReason"] = {
