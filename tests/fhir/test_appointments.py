@@ -9,6 +9,8 @@ from fhir.resources.R4B.appointment import Appointment as FhirAppointment
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.patient import Patient as FhirPatient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from consulto.api.models import ApiToken
 from consulto.fhir.models import ApiCall
@@ -656,3 +658,59 @@ def test_the_capability_statement_declares_the_ihe_operations(world):
     assert {o["name"] for o in resources["Appointment"]["operation"]} == {"find", "hold", "book"}
     assert "Patient" in resources
     assert any("IHE.Scheduling.server" in url for url in statement["instantiates"])
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=30)
+    | st.sampled_from(["2027-03-28T02:30:00", "99999-01-01", "Appointment/proposed-1-1-1", "#p"]),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
+    ),
+    max_leaves=8,
+)
+part_names = st.sampled_from(
+    ["start", "end", "practitioner", "appointment-reference", "appointment-resource",
+     "patient-resource", "comment", "_count", "visit-type", "specialty", "organization"]
+)  # fmt: skip
+value_keys = st.sampled_from(
+    ["valueDateTime", "valueString", "valueReference", "valueInteger", "resource", "valueCode"]
+)
+parts_strategy = st.lists(
+    st.fixed_dictionaries({"name": part_names}).flatmap(
+        lambda part: st.dictionaries(value_keys, json_values, max_size=2).map(
+            lambda values: {**part, **values}
+        )
+    ),
+    max_size=4,
+)
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(parts=parts_strategy)
+def test_no_parameters_body_is_answered_with_a_500(world, own, parts):
+    for path in (FIND, HOLD, BOOK):
+        answer = own.post(path, parameters(*parts))
+        assert answer.status_code < 500, (path, parts, answer.content)
+        assert answer.json()["resourceType"] in ("Bundle", "OperationOutcome")
+
+
+query_values = st.text(
+    alphabet=st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=40
+) | st.sampled_from(["ge2027-01-01", "2027-13-01", "sa2099-12-31T23:59:59+14:00", "Patient/1"])
+query_names = st.sampled_from(
+    ["date", "status", "patient", "practitioner", "location", "actor", "identifier", "_id",
+     "_count", "start", "end", "specialty", "visit-type", "location-string", "organization"]
+)  # fmt: skip
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(query=st.dictionaries(query_names, query_values, max_size=4))
+def test_no_query_string_is_answered_with_a_500(world, own, query):
+    for path in (FIND, "/fhir/r4/Appointment"):
+        answer = own.get(path, query)
+        assert answer.status_code < 500, (path, query, answer.content)
+        assert answer.json()["resourceType"] in ("Bundle", "OperationOutcome")
