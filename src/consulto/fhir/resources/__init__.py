@@ -1,0 +1,1 @@
+"""Builders: our rows as FHIR resources (plain dicts that ``http.validated`` checks)."""
