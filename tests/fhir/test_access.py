@@ -80,3 +80,23 @@ def test_a_nul_byte_is_an_operation_outcome():
     answer = FhirClient().get("/fhir/r4/metadata", {"x": "a\x00b"})
     assert answer.status_code == 400
     assert answer.json()["resourceType"] == "OperationOutcome"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"resourceType": "Parameters", "parameter": [{"name": "x", "valueString": "a\\u0000b"}]}',
+        b'{"resourceType": "Parameters", "id": ' + b"9" * 5000 + b"}",
+        b'{"resource\\u0000Type": "Parameters"}',
+    ],
+    ids=["escaped NUL in a value", "5000-digit integer", "escaped NUL in a key"],
+)
+def test_a_body_the_parser_refuses_is_a_400_outcome(partners, body):
+    answer = Client().post(
+        "/fhir/r4/Appointment/$hold",
+        body,
+        content_type="application/fhir+json",
+        HTTP_AUTHORIZATION=f"Bearer {token_for(partners.own)}",
+    )
+    assert answer.status_code == 400
+    assert answer.json()["resourceType"] == "OperationOutcome"

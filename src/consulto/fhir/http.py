@@ -155,12 +155,29 @@ def read_json(request) -> dict:
     if kind not in (FHIR_JSON, "application/json", "application/json-patch+json"):
         raise FhirError(415, _("Send the body as application/fhir+json."))
     try:
+        # ValueError too: an integer of more than 4,300 digits is refused by the parser itself.
         body = json.loads(request.body.decode("utf-8") or "null")
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         raise invalid(_("The body is not valid JSON.")) from None
-    if "\x00" in request.body.decode("utf-8", "replace"):
+    if _holds_nul(body):
         raise invalid(_("The body holds a NUL character, which is not allowed."))
     return body
+
+
+def _holds_nul(value) -> bool:
+    """Is there a NUL in any key or string of this JSON value (written raw or as \\u0000)?"""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 # Search parameters ------------------------------------------------------------------------------
