@@ -2,6 +2,7 @@
 rest, scopes, rates and a record of every call."""
 
 import pytest
+from django.test import Client
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
