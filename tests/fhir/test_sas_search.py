@@ -1,0 +1,474 @@
+"""The SAS slot search (INT_R01, INT_R04 for CPTS): the exact request of the national platform,
+the kinds of slot it is shown, who may search, and what a hostile caller gets."""
+
+from datetime import time, timedelta
+
+import pytest
+from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.operationoutcome import OperationOutcome
+from fhir.resources.R4B.slot import Slot
+
+from consulto.directory.models import Practitioner, Specialty
+from consulto.fhir.refs import RPPS_SYSTEM, SLOT_TYPE_SYSTEM, SlotId, idnps
+from consulto.scheduling import booking
+from consulto.scheduling.models import Agenda, Appointment, Motive, Opening, PatientProfile
+from tests.conftest import PARIS, at, next_weekday, valid_rpps
+
+from .conftest import FhirClient, token_for
+
+pytestmark = pytest.mark.django_db
+
+IDENTIFIER = "schedule.actor:Practitioner.identifier"
+
+
+@pytest.fixture
+def saturday(world):
+    """The GP's Saturday: 9-10 kept for regulation (SNP), 10-11 for professionals, 11-12 for
+    known patients only."""
+    day = next_weekday(5)
+    for start, end, seen_by in ((9, 10, "snp"), (10, 11, "pro"), (11, 12, "known")):
+        opening = Opening.objects.create(
+            agenda=world.agenda,
+            site=world.site,
+            weekday=5,
+            start_time=time(start),
+            end_time=time(end),
+            valid_from=day - timedelta(days=30),
+            visibility=seen_by,
+        )
+        opening.motives.set([world.first])
+    return day
+
+
+def sas_params(day, *identifiers, until=None, cpts=False):
+    until = until or day
+    params = {
+        "_include": ["Slot:schedule"],
+        "_include:iterate": ["Schedule:actor"],
+        "start": [f"ge{day.isoformat()}T00:00:00+01:00", f"le{until.isoformat()}T23:59:59+01:00"],
+        IDENTIFIER: ",".join(f"{RPPS_SYSTEM}|{idnps(rpps)}" for rpps in identifiers),
+        "status": "free",
+        "_count": "1000",
+    }
+    if cpts:
+        params["_include"].append("Slot:service-type-reference")
+        params["_include:iterate"].append("HealthcareService:organization")
+    return params
+
+
+def sas_client(partners):
+    return FhirClient(token_for(partners.sas))
+
+
+def entries(bundle: dict, resource_type: str, mode: str | None = None) -> list[dict]:
+    return [
+        e["resource"]
+        for e in bundle.get("entry", [])
+        if e["resource"]["resourceType"] == resource_type
+        and (mode is None or e["search"]["mode"] == mode)
+    ]
+
+
+def kinds(slot: dict) -> set[str]:
+    return {c["code"] for c in slot.get("meta", {}).get("security", [])}
+
+
+def test_the_exact_sas_request_answers_slots_schedules_and_actors(world, partners):
+    day = next_weekday(2)  # a Wednesday: 9-12 and 14-18 public
+    answer = sas_client(partners).get("/fhir/r4/Slot", sas_params(day, world.gp.rpps))
+    assert answer.status_code == 200, answer.content
+    assert answer["Content-Type"].startswith("application/fhir+json")
+    bundle = answer.json()
+    Bundle.model_validate(bundle)
+    assert bundle["type"] == "searchset"
+    slots = entries(bundle, "Slot", "match")
+    assert bundle["total"] == len(slots) > 0
+    for slot in slots:
+        Slot.model_validate(slot)
+        assert slot["status"] == "free"
+        assert kinds(slot) == {"PUBLIC"}
+        assert slot["meta"]["security"][0]["system"] == SLOT_TYPE_SYSTEM
+        assert slot["schedule"]["reference"] == f"Schedule/{world.agenda.pk}"
+        assert slot["serviceType"][0]["coding"][0]["code"] in ("AMB", "VR")
+        assert "/regulation/" in slot["comment"]
+    first = [s for s in slots if s["appointmentType"]["text"] == "Première consultation"]
+    assert first[0]["start"] == at(day, 9).isoformat()
+    assert first[0]["end"] == at(day, 9, 30).isoformat()
+    assert first[0]["id"] == str(SlotId.of(world.agenda.pk, world.first.pk, at(day, 9)))
+    # 9-12 and 14-18: 14 first consultations of 30 min, 28 of 15 min for each 15-min motive.
+    assert len(first) == 14 and len(slots) == 14 + 28 + 28
+    schedule = entries(bundle, "Schedule", "include")
+    assert [s["id"] for s in schedule] == [str(world.agenda.pk)]
+    assert {a["reference"] for a in schedule[0]["actor"]} == {
+        f"Practitioner/{world.gp.pk}",
+        f"PractitionerRole/{world.agenda.pk}",
+    }
+    practitioner = entries(bundle, "Practitioner", "include")[0]
+    assert practitioner["identifier"][0] == {
+        "type": practitioner["identifier"][0]["type"],
+        "system": RPPS_SYSTEM,
+        "value": "8" + world.gp.rpps,
+    }
+    role = entries(bundle, "PractitionerRole", "include")[0]
+    assert role["contained"][0]["resourceType"] == "Location"
+    assert role["contained"][0]["address"]["postalCode"] == "75019"
+    assert role["location"] == [{"reference": "#location"}]
+    for entry in bundle["entry"]:
+        assert entry["fullUrl"].endswith(
+            f"/fhir/r4/{entry['resource']['resourceType']}/{entry['resource']['id']}"
+        )
+
+
+def test_the_cpts_variant_includes_the_services_and_their_organisations(world, partners):
+    day = next_weekday(2)
+    params = sas_params(day, world.gp.rpps, cpts=True)
+    bundle = sas_client(partners).get("/fhir/r4/Slot", params).json()
+    Bundle.model_validate(bundle)
+    services = entries(bundle, "HealthcareService", "include")
+    assert {s["name"] for s in services} == {
+        "Première consultation",
+        "Consultation de suivi",
+        "Téléconsultation",
+    }
+    video = next(s for s in services if s["name"] == "Téléconsultation")
+    assert video["type"][0]["coding"][0]["code"] == "VR"
+    assert [o["name"] for o in entries(bundle, "Organization", "include")] == ["Cabinet des Lilas"]
+    slot = entries(bundle, "Slot", "match")[0]
+    reference = slot["serviceType"][0]["extension"][0]["valueReference"]["reference"]
+    assert reference.startswith("HealthcareService/")
+
+
+def test_nothing_found_is_a_bundle_with_total_zero(world, partners):
+    unknown = valid_rpps(999)
+    bundle = sas_client(partners).get("/fhir/r4/Slot", sas_params(next_weekday(2), unknown))
+    assert bundle.status_code == 200
+    assert bundle.json()["total"] == 0
+    assert "entry" not in bundle.json()
+
+
+def test_the_sas_sees_regulation_and_professional_slots_never_the_known_patients(
+    world, partners, saturday
+):
+    bundle = sas_client(partners).get("/fhir/r4/Slot", sas_params(saturday, world.gp.rpps)).json()
+    slots = entries(bundle, "Slot", "match")
+    by_hour = {}
+    for slot in slots:
+        by_hour.setdefault(slot["start"][11:13], set()).update(kinds(slot))
+    assert by_hour == {"09": {"SNP"}, "10": {"PRO"}}
+    assert not any(s["start"][11:13] == "11" for s in slots)
+
+
+def test_the_organisations_own_software_sees_every_opening_and_others_the_professionals(
+    world, partners, saturday
+):
+    own = FhirClient(token_for(partners.own)).get(
+        "/fhir/r4/Slot", sas_params(saturday, world.gp.rpps)
+    )
+    hours = {s["start"][11:13] for s in entries(own.json(), "Slot", "match")}
+    assert hours == {"09", "10", "11"}
+    known = [s for s in entries(own.json(), "Slot", "match") if s["start"][11:13] == "11"]
+    assert all("meta" not in s for s in known)  # no kind of slot of the SAS fits
+    other = FhirClient(token_for(partners.other)).get(
+        "/fhir/r4/Slot", sas_params(saturday, world.gp.rpps)
+    )
+    slots = entries(other.json(), "Slot", "match")
+    assert {s["start"][11:13] for s in slots} == {"10"}
+    assert all(kinds(s) == {"PRO"} for s in slots)
+
+
+def test_a_taken_slot_is_not_free_and_its_organisation_sees_it_busy(world, partners, patient):
+    day = next_weekday(2)
+    booking.book(
+        agenda=world.agenda,
+        motive=world.first,
+        start=at(day, 9),
+        patient=patient,
+        booked_by=patient.owner,
+    )
+    params = sas_params(day, world.gp.rpps)
+    slots = entries(sas_client(partners).get("/fhir/r4/Slot", params).json(), "Slot")
+    assert at(day, 9).isoformat() not in {s["start"] for s in slots}
+    params["status"] = "busy"
+    assert sas_client(partners).get("/fhir/r4/Slot", params).status_code == 403
+    own = FhirClient(token_for(partners.own)).get("/fhir/r4/Slot", params)
+    busy = entries(own.json(), "Slot", "match")
+    assert {(s["start"], s["appointmentType"]["text"]) for s in busy} >= {
+        (at(day, 9).isoformat(), "Première consultation")
+    }
+    assert all(s["status"] == "busy" and "comment" not in s for s in busy)
+    Bundle.model_validate(own.json())
+
+
+def test_a_slot_is_read_back_by_its_id_until_it_is_taken(world, partners, patient):
+    day = next_weekday(2)
+    slot_id = SlotId.of(world.agenda.pk, world.first.pk, at(day, 9, 30))
+    client = sas_client(partners)
+    answer = client.get(f"/fhir/r4/Slot/{slot_id}")
+    assert answer.status_code == 200, answer.content
+    Slot.model_validate(answer.json())
+    assert answer.json()["status"] == "free"
+    booking.book(
+        agenda=world.agenda,
+        motive=world.first,
+        start=at(day, 9, 30),
+        patient=patient,
+        booked_by=patient.owner,
+    )
+    assert client.get(f"/fhir/r4/Slot/{slot_id}").status_code == 404
+    for wrong in ("1-2-3", "abc", f"{world.agenda.pk}-{world.flu.pk}-{int(at(day, 9).timestamp())}",
+                  "9" * 30, f"{world.agenda.pk}-{world.first.pk}-{int(at(day, 9, 7).timestamp())}"):  # fmt: skip
+        answer = client.get(f"/fhir/r4/Slot/{wrong}")
+        assert answer.status_code == 404, wrong
+        OperationOutcome.model_validate(answer.json())
+
+
+def test_a_practitioner_of_several_agendas_has_a_schedule_for_each(world, partners):
+    other_site_agenda = Agenda.objects.create(
+        organisation=partners.other_org, practitioner=world.gp, site=world.site, name="Parc"
+    )
+    motive = Motive.objects.create(agenda=other_site_agenda, label="Urgence", duration_minutes=20)
+    day = next_weekday(3)
+    opening = Opening.objects.create(
+        agenda=other_site_agenda,
+        site=world.site,
+        weekday=3,
+        start_time=time(19),
+        end_time=time(20),
+        valid_from=day - timedelta(days=7),
+        visibility="snp",
+    )
+    opening.motives.set([motive])
+    bundle = sas_client(partners).get("/fhir/r4/Slot", sas_params(day, world.gp.rpps)).json()
+    Bundle.model_validate(bundle)
+    schedules = {s["id"] for s in entries(bundle, "Schedule", "include")}
+    assert schedules == {str(world.agenda.pk), str(other_site_agenda.pk)}
+    assert len(entries(bundle, "Practitioner", "include")) == 1
+    assert len(entries(bundle, "PractitionerRole", "include")) == 2
+    snp = [s for s in entries(bundle, "Slot", "match") if kinds(s) == {"SNP"}]
+    assert [s["start"] for s in snp] == [at(day, 19).isoformat(), at(day, 19, 20).isoformat(),
+                                         at(day, 19, 40).isoformat()]  # fmt: skip
+
+
+def test_an_unpublished_practitioner_or_inactive_agenda_is_not_searched(world, partners):
+    Practitioner.objects.filter(pk=world.gp.pk).update(is_published=False)
+    params = sas_params(next_weekday(2), world.gp.rpps)
+    assert sas_client(partners).get("/fhir/r4/Slot", params).json()["total"] == 0
+    Practitioner.objects.filter(pk=world.gp.pk).update(is_published=True)
+    Agenda.objects.filter(pk=world.agenda.pk).update(is_active=False)
+    assert sas_client(partners).get("/fhir/r4/Slot", params).json()["total"] == 0
+
+
+def test_paging_with_count_gives_next_and_previous_links(world, partners):
+    params = sas_params(next_weekday(2), world.gp.rpps)
+    params["_count"] = "10"
+    client = sas_client(partners)
+    bundle = client.get("/fhir/r4/Slot", params).json()
+    assert bundle["total"] == 70 and len(entries(bundle, "Slot", "match")) == 10
+    links = {link["relation"]: link["url"] for link in bundle["link"]}
+    assert "_offset=10" in links["next"] and "previous" not in links
+    params["_offset"] = "60"
+    bundle = client.get("/fhir/r4/Slot", params).json()
+    links = {link["relation"]: link["url"] for link in bundle["link"]}
+    assert len(entries(bundle, "Slot", "match")) == 10
+    assert "next" not in links and "_offset=50" in links["previous"]
+
+
+# Who may search -------------------------------------------------------------------------------
+
+
+def test_who_may_search_slots(world, partners, user, client):
+    params = sas_params(next_weekday(2), world.gp.rpps)
+    anonymous = FhirClient().get("/fhir/r4/Slot", params)
+    assert anonymous.status_code == 401
+    OperationOutcome.model_validate(anonymous.json())
+    # A partner whose token does not carry system/Slot.read.
+    narrow = FhirClient(token_for(partners.other, "system/Appointment.read"))
+    refused = narrow.get("/fhir/r4/Slot", params)
+    assert refused.status_code == 403
+    OperationOutcome.model_validate(refused.json())
+    # A patient's browser session reads what the public sees.
+    Opening.objects.filter(agenda=world.agenda, weekday=2, start_time=time(9)).update(
+        visibility="snp"
+    )
+    session = FhirClient()
+    session.client.force_login(user)
+    slots = entries(session.get("/fhir/r4/Slot", params).json(), "Slot", "match")
+    assert slots and all(kinds(s) == {"PUBLIC"} for s in slots)
+    assert all(s["start"][11:13] >= "14" for s in slots)
+    assert session.get("/fhir/r4/Slot", {**params, "status": "busy"}).status_code == 403
+    # Another organisation's software: the professionals' view, not the SNP.
+    other = FhirClient(token_for(partners.other)).get("/fhir/r4/Slot", params)
+    assert all(s["start"][11:13] >= "14" for s in entries(other.json(), "Slot", "match"))
+
+
+# Hostile inputs -------------------------------------------------------------------------------
+
+
+def _refused(partners, params, status=400):
+    answer = sas_client(partners).get("/fhir/r4/Slot", params)
+    assert answer.status_code == status, (params, answer.content)
+    OperationOutcome.model_validate(answer.json())
+    return answer.json()["issue"][0]
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        ["eq2026-12-16", "le2026-12-17"],
+        ["xx2026-12-16", "le2026-12-17"],
+        ["ge2026-12-16"],
+        ["le2026-12-17"],
+        ["ge99999-12-16", "le2026-12-17"],
+        ["ge2026-13-16", "le2026-12-17"],
+        ["ge2026-02-30", "le2026-12-17"],
+        ["ge0000-01-01", "le2026-12-17"],
+        ["ge2026-12-16T25:00:00+01:00", "le2026-12-17"],
+        ["ge2026-12-16T08:00:00+15:00", "le2026-12-17"],
+        ["ge2026-12-01", "le2027-01-05"],
+        ["ge" + "9" * 400, "le2026-12-17"],
+        [],
+    ],
+)
+def test_bad_start_windows_are_400(world, partners, start):
+    params = sas_params(next_weekday(2), world.gp.rpps)
+    params["start"] = start
+    assert _refused(partners, params)["code"] == "invalid"
+
+
+def test_twenty_five_practitioners_are_searched_and_twenty_six_refused(world, partners):
+    numbers = [world.gp.rpps] + [valid_rpps(100 + n) for n in range(24)]
+    params = sas_params(next_weekday(2), *numbers)
+    answer = sas_client(partners).get("/fhir/r4/Slot", params)
+    assert answer.status_code == 200 and answer.json()["total"] == 70
+    params = sas_params(next_weekday(2), *numbers, valid_rpps(200))
+    assert "25" in _refused(partners, params)["diagnostics"]
+
+
+@pytest.mark.parametrize(
+    "identifier",
+    [
+        "",
+        ",,,",
+        f"{RPPS_SYSTEM}|",
+        f"{RPPS_SYSTEM}|{valid_rpps(1)}",  # the RPPS without its "8"
+        f"{RPPS_SYSTEM}|0{valid_rpps(1)}",  # an ADELI prefix
+        f"urn:oid:1.2.250.1.71.4.2.2|8{valid_rpps(1)}",  # another system
+        f"{RPPS_SYSTEM}|8{valid_rpps(1)}x",
+        f"{RPPS_SYSTEM}|8١٠٠٠٠٠٠٠٠١٣",  # digits of another script
+        "|" * 50,
+    ],
+)
+def test_bad_identifiers_are_400(world, partners, identifier):
+    params = sas_params(next_weekday(2), world.gp.rpps)
+    params[IDENTIFIER] = identifier
+    _refused(partners, params)
+
+
+def test_other_hostile_parameters(world, partners):
+    base = sas_params(next_weekday(2), world.gp.rpps)
+    for change in (
+        {"status": "booked"},
+        {"status": ""},
+        {"_count": "-1"},
+        {"_count": "1e3"},
+        {"_offset": "99999999999"},
+        {"_include": ["Slot:nothing"]},
+        {"_include:iterate": ["Patient:link"]},
+        {"color": "blue"},
+    ):
+        _refused(partners, {**base, **change})
+    params = dict(base)
+    del params[IDENTIFIER]
+    _refused(partners, params)
+    del params["status"]
+    _refused(partners, {**base, "status": []} if False else {k: v for k, v in base.items()
+                                                              if k != "status"})  # fmt: skip
+    nul = sas_client(partners).get("/fhir/r4/Slot", {**base, "status": "fr\x00ee"})
+    assert nul.status_code == 400
+    OperationOutcome.model_validate(nul.json())
+
+
+def test_the_dst_gap_day_in_paris_gives_real_instants(world, partners):
+    """2027-03-28, Paris goes from 02:00 to 03:00: a bound in the gap is read with the offset
+    before it (02:30 is 01:30 UTC, 03:30 summer time), and slots keep their wall-clock times
+    (an opening on Sundays 01:00-04:00)."""
+    sunday = next_weekday(6)
+    gap_day = sunday.replace(year=2027, month=3, day=28)
+    opening = Opening.objects.create(
+        agenda=world.agenda,
+        site=world.site,
+        weekday=6,
+        start_time=time(1),
+        end_time=time(4),
+        valid_from=gap_day - timedelta(days=7),
+        valid_until=gap_day,
+    )
+    opening.motives.set([world.first])
+    Motive.objects.filter(pk=world.first.pk).update(max_advance_days=200)
+    params = sas_params(gap_day, world.gp.rpps)
+    params["start"] = ["ge2027-03-28T02:30:00", "le2027-03-28T23:00:00"]
+    answer = sas_client(partners).get("/fhir/r4/Slot", params)
+    assert answer.status_code == 200, answer.content
+    starts = [
+        s["start"]
+        for s in entries(answer.json(), "Slot", "match")
+        if s["appointmentType"]["text"] == "Première consultation"
+    ]
+    assert starts == ["2027-03-28T03:30:00+02:00"]
+    params["start"] = ["ge2027-03-28", "le2027-03-28"]
+    every = sas_client(partners).get("/fhir/r4/Slot", params).json()
+    first = [s["start"] for s in entries(every, "Slot") if s["appointmentType"]["text"] ==
+             "Première consultation"]  # fmt: skip
+    assert first == [
+        "2027-03-28T01:00:00+01:00",
+        "2027-03-28T01:30:00+01:00",
+        "2027-03-28T03:00:00+02:00",
+        "2027-03-28T03:30:00+02:00",
+    ]
+
+
+def test_a_slot_is_bookable_by_a_regulator_as_it_was_shown(world, partners, saturday, patient):
+    """What the SAS is shown is what the booking door lets a regulator take."""
+    bundle = sas_client(partners).get("/fhir/r4/Slot", sas_params(saturday, world.gp.rpps)).json()
+    snp = next(s for s in entries(bundle, "Slot", "match") if kinds(s) == {"SNP"})
+    slot = SlotId.parse(snp["id"])
+    from consulto.scheduling import visibility
+
+    booked = booking.book(
+        agenda=world.agenda,
+        motive=world.first,
+        start=slot.start.astimezone(PARIS),
+        patient=PatientProfile.objects.create(
+            first_name="Paul", last_name="Roy", birth_date=patient.birth_date
+        ),
+        booked_by=patient.owner,
+        channel=Appointment.Channel.REGULATOR,
+        audience=visibility.REGULATOR,
+    )
+    assert booked.start == slot.start
+
+
+def test_a_gp_has_the_tre_r38_specialty_and_others_their_label(world, partners):
+    bundle = sas_client(partners).get("/fhir/r4/Slot", sas_params(next_weekday(2),
+                                                                  world.gp.rpps)).json()  # fmt: skip
+    slot = entries(bundle, "Slot", "match")[0]
+    assert slot["specialty"][0]["coding"][0]["code"] == "SM54"
+    dentist = Practitioner.objects.create(
+        first_name="Léa",
+        last_name="Roux",
+        rpps=valid_rpps(77),
+        specialty=Specialty.objects.get(code="chirurgien-dentiste"),
+    )
+    agenda = Agenda.objects.create(
+        organisation=world.organisation, practitioner=dentist, site=world.site, name="Dr Roux"
+    )
+    motive = Motive.objects.create(agenda=agenda, label="Détartrage", duration_minutes=30)
+    day = next_weekday(2)
+    opening = Opening.objects.create(
+        agenda=agenda, site=world.site, weekday=2, start_time=time(9), end_time=time(10),
+        valid_from=day - timedelta(days=7),
+    )  # fmt: skip
+    opening.motives.set([motive])
+    bundle = sas_client(partners).get("/fhir/r4/Slot", sas_params(day, dentist.rpps)).json()
+    slot = entries(bundle, "Slot", "match")[0]
+    assert slot["specialty"] == [{"text": "Chirurgien-dentiste"}]
