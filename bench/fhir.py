@@ -22,9 +22,13 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+BENCH_DIR = str(Path(__file__).resolve().parent)
+sys.path.insert(0, BENCH_DIR)
 
 import _common as common
+
+# This script's name would shadow the ``fhir`` package (fhir.resources) for the imports below.
+sys.path[:] = [p for p in sys.path if p not in (BENCH_DIR, "")]
 
 BENCH = "fhir.sas_search"
 PARTNER = "Bench: plateforme SAS"

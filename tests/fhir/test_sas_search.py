@@ -95,8 +95,9 @@ def test_the_exact_sas_request_answers_slots_schedules_and_actors(world, partner
     assert first[0]["start"] == at(day, 9).isoformat()
     assert first[0]["end"] == at(day, 9, 30).isoformat()
     assert first[0]["id"] == str(SlotId.of(world.agenda.pk, world.first.pk, at(day, 9)))
-    # 9-12 and 14-18: 14 first consultations of 30 min, 28 of 15 min for each 15-min motive.
-    assert len(first) == 14 and len(slots) == 14 + 28 + 28
+    # 9-12 and 14-18: 14 first consultations of 30 min, and 28 video ones of 15 min: one
+    # motive of each consultation type (the follow-up, in person too, comes after the first).
+    assert len(first) == 14 and len(slots) == 14 + 28
     schedule = entries(bundle, "Schedule", "include")
     assert [s["id"] for s in schedule] == [str(world.agenda.pk)]
     assert {a["reference"] for a in schedule[0]["actor"]} == {
@@ -125,11 +126,7 @@ def test_the_cpts_variant_includes_the_services_and_their_organisations(world, p
     bundle = sas_client(partners).get("/fhir/r4/Slot", params).json()
     Bundle.model_validate(bundle)
     services = entries(bundle, "HealthcareService", "include")
-    assert {s["name"] for s in services} == {
-        "Première consultation",
-        "Consultation de suivi",
-        "Téléconsultation",
-    }
+    assert {s["name"] for s in services} == {"Première consultation", "Téléconsultation"}
     video = next(s for s in services if s["name"] == "Téléconsultation")
     assert video["type"][0]["coding"][0]["code"] == "VR"
     assert [o["name"] for o in entries(bundle, "Organization", "include")] == ["Cabinet des Lilas"]
@@ -174,6 +171,24 @@ def test_the_organisations_own_software_sees_every_opening_and_others_the_profes
     slots = entries(other.json(), "Slot", "match")
     assert {s["start"][11:13] for s in slots} == {"10"}
     assert all(kinds(s) == {"PRO"} for s in slots)
+
+
+def test_an_organisations_software_gets_every_motive_the_sas_one_of_each_type(world, partners):
+    params = sas_params(next_weekday(2), world.gp.rpps)
+    own = FhirClient(token_for(partners.own)).get("/fhir/r4/Slot", params).json()
+    Bundle.model_validate(own)
+    assert own["total"] == 14 + 28 + 28
+    assert {s["appointmentType"]["text"] for s in entries(own, "Slot", "match")} == {
+        "Première consultation",
+        "Consultation de suivi",
+        "Téléconsultation",
+    }
+    Motive.objects.filter(pk=world.first.pk).update(open_to_new_patients=False)
+    sas = sas_client(partners).get("/fhir/r4/Slot", params).json()
+    assert {s["appointmentType"]["text"] for s in entries(sas, "Slot", "match")} == {
+        "Consultation de suivi",
+        "Téléconsultation",
+    }
 
 
 def test_a_taken_slot_is_not_free_and_its_organisation_sees_it_busy(world, partners, patient):
@@ -270,14 +285,14 @@ def test_paging_with_count_gives_next_and_previous_links(world, partners):
     params["_count"] = "10"
     client = sas_client(partners)
     bundle = client.get("/fhir/r4/Slot", params).json()
-    assert bundle["total"] == 70 and len(entries(bundle, "Slot", "match")) == 10
+    assert bundle["total"] == 42 and len(entries(bundle, "Slot", "match")) == 10
     links = {link["relation"]: link["url"] for link in bundle["link"]}
     assert "_offset=10" in links["next"] and "previous" not in links
-    params["_offset"] = "60"
+    params["_offset"] = "40"
     bundle = client.get("/fhir/r4/Slot", params).json()
     links = {link["relation"]: link["url"] for link in bundle["link"]}
-    assert len(entries(bundle, "Slot", "match")) == 10
-    assert "next" not in links and "_offset=50" in links["previous"]
+    assert len(entries(bundle, "Slot", "match")) == 2
+    assert "next" not in links and "_offset=30" in links["previous"]
 
 
 # Who may search -------------------------------------------------------------------------------
@@ -346,7 +361,7 @@ def test_twenty_five_practitioners_are_searched_and_twenty_six_refused(world, pa
     numbers = [world.gp.rpps] + [valid_rpps(100 + n) for n in range(24)]
     params = sas_params(next_weekday(2), *numbers)
     answer = sas_client(partners).get("/fhir/r4/Slot", params)
-    assert answer.status_code == 200 and answer.json()["total"] == 70
+    assert answer.status_code == 200 and answer.json()["total"] == 42
     params = sas_params(next_weekday(2), *numbers, valid_rpps(200))
     assert "25" in _refused(partners, params)["diagnostics"]
 

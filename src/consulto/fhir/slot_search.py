@@ -16,6 +16,8 @@ grid (computed without bookings) less the free slots.
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -29,12 +31,12 @@ from django.utils.translation import gettext as _
 
 from consulto.scheduling import availability as engine
 from consulto.scheduling import visibility
-from consulto.scheduling.cache import slots_for_many
+from consulto.scheduling.cache import entries_for_many
 from consulto.scheduling.models import Agenda, Motive, Opening
 from consulto.scheduling.selectors import load_inputs, motive_rule
 
 from . import directory_resources as build
-from .refs import SLOT_TYPE_SYSTEM, SlotId, reference
+from .refs import SLOT_TYPE_SYSTEM, reference
 
 APPOINTMENT_TYPE_SYSTEM = "http://terminology.hl7.org/CodeSystem/v2-0276"
 
@@ -48,6 +50,7 @@ SLOT_TYPES = {
     "cpts": ("CPTS", "Créneau réservé à la CPTS"),
 }
 FREE, BUSY = "free", "busy"
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass
@@ -73,9 +76,15 @@ def find(
     high: datetime,
     statuses: frozenset[str],
     now: datetime,
+    one_per_mode: bool = False,
 ) -> list[FoundSlot]:
     """The slots of ``motives`` (of ``agendas``) starting in [low, high), as ``consumer`` is
-    offered them, sorted by start. ``agendas`` come with ``site`` selected."""
+    offered them, sorted by start. ``agendas`` come with ``site`` selected.
+
+    ``one_per_mode``: per agenda, only the first motive of each consultation type (in person,
+    video, home) among those offered, one open to new patients first, then by position: what
+    the regulation console offers (``referral.search``), rather than the same hours once per
+    motive."""
     if not agendas or not motives or high <= low:
         return []
     by_pk = {agenda.pk: agenda for agenda in agendas}
@@ -83,6 +92,8 @@ def find(
     seen_visibilities = frozenset().union(*audiences.values())
     motives_by_pk = {m.pk: m for m in motives if m.agenda_id in by_pk}
     offered = _offered(by_pk, motives_by_pk, audiences, seen_visibilities, low, high)
+    if one_per_mode:
+        offered = _first_per_mode(offered, motives_by_pk)
 
     found: dict[tuple[int, int, int], FoundSlot] = {}
     # The free slots are needed for the busy ones too (the grid less the free).
@@ -90,7 +101,9 @@ def find(
         batches = _batches(offered, by_pk, motives_by_pk, low, high)
         for (visibility_value, first, days), pairs in batches.items():
             for batch in _one_per_agenda(pairs):
-                computed = slots_for_many(
+                # The cached arrays of starts (epoch seconds): only the slots of the window
+                # become datetimes (the cache holds whole days).
+                computed = entries_for_many(
                     batch,
                     start=first,
                     days=days,
@@ -98,8 +111,9 @@ def find(
                     audience=frozenset({visibility_value}),
                 )
                 for agenda, motive in batch:
-                    _collect(found, computed[agenda.pk], agenda, motive, visibility_value,
-                             FREE, low, high)  # fmt: skip
+                    raw = computed[agenda.pk][1]
+                    _collect(found, raw, agenda, motive, visibility_value, low=low, high=high,
+                             now=now)  # fmt: skip
     if BUSY in statuses:
         own = {pk for pk, audience in audiences.items() if audience == visibility.EVERYONE}
         _busy(found, offered, by_pk, motives_by_pk, own, low=low, high=high, now=now)
@@ -131,6 +145,18 @@ def _offered(by_pk, motives_by_pk, audiences, seen, low, high):
     }  # fmt: skip
 
 
+def _first_per_mode(offered: set, motives_by_pk: dict) -> set:
+    candidates = sorted(
+        {motives_by_pk[motive_id] for _v, _a, motive_id in offered},
+        key=lambda m: (m.agenda_id, m.mode, not m.open_to_new_patients, m.position, m.pk),
+    )
+    chosen: dict[tuple[int, str], int] = {}
+    for motive in candidates:
+        chosen.setdefault((motive.agenda_id, motive.mode), motive.pk)
+    kept = set(chosen.values())
+    return {triple for triple in offered if triple[2] in kept}
+
+
 def _batches(offered, by_pk, motives_by_pk, low, high) -> dict[tuple[str, date, int], list]:
     batches: dict[tuple[str, date, int], list] = defaultdict(list)
     for v, agenda_id, motive_id in sorted(offered):
@@ -160,17 +186,27 @@ def _one_per_agenda(pairs: list) -> list[list]:
     return rounds
 
 
-def _collect(found, slots, agenda, motive, visibility_value, status, low, high) -> None:
-    for slot in slots:
-        if slot.start < low:
-            continue
-        if slot.start >= high:
-            break
-        key = (agenda.pk, motive.pk, int(slot.start.timestamp()))
+def _collect(found, raw, agenda, motive, visibility_value, *, low, high, now) -> None:
+    """The free slots of ``raw`` (the cache's arrays) in [low, high) and in the motive's
+    booking window (not sooner than its notice, not later than its horizon)."""
+    starts, ends, _remaining = raw
+    soonest = now + timedelta(minutes=motive.min_notice_minutes)
+    earliest = max(_ceil_seconds(soonest), _ceil_seconds(low))
+    latest = min(epoch(now + timedelta(days=motive.max_advance_days)), _ceil_seconds(high) - 1)
+    zone = agenda.zone
+    for i in range(bisect_left(starts, earliest), bisect_right(starts, latest)):
+        key = (agenda.pk, motive.pk, starts[i])
         hit = found.get(key)
         if hit is None:
-            hit = found[key] = FoundSlot(agenda, motive, slot.start, slot.end, status)
+            start = datetime.fromtimestamp(starts[i], zone)
+            end = datetime.fromtimestamp(ends[i], zone)
+            hit = found[key] = FoundSlot(agenda, motive, start, end, FREE)
         hit.visibilities.add(visibility_value)
+
+
+def _ceil_seconds(moment: datetime) -> int:
+    """Epoch seconds of ``moment``, rounded up (slots start on whole seconds)."""
+    return math.ceil((moment - _EPOCH) / timedelta(seconds=1))
 
 
 def _busy(found, offered, by_pk, motives_by_pk, own: set[int], *, low, high, now) -> None:
@@ -216,27 +252,95 @@ def epoch(moment: datetime) -> int:
     return int(moment.astimezone(UTC).timestamp())
 
 
-def slot_types(found: FoundSlot) -> list[dict]:
-    return [
-        {"system": SLOT_TYPE_SYSTEM, "code": SLOT_TYPES[v][0], "display": SLOT_TYPES[v][1]}
-        for v in sorted(found.visibilities)
-        if v in SLOT_TYPES
-    ]
+class SlotBuilder:
+    """Slots as FHIR resources (``refs.SlotId``), for one answer: what slots share (kinds of
+    slot, consultation type, specialty, booking links) is built once per answer, not once per
+    slot (an answer holds up to a thousand)."""
 
+    def __init__(self, *, consumer, with_service_reference: bool = False):
+        self.consumer = consumer
+        self.with_service_reference = with_service_reference
+        self.comment = _("Book: %(url)s")
+        self._security: dict[frozenset[str], list[dict]] = {}
+        self._motive: dict[int, tuple] = {}
+        self._specialty: dict[int, list | None] = {}
+        self._paths: dict[int, str] = {}
+        self._regulation = None
 
-def booking_link(found: FoundSlot, *, consumer) -> str | None:
-    """Where a person books this slot in our pages: the regulation console for the SAS (a
-    regulator comes from the SAS platform), the practitioner's page, on the slot's week, for
-    anyone else; None for a resource's agenda (booked from its establishment's page)."""
-    if consumer is not None and consumer.is_sas:
-        return f"{settings.CONSULTO_SITE_URL}{_reverse('regulation:new_case')}"
-    if found.agenda.practitioner_id is None:
-        return None
-    day = found.start.date()
-    week = day - timedelta(days=day.weekday())
-    query = urlencode({"agenda": found.agenda.pk, "motive": found.motive.pk, "week": week})
-    path = _reverse("practitioner", args=[found.agenda.practitioner_id])
-    return f"{settings.CONSULTO_SITE_URL}{path}?{query}"
+    def security(self, visibilities: frozenset[str]) -> list[dict]:
+        found = self._security.get(visibilities)
+        if found is None:
+            found = self._security[visibilities] = [
+                {"system": SLOT_TYPE_SYSTEM, "code": SLOT_TYPES[v][0], "display": SLOT_TYPES[v][1]}
+                for v in sorted(visibilities)
+                if v in SLOT_TYPES
+            ]
+        return found
+
+    def _of_motive(self, motive: Motive) -> tuple:
+        found = self._motive.get(motive.pk)
+        if found is None:
+            service_type = build.encounter_code(motive)
+            if self.with_service_reference:
+                reference_to = reference("HealthcareService", motive.pk)
+                service_type = {
+                    **service_type,
+                    "extension": [
+                        {"url": build.SERVICE_TYPE_REFERENCE, "valueReference": reference_to}
+                    ],
+                }
+            kind = {"coding": [{"system": APPOINTMENT_TYPE_SYSTEM, "code": "ROUTINE"}]}
+            if motive.label.strip():
+                kind["text"] = motive.label
+            found = self._motive[motive.pk] = ([service_type], kind)
+        return found
+
+    def _specialty_of(self, agenda: Agenda):
+        if agenda.pk not in self._specialty:
+            self._specialty[agenda.pk] = build.specialty(agenda.practitioner)
+        return self._specialty[agenda.pk]
+
+    def booking_link(self, found: FoundSlot) -> str | None:
+        """Where a person books this slot in our pages: the regulation console for the SAS (a
+        regulator comes from the SAS platform), the practitioner's page on the slot's week for
+        anyone else; None for a resource's agenda (booked from its establishment's page)."""
+        if self.consumer is not None and self.consumer.is_sas:
+            if self._regulation is None:
+                self._regulation = f"{settings.CONSULTO_SITE_URL}{_reverse('regulation:new_case')}"
+            return self._regulation
+        practitioner_id = found.agenda.practitioner_id
+        if practitioner_id is None:
+            return None
+        if practitioner_id not in self._paths:
+            path = _reverse("practitioner", args=[practitioner_id])
+            self._paths[practitioner_id] = f"{settings.CONSULTO_SITE_URL}{path}"
+        day = found.start.date()
+        week = day - timedelta(days=day.weekday())
+        query = urlencode({"agenda": found.agenda.pk, "motive": found.motive.pk, "week": week})
+        return f"{self._paths[practitioner_id]}?{query}"
+
+    def __call__(self, found: FoundSlot) -> dict:
+        service_type, appointment_type = self._of_motive(found.motive)
+        resource = {
+            "resourceType": "Slot",
+            "id": f"{found.agenda.pk}-{found.motive.pk}-{epoch(found.start)}",
+        }
+        security = self.security(frozenset(found.visibilities))
+        if security:
+            resource["meta"] = {"security": security}
+        resource["serviceType"] = service_type
+        specialty = self._specialty_of(found.agenda)
+        if specialty:
+            resource["specialty"] = specialty
+        resource["appointmentType"] = appointment_type
+        resource["schedule"] = {"reference": f"Schedule/{found.agenda.pk}"}
+        resource["status"] = found.status
+        resource["start"] = found.start.isoformat(timespec="seconds")
+        resource["end"] = found.end.isoformat(timespec="seconds")
+        link = self.booking_link(found) if found.status == FREE else None
+        if link:
+            resource["comment"] = self.comment % {"url": link}
+        return resource
 
 
 def _reverse(name: str, args=()) -> str:
@@ -245,37 +349,5 @@ def _reverse(name: str, args=()) -> str:
 
 
 def slot_resource(found: FoundSlot, *, consumer, with_service_reference: bool = False) -> dict:
-    """A Slot (``refs.SlotId``): its kinds of slot (meta.security), consultation type,
-    specialty, motive (appointmentType), schedule, times, status and where to book it."""
-    service_type = build.encounter_code(found.motive)
-    if with_service_reference:
-        service_type = {
-            **service_type,
-            "extension": [
-                {
-                    "url": build.SERVICE_TYPE_REFERENCE,
-                    "valueReference": reference("HealthcareService", found.motive.pk),
-                }
-            ],
-        }
-    link = booking_link(found, consumer=consumer)
-    security = slot_types(found)
-    resource = {
-        "resourceType": "Slot",
-        "id": str(SlotId.of(found.agenda.pk, found.motive.pk, found.start)),
-        "serviceType": [service_type],
-        "specialty": build.specialty(found.agenda.practitioner),
-        "appointmentType": {
-            "coding": [{"system": APPOINTMENT_TYPE_SYSTEM, "code": "ROUTINE"}],
-            "text": found.motive.label,
-        },
-        "schedule": reference("Schedule", found.agenda.pk),
-        "status": found.status,
-        "start": found.start.isoformat(timespec="seconds"),
-        "end": found.end.isoformat(timespec="seconds"),
-    }
-    if security:
-        resource["meta"] = {"security": security}
-    if link and found.status == FREE:
-        resource["comment"] = _("Book: %(url)s") % {"url": link}
-    return {key: value for key, value in resource.items() if value is not None}
+    """One Slot (see ``SlotBuilder``)."""
+    return SlotBuilder(consumer=consumer, with_service_reference=with_service_reference)(found)

@@ -103,6 +103,13 @@ def page(request, queryset, builder, *, resource_type: str, default=DEFAULT_COUN
 
 
 def add_paging_links(request, bundle, *, total: int, offset: int, count: int) -> None:
+    for link in paging_links(request, total=total, offset=offset, count=count):
+        bundle.link.append(BundleLink(**link))
+
+
+def paging_links(request, *, total: int, offset: int, count: int) -> list[dict]:
+    """The next and previous pages' links (the same search, another ``_offset``)."""
+
     def url(at: int) -> str:
         query = request.GET.copy()
         query["_offset"] = str(at)
@@ -110,10 +117,12 @@ def add_paging_links(request, bundle, *, total: int, offset: int, count: int) ->
         path = request.path.split("/fhir/r4", 1)[-1]
         return f"{base_url()}{path}?{urlencode(sorted(query.lists()), doseq=True)}"
 
+    links = []
     if count and offset + count < total:
-        bundle.link.append(BundleLink(relation="next", url=url(offset + count)))
+        links.append({"relation": "next", "url": url(offset + count)})
     if count and offset > 0:
-        bundle.link.append(BundleLink(relation="previous", url=url(max(0, offset - count))))
+        links.append({"relation": "previous", "url": url(max(0, offset - count))})
+    return links
 
 
 def read_one(queryset, logical_id: str, resource_type: str):
