@@ -78,6 +78,19 @@ def public_motives(consumer) -> QuerySet[Motive]:
     return motives
 
 
+def motives_of(agendas: list[Agenda], consumer) -> list[Motive]:
+    """The public motives (``public_motives``) of these public agendas, each with its agenda
+    set from ``agendas``: one query without joins."""
+    by_pk = {agenda.pk: agenda for agenda in agendas}
+    motives = Motive.objects.filter(agenda_id__in=list(by_pk), is_active=True)
+    if consumer is None or not consumer.is_partner:
+        motives = motives.filter(online=True)
+    found = list(motives.order_by("agenda_id", "position", "pk"))
+    for motive in found:
+        motive.agenda = by_pk[motive.agenda_id]
+    return found
+
+
 # Builders ---------------------------------------------------------------------------------------
 
 

@@ -381,17 +381,14 @@ def _schedules():
     return build.public_agendas().select_related("site", "practitioner__specialty").order_by("pk")
 
 
-def schedules_of(agendas, consumer) -> list[dict]:
-    """The Schedules of ``agendas`` with the consultation types of their public motives."""
+def schedules_of(agendas, consumer, motives=None) -> list[dict]:
+    """The Schedules of ``agendas`` with the consultation types of their public motives
+    (``motives`` when the caller has read them already)."""
     modes: dict[int, set[str]] = {}
-    rows = (
-        build.public_motives(consumer)
-        .filter(agenda_id__in=[a.pk for a in agendas])
-        .values_list("agenda_id", "mode")
-        .distinct()
-    )
-    for agenda_id, mode in rows:
-        modes.setdefault(agenda_id, set()).add(mode)
+    if motives is None:
+        motives = build.motives_of(list(agendas), consumer)
+    for motive in motives:
+        modes.setdefault(motive.agenda_id, set()).add(motive.mode)
     return [build.schedule(agenda, modes.get(agenda.pk, ())) for agenda in agendas]
 
 
