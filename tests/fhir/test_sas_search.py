@@ -492,3 +492,33 @@ def test_a_gp_has_the_tre_r38_specialty_and_others_their_label(world, partners):
     bundle = sas_client(partners).get("/fhir/r4/Slot", sas_params(day, dentist.rpps)).json()
     slot = entries(bundle, "Slot", "match")[0]
     assert slot["specialty"] == [{"text": "Chirurgien-dentiste"}]
+
+
+def test_a_real_fhir_client_runs_the_sas_search_against_the_server(world, partners, live_server):
+    """fhirpy (a FHIR client library) against the running server, as the SAS platform would."""
+    from fhirpy import SyncFHIRClient
+
+    day = next_weekday(2)
+    numbers = [world.gp.rpps, valid_rpps(999)]  # the second is nobody's
+    client = SyncFHIRClient(
+        f"{live_server.url}/fhir/r4", authorization=f"Bearer {token_for(partners.sas)}"
+    )
+    search = (
+        client.resources("Slot")
+        .search(**{IDENTIFIER: ",".join(f"{RPPS_SYSTEM}|{idnps(n)}" for n in numbers)})
+        .search(start__ge=f"{day.isoformat()}T00:00:00+01:00")
+        .search(start__le=f"{day.isoformat()}T23:59:59+01:00")
+        .search(status="free")
+        .include("Slot", "schedule")
+        .include("Schedule", "actor", iterate=True)
+        .limit(1000)
+    )
+    bundle = search.fetch_raw()
+    Bundle.model_validate(dict(bundle))
+    assert bundle.total == 42
+    kinds_found = {entry.resource.resourceType for entry in bundle.entry}
+    assert kinds_found == {"Slot", "Schedule", "Practitioner", "PractitionerRole"}
+    slots = search.fetch()
+    assert len(slots) == 42 and all(s.status == "free" for s in slots)
+    first = client.reference("Slot", slots[0].id).to_resource()
+    assert first.start == slots[0].start
