@@ -153,6 +153,37 @@ def test_the_sas_sees_regulation_and_professional_slots_never_the_known_patients
         by_hour.setdefault(slot["start"][11:13], set()).update(kinds(slot))
     assert by_hour == {"09": {"SNP"}, "10": {"PRO"}}
     assert not any(s["start"][11:13] == "11" for s in slots)
+    # Nor read by its id: the known patients' slot is not the SAS's.
+    known = SlotId.of(world.agenda.pk, world.first.pk, at(saturday, 11))
+    assert sas_client(partners).get(f"/fhir/r4/Slot/{known}").status_code == 404
+    assert FhirClient(token_for(partners.own)).get(f"/fhir/r4/Slot/{known}").status_code == 200
+
+
+def test_overlapping_openings_give_a_slot_both_kinds(world, partners, saturday):
+    opening = Opening.objects.create(
+        agenda=world.agenda,
+        site=world.site,
+        weekday=5,
+        start_time=time(9),
+        end_time=time(10),
+        valid_from=saturday - timedelta(days=7),
+        visibility="public",
+    )
+    opening.motives.set([world.first])
+    bundle = sas_client(partners).get("/fhir/r4/Slot", sas_params(saturday, world.gp.rpps)).json()
+    nine = [s for s in entries(bundle, "Slot", "match") if s["start"][11:13] == "09"]
+    assert len(nine) == 2 and all(kinds(s) == {"PUBLIC", "SNP"} for s in nine)
+    Bundle.model_validate(bundle)
+
+
+def test_a_patient_sees_nothing_of_an_agenda_closed_to_online_booking(world, partners, user):
+    session = FhirClient()
+    session.client.force_login(user)
+    params = sas_params(next_weekday(2), world.gp.rpps)
+    assert session.get("/fhir/r4/Slot", params).json()["total"] > 0
+    Agenda.objects.filter(pk=world.agenda.pk).update(online_booking=False)
+    assert session.get("/fhir/r4/Slot", params).json()["total"] == 0
+    assert sas_client(partners).get("/fhir/r4/Slot", params).json()["total"] == 42
 
 
 def test_the_organisations_own_software_sees_every_opening_and_others_the_professionals(

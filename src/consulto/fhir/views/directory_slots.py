@@ -93,6 +93,8 @@ def slot_search_view(request):
     offset = offset_param(request)
 
     agendas = _agendas(request)
+    if not consumer.is_partner:  # a patient books online: agendas closed to it show nothing
+        agendas = [agenda for agenda in agendas if agenda.online_booking]
     motives = build.motives_of(agendas, consumer)
     found = slot_search.find(
         consumer=consumer,
