@@ -553,3 +553,27 @@ def test_a_real_fhir_client_runs_the_sas_search_against_the_server(world, partne
     assert len(slots) == 42 and all(s.status == "free" for s in slots)
     first = client.reference("Slot", slots[0].id).to_resource()
     assert first.start == slots[0].start
+
+
+def test_an_organisations_software_searches_its_schedules_by_id(world, partners):
+    day = next_weekday(2)
+    params = {
+        "schedule": f"Schedule/{world.agenda.pk},{world.line.pk}",
+        "start": [f"ge{day.isoformat()}", f"le{day.isoformat()}"],
+        "status": "free,busy",
+        "_include": "Slot:service-type-reference",
+        "_include:iterate": "HealthcareService:organization",
+    }
+    bundle = FhirClient(token_for(partners.own)).get("/fhir/r4/Slot", params).json()
+    Bundle.model_validate(bundle)
+    schedules = {s["schedule"]["reference"] for s in entries(bundle, "Slot", "match")}
+    assert schedules == {f"Schedule/{world.agenda.pk}", f"Schedule/{world.line.pk}"}
+    line = [s for s in entries(bundle, "Slot", "match") if s["schedule"]["reference"].endswith(
+        f"/{world.line.pk}")]  # fmt: skip
+    assert line[0]["serviceType"][0]["coding"][0]["code"] == "AMB" and "specialty" not in line[0]
+    assert {o["name"] for o in entries(bundle, "Organization", "include")} == {
+        "Cabinet des Lilas",
+        "Centre de vaccination",
+    }
+    too_many = {**params, "schedule": ",".join(str(n) for n in range(1, 27))}
+    assert FhirClient(token_for(partners.own)).get("/fhir/r4/Slot", too_many).status_code == 400
