@@ -22,13 +22,12 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
-BENCH_DIR = str(Path(__file__).resolve().parent)
-sys.path.insert(0, BENCH_DIR)
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _common as common
 
 # This script's name would shadow the ``fhir`` package (fhir.resources) for the imports below.
-sys.path[:] = [p for p in sys.path if p not in (BENCH_DIR, "")]
+sys.path[:] = [p for p in sys.path if p not in (str(common.ROOT / "bench"), "")]
 
 BENCH = "fhir.sas_search"
 PARTNER = "Bench: plateforme SAS"
