@@ -62,10 +62,6 @@ class FoundSlot:
     status: str
     visibilities: set[str] = field(default_factory=set)
 
-    @property
-    def key(self) -> tuple[int, int, int]:
-        return (self.agenda.pk, self.motive.pk, int(self.start.timestamp()))
-
 
 def find(
     *,
@@ -174,7 +170,8 @@ def _dates(agenda: Agenda, low: datetime, high: datetime) -> tuple[date, int]:
 
 
 def _one_per_agenda(pairs: list) -> list[list]:
-    """``slots_for_many`` answers per agenda: batches where each agenda comes once."""
+    """The cache answers per agenda (``entries_for_many``): batches where each agenda comes
+    once."""
     rounds: list[list] = []
     placed: dict[int, int] = defaultdict(int)
     for agenda, motive in pairs:

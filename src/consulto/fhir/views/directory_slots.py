@@ -171,6 +171,8 @@ def slot_read(request, logical_id: str):
     motive = build.public_motives(consumer).filter(pk=slot_id.motive_id).first()
     if agenda is None or motive is None or motive.agenda_id != agenda.pk:
         raise not_found("Slot", logical_id)
+    if not consumer.is_partner and not agenda.online_booking:
+        raise not_found("Slot", logical_id)
     found = slot_search.find(
         consumer=consumer,
         agendas=[agenda],
