@@ -577,3 +577,51 @@ def test_an_organisations_software_searches_its_schedules_by_id(world, partners)
     }
     too_many = {**params, "schedule": ",".join(str(n) for n in range(1, 27))}
     assert FhirClient(token_for(partners.own)).get("/fhir/r4/Slot", too_many).status_code == 400
+
+
+@pytest.mark.parametrize(
+    "layout",
+    [
+        [(8, 10, "snp"), (9, 11, "public"), (10, 12, "pro"), (11, 13, "known")],
+        [(8, 9, "known"), (8, 12, "snp"), (14, 15, "pro"), (14, 16, "public")],
+        [(7, 8, "pro"), (8, 9, "pro"), (9, 10, "snp")],
+    ],
+)
+def test_the_sas_sees_exactly_what_the_regulation_console_offers(world, partners, layout):
+    """Slots merged from each visibility are the slots of the openings a regulator sees, and
+    only those (the regulation console reads them for the whole audience at once)."""
+    from consulto.scheduling import visibility
+    from consulto.scheduling.cache import slots_for_many
+
+    day = next_weekday(6)  # a Sunday: no other opening
+    for start, end, seen_by in layout:
+        opening = Opening.objects.create(
+            agenda=world.agenda,
+            site=world.site,
+            weekday=6,
+            start_time=time(start),
+            end_time=time(end),
+            valid_from=day - timedelta(days=7),
+            visibility=seen_by,
+        )
+        opening.motives.set([world.first])
+    bundle = sas_client(partners).get("/fhir/r4/Slot", sas_params(day, world.gp.rpps)).json()
+    shown = {
+        s["start"]: kinds(s)
+        for s in entries(bundle, "Slot", "match")
+        if s["appointmentType"]["text"] == "Première consultation"
+    }
+    agenda = Agenda.objects.select_related("site").get(pk=world.agenda.pk)
+    console = slots_for_many(
+        [(agenda, world.first)], start=day, days=1, now=at(day, 0) - timedelta(days=3),
+        audience=visibility.REGULATOR,
+    )[agenda.pk]  # fmt: skip
+    assert set(shown) == {slot.start.isoformat() for slot in console}
+    for start, found in shown.items():
+        hour = int(start[11:13]) + int(start[14:16]) / 60
+        expected = {
+            {"public": "PUBLIC", "pro": "PRO", "snp": "SNP"}[seen_by]
+            for t0, t1, seen_by in layout
+            if seen_by != "known" and t0 <= hour and hour + 0.5 <= t1
+        }
+        assert found == expected, start
