@@ -1,7 +1,7 @@
 """The SAS slot search (INT_R01, INT_R04 for CPTS): the exact request of the national platform,
 the kinds of slot it is shown, who may search, and what a hostile caller gets."""
 
-from datetime import time, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from fhir.resources.R4B.bundle import Bundle
@@ -440,24 +440,25 @@ def test_other_hostile_parameters(world, partners):
 
 
 def test_the_dst_gap_day_in_paris_gives_real_instants(world, partners):
-    """2027-03-28, Paris goes from 02:00 to 03:00: a bound in the gap is read with the offset
-    before it (02:30 is 01:30 UTC, 03:30 summer time), and slots keep their wall-clock times
-    (an opening on Sundays 01:00-04:00)."""
-    sunday = next_weekday(6)
-    gap_day = sunday.replace(year=2027, month=3, day=28)
+    """The next spring-forward day in Paris (2027-03-28 at the suite's usual clock), when 02:00
+    becomes 03:00: a bound in the gap is read with the offset before it (02:30 is 01:30 UTC,
+    03:30 summer time), and slots keep their wall-clock times (an opening on Sundays
+    01:00-04:00)."""
+    march_31 = date(date.today().year + 1, 3, 31)
+    gap = march_31 - timedelta(days=(march_31.weekday() - 6) % 7)  # March's last Sunday
     opening = Opening.objects.create(
         agenda=world.agenda,
         site=world.site,
         weekday=6,
         start_time=time(1),
         end_time=time(4),
-        valid_from=gap_day - timedelta(days=7),
-        valid_until=gap_day,
+        valid_from=gap - timedelta(days=7),
+        valid_until=gap,
     )
     opening.motives.set([world.first])
-    Motive.objects.filter(pk=world.first.pk).update(max_advance_days=200)
-    params = sas_params(gap_day, world.gp.rpps)
-    params["start"] = ["ge2027-03-28T02:30:00", "le2027-03-28T23:00:00"]
+    Motive.objects.filter(pk=world.first.pk).update(max_advance_days=500)
+    params = sas_params(gap, world.gp.rpps)
+    params["start"] = [f"ge{gap}T02:30:00", f"le{gap}T23:00:00"]
     answer = sas_client(partners).get("/fhir/r4/Slot", params)
     assert answer.status_code == 200, answer.content
     starts = [
@@ -465,16 +466,16 @@ def test_the_dst_gap_day_in_paris_gives_real_instants(world, partners):
         for s in entries(answer.json(), "Slot", "match")
         if s["appointmentType"]["text"] == "Première consultation"
     ]
-    assert starts == ["2027-03-28T03:30:00+02:00"]
-    params["start"] = ["ge2027-03-28", "le2027-03-28"]
+    assert starts == [f"{gap}T03:30:00+02:00"]
+    params["start"] = [f"ge{gap}", f"le{gap}"]
     every = sas_client(partners).get("/fhir/r4/Slot", params).json()
     first = [s["start"] for s in entries(every, "Slot") if s["appointmentType"]["text"] ==
              "Première consultation"]  # fmt: skip
     assert first == [
-        "2027-03-28T01:00:00+01:00",
-        "2027-03-28T01:30:00+01:00",
-        "2027-03-28T03:00:00+02:00",
-        "2027-03-28T03:30:00+02:00",
+        f"{gap}T01:00:00+01:00",
+        f"{gap}T01:30:00+01:00",
+        f"{gap}T03:00:00+02:00",
+        f"{gap}T03:30:00+02:00",
     ]
 
 
