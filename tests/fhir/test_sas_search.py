@@ -626,3 +626,17 @@ def test_the_sas_sees_exactly_what_the_regulation_console_offers(world, partners
             if seen_by != "known" and t0 <= hour and hour + 0.5 <= t1
         }
         assert found == expected, start
+
+
+def test_the_capability_statement_declares_the_slot_search(world, partners):
+    from fhir.resources.R4B.capabilitystatement import CapabilityStatement
+
+    statement = CapabilityStatement.model_validate(FhirClient().get("/fhir/r4/metadata").json())
+    slot = next(r for r in statement.rest[0].resource if r.type == "Slot")
+    assert {p.name for p in slot.searchParam} == {"start", "status", IDENTIFIER, "schedule"}
+    assert set(slot.searchInclude) == {
+        "Slot:schedule",
+        "Slot:service-type-reference",
+        "Schedule:actor",
+        "HealthcareService:organization",
+    }

@@ -69,12 +69,12 @@ declare(
         (IDENTIFIER, "token", f"1 to 25 practitioners' IDNPS ({RPPS_SYSTEM}|8 + RPPS)"),
         ("schedule", "reference", "1 to 25 Schedule/{id} (instead of the practitioners)"),
     ],
-    search_include=sorted(INCLUDES),
-    search_rev_include=[],
+    search_include=sorted(INCLUDES | ITERATED),
     documentation=(
         "Computed from the agendas, never stored; meta.security gives the kind of slot "
-        "(TRE-R314: PUBLIC, PRO, SNP). _include:iterate=Schedule:actor and "
-        "HealthcareService:organization are supported."
+        "(TRE-R314: PUBLIC, PRO, SNP). Schedule:actor and HealthcareService:organization "
+        "are included with _include:iterate. The SAS platform is offered one motive per "
+        "consultation type of each agenda."
     ),
 )
 
