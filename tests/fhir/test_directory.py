@@ -271,3 +271,23 @@ def test_writes_are_not_allowed(world, partners):
     answer = own.post("/fhir/r4/Practitioner", {"resourceType": "Practitioner"})
     assert answer.status_code == 405
     OperationOutcome.model_validate(answer.json())
+
+
+def test_blank_columns_never_make_an_invalid_resource(world, sas):
+    from consulto.directory.models import Site
+
+    Organisation.objects.filter(pk=world.organisation.pk).update(name="  ", phone="")
+    Site.objects.filter(pk=world.site.pk).update(name="", address="", postcode="", city=" ")
+    Practitioner.objects.filter(pk=world.gp.pk).update(title="", first_name="", languages=",")
+    Motive.objects.filter(pk=world.first.pk).update(label=" ")
+    organisation = read(sas, "Organization", world.organisation.pk)
+    assert "name" not in organisation
+    location = read(sas, "Location", world.site.pk)
+    assert "address" not in location or location["address"] == {
+        "use": "work",
+        "type": "physical",
+        "country": "FR",
+    }
+    read(sas, "Practitioner", world.gp.pk)
+    read(sas, "PractitionerRole", world.agenda.pk)
+    read(sas, "HealthcareService", world.first.pk)

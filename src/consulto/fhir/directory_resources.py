@@ -245,12 +245,23 @@ def schedule(agenda: Agenda, modes=()) -> dict:
 
 
 def _clean(resource: dict) -> dict:
-    """Without the members left empty (None): FHIR has no nulls."""
+    """Without the members left empty (None, "", [] or {}): FHIR has no nulls nor empty
+    values, and a row with a blank column must not make an invalid resource."""
     cleaned = {}
     for key, value in resource.items():
-        if value is None:
-            continue
-        if isinstance(value, dict):
-            value = _clean(value)
-        cleaned[key] = value
+        value = _cleaned(value)
+        if value is not None:
+            cleaned[key] = value
     return cleaned
+
+
+def _cleaned(value):
+    if isinstance(value, dict):
+        value = _clean(value)
+    elif isinstance(value, list):
+        value = [item for item in map(_cleaned, value) if item is not None]
+    elif isinstance(value, str):
+        value = value.strip()
+    if value in (None, "", [], {}):
+        return None
+    return value
