@@ -36,6 +36,7 @@ SCRIPTS = (
     "availability",
     "search",
     "regulation",
+    "fhir",
     "patient_pages",
     "practice_agenda",
     "booking_rush",

@@ -44,7 +44,7 @@ def idnps(rpps: str) -> str:
 
 def rpps_of(value: str) -> str | None:
     """The RPPS number of an IDNPS ("8" + 11 digits), None when it is not one."""
-    if len(value) == 12 and value.startswith("8") and value.isdigit():
+    if len(value) == 12 and value.startswith("8") and value.isascii() and value.isdigit():
         return value[1:]
     return None
 
