@@ -17,9 +17,11 @@ from consulto.scheduling import booking
 from consulto.scheduling.models import Appointment, PatientProfile
 from tests.conftest import at
 from tests.fhir.hook_receiver import Answer, Receiver
-from tests.practice.conftest import as_user, practice  # noqa: F401 (fixtures)
+from tests.practice import conftest as practice_fixtures
 
 pytestmark = pytest.mark.django_db
+
+practice, as_user = practice_fixtures.practice, practice_fixtures.as_user
 
 Event, Status = WebhookEndpoint.Event, WebhookDelivery.Status
 
@@ -61,7 +63,7 @@ def verify(request, secret: str) -> bool:
 
 
 def test_a_booking_is_posted_signed_with_the_least_it_needs(world, patient, user, receiver):
-    endpoint, secret = endpoint_for(world.organisation, receiver.url)
+    _endpoint, secret = endpoint_for(world.organisation, receiver.url)
     appointment = book(world, at(world.monday, 9), patient, user)
     delivery = WebhookDelivery.objects.get(event_type=Event.APPOINTMENT_BOOKED)
     assert delivery.status == Status.PENDING  # written with the booking, sent by the worker
@@ -265,9 +267,7 @@ def test_a_test_event_goes_to_that_endpoint_only(world, receiver):
     assert not other.deliveries.exists()
 
 
-def test_a_webhook_turned_off_keeps_its_events_until_it_is_on_again(
-    world, patient, user, receiver
-):
+def test_a_webhook_turned_off_keeps_its_events_until_it_is_on_again(world, patient, user, receiver):
     endpoint, _ = endpoint_for(world.organisation, receiver.url, [Event.APPOINTMENT_CANCELLED])
     appointment = book(world, at(world.monday, 9), patient, user)
     booking.cancel(appointment=appointment, by=user)
