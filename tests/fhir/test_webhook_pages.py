@@ -92,7 +92,8 @@ def test_an_admin_changes_turns_off_on_and_deletes(practice, as_user, endpoint):
     )
     assert changed.status_code == 302
     endpoint.refresh_from_db()
-    assert (endpoint.url, endpoint.events) == ("https://hooks.example.org/v2", "patient_file.opened")
+    assert endpoint.url == "https://hooks.example.org/v2"
+    assert endpoint.events == "patient_file.opened"
     client.post(BASE + f"{endpoint.pk}/activation/", {"active": "0"})
     endpoint.refresh_from_db()
     assert not endpoint.active and endpoint.disabled_reason
