@@ -25,6 +25,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from consulto.directory.models import Membership, Organisation, Practitioner
+from consulto.fhir import webhooks
 from consulto.onboarding.models import Journey, Step
 from consulto.onboarding.services import finish
 from consulto.patients.models import WaitlistEntry
@@ -186,6 +187,11 @@ def site(practice, django_user_model, settings):  # noqa: F811
         last_name="Morel", birth_date=date(1988, 4, 2), phone="+33611223344", postcode="75019",
         need="gp_48h",
     )  # fmt: skip
+    w.webhook, _secret = webhooks.create_endpoint(
+        organisation_id=w.organisation.pk, url="https://hooks.example.org/in",
+        events=["appointment.booked"], by=w.admin,
+    )  # fmt: skip
+    w.webhook_delivery = webhooks.send_test_event(endpoint=w.webhook)
     return w
 
 
@@ -251,6 +257,11 @@ def _path_args(w) -> dict[str, dict]:
         "referral_sent": {"pk": 1},
         "establishment": {"pk": w.organisation.pk, "slug": "etablissement"},
         "department": {"pk": w.organisation.pk, "slug": "etablissement", "department_id": 1},
+        **{
+            f"webhook_{name}": {"endpoint_id": w.webhook.pk}
+            for name in ("edit", "active", "delete", "test", "deliveries")
+        },
+        "webhook_replay": {"endpoint_id": w.webhook.pk, "delivery_id": w.webhook_delivery.pk},
     }
 
 

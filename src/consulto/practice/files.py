@@ -72,13 +72,18 @@ def ensure_file(
 
 
 def open_file_if_missing(
-    *, organisation_id: int, profile_id: int, created_by_id: int | None = None
+    *,
+    organisation_id: int,
+    profile_id: int,
+    created_by_id: int | None = None,
+    announce: bool = False,
 ) -> None:
     """Open the organisation's file for this patient unless it has one: a single INSERT that
     the file's unique constraint turns into nothing when it exists (no read before it, no
-    savepoint), cheap enough for every booking's transaction. Where an app listens for new
-    files (``scheduling.events``), one read first tells whether this one is new."""
-    watched = events.watched_file_openings(organisation_id)
+    savepoint), cheap enough for every booking's transaction. ``announce``: tell a new file
+    to the apps that listen for the organisation's (``scheduling.events``); when one does, a
+    read first tells whether this file is new."""
+    watched = announce and events.watched_file_openings(organisation_id)
     if (
         watched
         and PatientFile.objects.filter(

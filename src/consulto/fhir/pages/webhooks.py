@@ -179,7 +179,7 @@ def endpoint_test(request, endpoint_id: int):
         messages.success(request, _("Test event queued: it appears below once sent."))
     else:
         messages.warning(request, _("Test event queued: it will go once the webhook is on."))
-    return redirect("fhir_webhooks:deliveries", endpoint_id=endpoint.pk)
+    return redirect("fhir_webhooks:webhook_deliveries", endpoint_id=endpoint.pk)
 
 
 @staff_view
@@ -215,8 +215,8 @@ def delivery_replay(request, endpoint_id: int, delivery_id: int):
         raise Http404
     webhooks.replay(delivery=delivery)
     messages.success(request, _("The event will be sent again, with the same event id."))
-    return redirect("fhir_webhooks:deliveries", endpoint_id=endpoint.pk)
+    return redirect("fhir_webhooks:webhook_deliveries", endpoint_id=endpoint.pk)
 
 
 def _list_url(endpoint: WebhookEndpoint) -> str:
-    return reverse("fhir_webhooks:list") + f"?org={endpoint.organisation_id}"
+    return reverse("fhir_webhooks:webhooks") + f"?org={endpoint.organisation_id}"
