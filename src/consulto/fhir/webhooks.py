@@ -195,10 +195,16 @@ def _cache_key(organisation_id: int) -> str:
     return f"fhir:webhooks:{organisation_id}"
 
 
+ANYWHERE_KEY = "fhir:webhooks:any"
+# Dropped on every change of an endpoint; the timeout bounds what a read racing with a change
+# may leave in the cache.
+CACHED_FOR = 300
+
+
 def _forget(organisation_id: int) -> None:
-    key = _cache_key(organisation_id)
-    cache.delete(key)
-    transaction.on_commit(lambda: cache.delete(key))
+    keys = [_cache_key(organisation_id), ANYWHERE_KEY]
+    cache.delete_many(keys)
+    transaction.on_commit(lambda: cache.delete_many(keys))
 
 
 def subscribed(organisation_id: int) -> dict[str, list[int]]:
@@ -212,7 +218,17 @@ def subscribed(organisation_id: int) -> dict[str, list[int]]:
         ).values_list("pk", "events"):
             for event in events.split():
                 found.setdefault(event, []).append(pk)
-        cache.set(key, found, timeout=24 * 3600)
+        cache.set(key, found, timeout=CACHED_FOR)
+    return found
+
+
+def active_anywhere() -> bool:
+    """Whether any organisation has an active endpoint (cached): when none does, a change
+    whose organisation is not at hand costs no read to learn it."""
+    found = cache.get(ANYWHERE_KEY)
+    if found is None:
+        found = WebhookEndpoint.objects.filter(active=True).exists()
+        cache.set(ANYWHERE_KEY, found, timeout=CACHED_FOR)
     return found
 
 
@@ -287,6 +303,8 @@ def _organisation_of(appointment: Appointment) -> int | None:
     agenda = appointment._state.fields_cache.get("agenda")
     if agenda is not None:
         return agenda.organisation_id
+    if not active_anywhere():
+        return None
     return (
         Appointment.objects.filter(pk=appointment.pk)
         .values_list("agenda__organisation_id", flat=True)
