@@ -342,3 +342,17 @@ def test_a_hold_given_up_is_not_told(world, user, receiver):
     booking.cancel(appointment=held, by=user, as_staff=True)
     assert not endpoint.deliveries.exists()
     assert PatientProfile.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.concurrency
+def test_workers_running_one_delivery_at_once_send_it_once(world, receiver):
+    from tests.scheduling.test_concurrency import race
+
+    endpoint, _ = endpoint_for(world.organisation, receiver.url)
+    delivery = webhooks.send_test_event(endpoint=endpoint)
+    results = race(6, lambda _i: webhooks.deliver(delivery_id=delivery.pk))
+    assert not [r for r in results if isinstance(r, Exception)], results
+    assert len(receiver.requests) == 1
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == (Status.DELIVERED, 1)
