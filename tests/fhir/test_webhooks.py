@@ -356,3 +356,33 @@ def test_workers_running_one_delivery_at_once_send_it_once(world, receiver):
     assert len(receiver.requests) == 1
     delivery.refresh_from_db()
     assert (delivery.status, delivery.attempts) == (Status.DELIVERED, 1)
+
+
+def test_the_task_written_with_the_booking_delivers_it(world, patient, user, receiver):
+    from django_tasks_db.models import DBTaskResult
+
+    from consulto.fhir import tasks
+
+    endpoint, _ = endpoint_for(world.organisation, receiver.url, [Event.APPOINTMENT_BOOKED])
+    book(world, at(world.monday, 9), patient, user)
+    delivery = endpoint.deliveries.get()
+    (queued,) = DBTaskResult.objects.filter(task_path=tasks.deliver_webhook.module_path)
+    assert queued.args_kwargs["args"] == [delivery.pk]
+    assert tasks.deliver_webhook.call(delivery.pk) == Status.DELIVERED
+
+
+def test_the_outbox_sweep_is_started_once_and_keeps_coming_back(world, receiver):
+    from django_tasks_db.models import DBTaskResult
+
+    from consulto.fhir.tasks import deliver_due_outbox, ensure_sweep
+
+    endpoint, _ = endpoint_for(world.organisation, receiver.url)
+    webhooks.send_test_event(endpoint=endpoint)
+    ensure_sweep()
+    ensure_sweep()
+    waiting = DBTaskResult.objects.filter(task_path=deliver_due_outbox.module_path)
+    assert waiting.filter(status="READY").count() == 1
+    assert deliver_due_outbox.call() == 1
+    assert len(receiver.requests) == 1
+    later = waiting.filter(status="READY").order_by("-enqueued_at").first()
+    assert later.run_after > timezone.now()
