@@ -169,13 +169,10 @@ def set_active(*, endpoint: WebhookEndpoint, active: bool, reason: str = "") -> 
         endpoint.save(update_fields=["active", "disabled_reason"])
         _forget(endpoint.organisation_id)
         if active:
-            due = list(
-                endpoint.deliveries.filter(status__in=(Status.PENDING, Status.FAILED)).values_list(
-                    "pk", flat=True
-                )
-            )
-            endpoint.deliveries.filter(pk__in=due).update(next_attempt_at=timezone.now())
-            for pk in due:
+            waiting = endpoint.deliveries.filter(status__in=(Status.PENDING, Status.FAILED))
+            waiting.update(next_attempt_at=timezone.now())
+            # The first ones at once; the outbox sweep takes the rest of a long backlog.
+            for pk in waiting.order_by("id").values_list("pk", flat=True)[:200]:
                 queue.on_commit(DELIVER, pk)
     return endpoint
 
