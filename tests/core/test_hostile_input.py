@@ -25,6 +25,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from consulto.directory.models import Membership, Organisation, Practitioner
+from consulto.fhir import webhooks
 from consulto.fhir.partners import create_partner
 from consulto.onboarding.models import Journey, Step
 from consulto.onboarding.services import finish
@@ -190,6 +191,11 @@ def site(practice, django_user_model, settings):  # noqa: F811
     w.partner, _secret = create_partner(
         name="SIH", kind="organisation", organisation=w.organisation, scopes=["system/Slot.read"]
     )
+    w.webhook, _secret = webhooks.create_endpoint(
+        organisation_id=w.organisation.pk, url="https://hooks.example.org/in",
+        events=["appointment.booked"], by=w.admin,
+    )  # fmt: skip
+    w.webhook_delivery = webhooks.send_test_event(endpoint=w.webhook)
     return w
 
 
@@ -258,6 +264,11 @@ def _path_args(w) -> dict[str, dict]:
         "integrations_client": {"partner_id": w.partner.pk},
         "integrations_client_revoke": {"partner_id": w.partner.pk},
         "integrations_client_calls": {"partner_id": w.partner.pk},
+        **{
+            f"webhook_{name}": {"endpoint_id": w.webhook.pk}
+            for name in ("edit", "active", "delete", "test", "deliveries")
+        },
+        "webhook_replay": {"endpoint_id": w.webhook.pk, "delivery_id": w.webhook_delivery.pk},
     }
 
 

@@ -25,7 +25,7 @@ from consulto.core import audit, crypto
 from consulto.core.errors import InvalidInput
 from consulto.core.time import parse_date
 from consulto.directory.models import Organisation
-from consulto.scheduling import rules
+from consulto.scheduling import events, rules
 from consulto.scheduling.models import Appointment, OnlineBookingStop, PatientProfile
 from consulto.scheduling.selectors import online_booking_stopped
 
@@ -61,20 +61,36 @@ def ensure_file(
     if existing is not None:
         return existing
     with transaction.atomic():
-        created, _made = PatientFile.objects.get_or_create(
+        created, made = PatientFile.objects.get_or_create(
             organisation_id=organisation_id,
             profile_id=profile_id,
             defaults={"created_by_id": created_by_id},
         )
+        if made:
+            events.file_opened(organisation_id=organisation_id, profile_id=profile_id)
     return created
 
 
 def open_file_if_missing(
-    *, organisation_id: int, profile_id: int, created_by_id: int | None = None
+    *,
+    organisation_id: int,
+    profile_id: int,
+    created_by_id: int | None = None,
+    announce: bool = False,
 ) -> None:
     """Open the organisation's file for this patient unless it has one: a single INSERT that
     the file's unique constraint turns into nothing when it exists (no read before it, no
-    savepoint), cheap enough for every booking's transaction."""
+    savepoint), cheap enough for every booking's transaction. ``announce``: tell a new file
+    to the apps that listen for the organisation's (``scheduling.events``); when one does, a
+    read first tells whether this file is new."""
+    watched = announce and events.watched_file_openings(organisation_id)
+    if (
+        watched
+        and PatientFile.objects.filter(
+            organisation_id=organisation_id, profile_id=profile_id
+        ).exists()
+    ):
+        return
     PatientFile.objects.bulk_create(
         [
             PatientFile(
@@ -85,6 +101,8 @@ def open_file_if_missing(
         ],
         ignore_conflicts=True,
     )
+    if watched:
+        events.file_opened(organisation_id=organisation_id, profile_id=profile_id)
 
 
 def get_file(*, user, file_id: int, perm: Perm = Perm.FILES) -> PatientFile:
@@ -224,6 +242,7 @@ def create_file(
         patient_file_id=file.pk,
         ip=ip,
     )
+    events.file_opened(organisation_id=organisation_id, profile_id=profile.pk)
     return file
 
 

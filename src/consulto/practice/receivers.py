@@ -15,4 +15,5 @@ def open_file_on_booking(sender, appointment, **kwargs) -> None:
         organisation_id=appointment.agenda.organisation_id,
         profile_id=appointment.patient_id,
         created_by_id=appointment.booked_by_id,
+        announce=True,
     )

@@ -17,6 +17,10 @@ calls them decides (a demo's or a test's own moves offer nothing).
 ``previous`` the old), "cancelled" (not for the old side of a move) or the new status after a
 step of the practice's day ("arrived", "in_progress", "seen", "no_show", or "booked" when a step
 is undone). The webhooks and the SAS reports (``fhir``) hear it.
+
+``patient_file_opened`` is sent when an organisation opens a patient's file (on a first booking
+there, or by staff); the practice asks ``file_openings_watched`` first, so that a booking pays
+no read to tell a new file from an existing one when nobody listens (``fhir``'s webhooks).
 """
 
 from datetime import datetime
@@ -26,6 +30,9 @@ from django.dispatch import Signal
 appointment_booked = Signal()  # kwargs: appointment
 slot_freed = Signal()  # kwargs: agenda_id, start, after
 appointment_changed = Signal()  # kwargs: appointment, change, previous
+patient_file_opened = Signal()  # kwargs: organisation_id, profile_id
+# A receiver answers True when it wants ``patient_file_opened`` for the organisation.
+file_openings_watched = Signal()  # kwargs: organisation_id
 
 
 def changed(appointment, change: str, previous=None) -> None:
@@ -36,3 +43,14 @@ def changed(appointment, change: str, previous=None) -> None:
 def free_slot(*, agenda_id: int, start: datetime, after: datetime | None = None) -> None:
     """Announce that ``start`` on the agenda is free again (call in the freeing transaction)."""
     slot_freed.send(sender=None, agenda_id=agenda_id, start=start, after=after)
+
+
+def file_opened(*, organisation_id: int, profile_id: int) -> None:
+    """Announce a new patient file (call in the transaction that opens it)."""
+    patient_file_opened.send(sender=None, organisation_id=organisation_id, profile_id=profile_id)
+
+
+def watched_file_openings(organisation_id: int) -> bool:
+    """Whether any app wants to hear of the files ``organisation_id`` opens."""
+    answers = file_openings_watched.send(sender=None, organisation_id=organisation_id)
+    return any(answer for _receiver, answer in answers)
