@@ -261,6 +261,17 @@ def _path_args(w) -> dict[str, dict]:
         "referral_sent": {"pk": 1},
         "establishment": {"pk": w.organisation.pk, "slug": "etablissement"},
         "department": {"pk": w.organisation.pk, "slug": "etablissement", "department_id": 1},
+        # The FHIR facade's reads (a session reads them as the person): the patient's own
+        # appointment and profile, the practice's directory entries, one computed slot.
+        "fhir_practitioner": {"logical_id": str(w.gp.pk)},
+        "fhir_practitionerrole": {"logical_id": str(w.agenda.pk)},
+        "fhir_organization": {"logical_id": str(w.organisation.pk)},
+        "fhir_location": {"logical_id": str(w.agenda.site_id)},
+        "fhir_healthcareservice": {"logical_id": str(w.first.pk)},
+        "fhir_schedule": {"logical_id": str(w.agenda.pk)},
+        "fhir_slot": {"logical_id": f"{w.agenda.pk}-{w.first.pk}-{int(w.later.start.timestamp())}"},
+        "fhir_appointment": {"logical_id": str(w.later.pk)},
+        "fhir_patient": {"logical_id": str(w.me.pk)},
         "integrations_client": {"partner_id": w.partner.pk},
         "integrations_client_revoke": {"partner_id": w.partner.pk},
         "integrations_client_calls": {"partner_id": w.partner.pk},

@@ -280,7 +280,7 @@ def count_param(raw: str | None, *, default: int, maximum: int) -> int:
     """``_count``: a whole number from 0 to ``maximum`` (larger asks get ``maximum``)."""
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or len(raw) > 9:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9:
         raise invalid(
             _("_count must be a whole number from 0 to %(max)d.") % {"max": maximum},
             expression="_count",

@@ -352,7 +352,8 @@ def _identity(patient, *, expression: str) -> booking.PatientIdentity:
         elif contact.get("system") == "email" and not email:
             email = value
     digits = phone.replace(" ", "").replace(".", "").replace("-", "")
-    if phone and not (digits.lstrip("+").isdigit() and 6 <= len(digits) <= 16):
+    number = digits.lstrip("+")
+    if phone and not (number.isascii() and number.isdigit() and 6 <= len(digits) <= 16):
         raise invalid(_("Enter a phone number, e.g. 06 12 34 56 78."), expression="telecom")
     if email and (len(email) > 254 or "@" not in email):
         raise invalid(_("Enter a valid e-mail address."), expression="telecom")

@@ -114,7 +114,7 @@ def instant(raw: str, *, name: str) -> tuple[datetime, datetime]:
     """A FHIR date or dateTime: (the first instant it names, the end of what it names: the same
     instant for a time, the next midnight for a date), in Paris when it carries no offset; a time
     in a spring-forward gap moves past the gap."""
-    if not raw[:1].isdigit():
+    if not (raw[:1].isascii() and raw[:1].isdigit()):
         raise invalid(
             _("%(name)s: “%(value)s” is not a FHIR dateTime (e.g. %(example)s).")
             % {"name": name, "value": raw[:40], "example": "2026-12-14T08:00:00+01:00"},
@@ -198,7 +198,7 @@ def count_of(parts: Parts) -> int:
     value = part.get("valueInteger", part.get("valuePositiveInt", part.get("valueString")))
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
-    if not isinstance(value, str) or not value.isdigit() or len(value) > 9:
+    if not isinstance(value, str) or not (value.isascii() and value.isdigit()) or len(value) > 9:
         raise invalid(
             _("_count must be a whole number from 0 to %(max)d.") % {"max": FIND_MAX_COUNT},
             expression="_count",

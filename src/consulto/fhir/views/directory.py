@@ -82,7 +82,7 @@ def offset_param(request) -> int:
     raw = request.GET.get("_offset", "")
     if raw == "":
         return 0
-    if not raw.isdigit() or len(raw) > 9 or int(raw) > MAX_OFFSET:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9 or int(raw) > MAX_OFFSET:
         raise invalid(
             _("_offset must be a whole number from 0 to %(max)d.") % {"max": MAX_OFFSET},
             expression="_offset",
