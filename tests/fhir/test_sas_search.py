@@ -586,6 +586,7 @@ def test_an_organisations_software_searches_its_schedules_by_id(world, partners)
         [(8, 10, "snp"), (9, 11, "public"), (10, 12, "pro"), (11, 13, "known")],
         [(8, 9, "known"), (8, 12, "snp"), (14, 15, "pro"), (14, 16, "public")],
         [(7, 8, "pro"), (8, 9, "pro"), (9, 10, "snp")],
+        [(8, 10, "cpts"), (9, 11, "snp"), (10, 12, "known"), (11, 12, "cpts")],
     ],
 )
 def test_the_sas_sees_exactly_what_the_regulation_console_offers(world, partners, layout):
@@ -621,7 +622,7 @@ def test_the_sas_sees_exactly_what_the_regulation_console_offers(world, partners
     for start, found in shown.items():
         hour = int(start[11:13]) + int(start[14:16]) / 60
         expected = {
-            {"public": "PUBLIC", "pro": "PRO", "snp": "SNP"}[seen_by]
+            {"public": "PUBLIC", "pro": "PRO", "snp": "SNP", "cpts": "CPTS"}[seen_by]
             for t0, t1, seen_by in layout
             if seen_by != "known" and t0 <= hour and hour + 0.5 <= t1
         }

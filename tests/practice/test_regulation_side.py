@@ -82,6 +82,23 @@ def test_an_opening_is_created_for_regulation_only_and_listed_as_such(practice, 
     assert "Regulation only (unscheduled care, SAS)" in page
 
 
+def test_the_opening_form_offers_a_cpts_opening_and_keeps_it(practice, as_user):
+    w = practice
+    client = as_user(w.gp_user)
+    with translation.override("en"):
+        path = reverse("practice:settings_opening_new", args=[w.agenda.pk])
+    form = client.get(path).context["form"]
+    assert ("cpts", "CPTS members and regulation (SAS)") in list(form.fields["visibility"].choices)
+    page = client.get(path).content.decode()
+    assert 'value="cpts"' in page and "CPTS members and regulation (SAS)" in page
+    response = client.post(path, opening_data(w, visibility="cpts"))
+    assert response.status_code == 302
+    opening = Opening.objects.get(agenda=w.agenda, weekday=5)
+    assert opening.visibility == Opening.Visibility.CPTS
+    page = client.get(url("settings_agenda", w.agenda.pk)).content.decode()
+    assert "CPTS members and regulation (SAS)" in page
+
+
 @pytest.mark.parametrize("bad", ["everyone", "\x00", "pro" * 50, "9" * 40])
 def test_a_bad_visibility_is_a_form_error_in_french(practice, as_user, bad):
     w = practice
@@ -98,7 +115,7 @@ def test_the_preview_shows_each_audiences_view(practice, as_user):
     w = practice
     saturday = next_weekday(5)
     client = as_user(w.gp_user)
-    for vis, hour in (("pro", 9), ("snp", 10), ("known", 11)):
+    for vis, hour in (("pro", 9), ("snp", 10), ("known", 11), ("cpts", 12)):
         opening = Opening.objects.create(
             agenda=w.agenda,
             site=w.site,
@@ -128,7 +145,8 @@ def test_the_preview_shows_each_audiences_view(practice, as_user):
     assert times("public") == []
     assert times("known") == ["11:00"]
     assert times("pro") == ["09:00"]
-    assert times("regulator") == ["09:00", "10:00"]
+    assert times("cpts") == ["09:00", "12:00"]
+    assert times("regulator") == ["09:00", "10:00", "12:00"]
     assert times("nobody") == []  # an unknown audience is the public's
 
 
@@ -136,7 +154,7 @@ def test_the_preview_selector_is_on_the_settings_page(practice, as_user):
     w = practice
     page = as_user(w.gp_user).get(url("settings_agenda", w.agenda.pk)).content.decode()
     assert 'name="pour"' in page
-    for value in ("public", "known", "pro", "regulator"):
+    for value in ("public", "known", "pro", "cpts", "regulator"):
         assert f'value="{value}"' in page
 
 

@@ -191,3 +191,119 @@ def test_a_slot_at_the_very_edge_of_the_notice_is_offered_only_if_the_door_takes
     except DomainError:
         bookable = False
     assert offered == bookable == (late_by == timedelta(0))
+
+
+# CPTS openings --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cpts(world, django_user_model):
+    """Dr Martin (an account, a practitioner of her practice) is a member of the CPTS du 19e with
+    Dr Roy of another practice; Dr Blanc, of a third practice, belongs to another CPTS; a SAMU
+    regulator. Saturday 9:00-12:00 is kept for the CPTS."""
+    from consulto.directory.models import Membership, Organisation
+
+    make = django_user_model.objects.create_user
+    Role, Kind = Membership.Role, Organisation.Kind
+    w = world
+    w.gp_user = make(email="martin@lilas.test", password="x" * 12)
+    w.gp.user = w.gp_user
+    w.gp.save()
+    w.cpts = Organisation.objects.create(name="CPTS du 19e", kind=Kind.CPTS, territory="75")
+    w.other_cpts = Organisation.objects.create(name="CPTS de Lyon", kind=Kind.CPTS, territory="69")
+    w.colleague = make(email="roy@ailleurs.test", password="x" * 12)
+    w.stranger = make(email="blanc@loin.test", password="x" * 12)
+    w.regulator = make(email="regulateur@samu75.test", password="x" * 12)
+    elsewhere = Organisation.objects.create(name="Cabinet Roy")
+    far = Organisation.objects.create(name="Cabinet Blanc")
+    samu = Organisation.objects.create(name="SAMU 75", kind=Kind.REGULATION_CENTRE)
+    for user, organisation, role in (
+        (w.gp_user, w.organisation, Role.PRACTITIONER),
+        (w.gp_user, w.cpts, Role.PRACTITIONER),
+        (w.colleague, elsewhere, Role.PRACTITIONER),
+        (w.colleague, w.cpts, Role.PRACTITIONER),
+        (w.stranger, far, Role.PRACTITIONER),
+        (w.stranger, w.other_cpts, Role.PRACTITIONER),
+        (w.regulator, samu, Role.REGULATOR),
+    ):
+        Membership.objects.create(user=user, organisation=organisation, role=role)
+    opening = Opening.objects.create(
+        agenda=w.agenda,
+        site=w.site,
+        weekday=5,
+        start_time=time(9),
+        end_time=time(12),
+        valid_from=w.monday,
+        visibility=Opening.Visibility.CPTS,
+    )
+    opening.motives.set([w.first])
+    w.saturday = date.fromordinal(w.monday.toordinal() + 5)
+    return w
+
+
+def test_who_sees_a_cpts_opening(cpts, user, django_assert_max_num_queries):
+    w, now = cpts, at(cpts.monday, 8)
+    assert "cpts" in visibility.REGULATOR and "cpts" in visibility.EVERYONE
+    assert "cpts" not in visibility.PROFESSIONAL | visibility.KNOWN_PATIENT
+    expected = {
+        w.colleague: visibility.CPTS_MEMBER,
+        w.stranger: visibility.PROFESSIONAL,
+        w.regulator: visibility.REGULATOR,
+    }
+    for reader, audience in expected.items():
+        with django_assert_max_num_queries(1):
+            assert visibility.professional_audience(reader, w.agenda) == audience
+        assert visibility.audience_for(reader, w.agenda, now=now) == audience
+    # Her own practice sees everything; a patient and the public nothing of it.
+    assert visibility.professional_audience(w.gp_user, w.agenda) is None
+    assert visibility.audience_for(w.gp_user, w.agenda, now=now) == visibility.EVERYONE
+    assert visibility.professional_audience(user, w.agenda) is None
+    assert visibility.audience_for(user, w.agenda, now=now) == visibility.PUBLIC
+    # A resource's agenda has no practitioner: no CPTS to share.
+    assert visibility.professional_audience(w.colleague, w.line) == visibility.PROFESSIONAL
+    assert visibility.audience_for(w.colleague, w.line, now=now) == visibility.PROFESSIONAL
+    # The cache keys of the new audiences are their own.
+    keys = {visibility.key(a) for a in visibility.AUDIENCES.values()}
+    assert len(keys) == len(visibility.AUDIENCES)
+
+
+def test_a_cpts_slot_is_offered_and_booked_only_by_cpts_members_and_regulators(cpts, patient):
+    w, now = cpts, at(cpts.monday, 8)
+    pairs = [(w.agenda, w.first)]
+    for audience, offered in (
+        (visibility.PUBLIC, False),
+        (visibility.KNOWN_PATIENT, False),
+        (visibility.PROFESSIONAL, False),
+        (visibility.CPTS_MEMBER, True),
+        (visibility.REGULATOR, True),
+        (visibility.EVERYONE, True),
+    ):
+        slots = slots_for_many(pairs, start=w.saturday, days=1, now=now, audience=audience)
+        assert bool(_saturday_starts(slots[w.agenda.pk], w.saturday)) is offered, audience
+    stranger = PatientProfile.objects.create(
+        first_name="Jean", last_name="Valjean", birth_date=date(1950, 1, 2)
+    )
+    for audience in (visibility.PUBLIC, visibility.KNOWN_PATIENT, visibility.PROFESSIONAL):
+        with pytest.raises(DomainError) as refused:
+            booking.book(
+                agenda=w.agenda,
+                motive=w.first,
+                start=at(w.saturday, 9),
+                patient=patient if audience != visibility.PROFESSIONAL else stranger,
+                booked_by=None,
+                audience=audience,
+                now=now,
+            )
+        assert refused.value.code == "invalid_slot"
+    for hour, audience in ((9, visibility.CPTS_MEMBER), (10, visibility.REGULATOR)):
+        booked = booking.book(
+            agenda=w.agenda,
+            motive=w.first,
+            start=at(w.saturday, hour),
+            patient=stranger,
+            booked_by=None,
+            channel=Appointment.Channel.API,
+            audience=audience,
+            now=now,
+        )
+        assert booked.status == Appointment.Status.BOOKED

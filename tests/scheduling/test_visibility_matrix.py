@@ -1,8 +1,9 @@
 """Who sees and who may book a slot, by the visibility of its opening: the full matrix.
 
 Readers: the anonymous public, a patient new to the practice, a patient the practice knows, a
-practitioner of another organisation, a regulator (SAMU). Openings: public, professionals,
-regulation only (SNP), known patients only. Each cell is asserted on three doors:
+practitioner of another organisation, one of another organisation who shares a CPTS with the
+agenda's practitioner, a regulator (SAMU). Openings: public, professionals, regulation only
+(SNP), known patients only, CPTS. Each cell is asserted on three doors:
 
 - the API: the slots list, and POST /appointments (201, or a 4xx JSON refusal);
 - the patient pages: the week of slots (HTML), and holding then booking the slot;
@@ -31,8 +32,15 @@ pytestmark = pytest.mark.django_db
 V = Opening.Visibility
 # Each opening is one hour of the same Monday, with a 30-minute motive: the slot checked is its
 # first one.
-HOURS = {"public": 8, "pro": 9, "snp": 10, "known": 11}
-READERS = ("anonymous", "new_patient", "known_patient", "other_practitioner", "regulator")
+HOURS = {"public": 8, "pro": 9, "snp": 10, "known": 11, "cpts": 12}
+READERS = (
+    "anonymous",
+    "new_patient",
+    "known_patient",
+    "other_practitioner",
+    "cpts_member",
+    "regulator",
+)
 
 # The matrix. What each reader sees, per door; "may book" equals "sees" except where noted.
 API_SEES = {
@@ -40,7 +48,8 @@ API_SEES = {
     "new_patient": {"public"},
     "known_patient": {"public", "known"},
     "other_practitioner": {"public", "pro"},
-    "regulator": {"public", "pro", "snp"},
+    "cpts_member": {"public", "pro", "cpts"},
+    "regulator": {"public", "pro", "snp", "cpts"},
 }
 API_BOOKS = {**API_SEES, "anonymous": set()}  # booking on the API needs an account (401)
 PAGES_SEES = {
@@ -48,6 +57,7 @@ PAGES_SEES = {
     "new_patient": {"public"},
     "known_patient": {"public", "known"},
     "other_practitioner": {"public"},  # the patient pages are a patient's door
+    "cpts_member": {"public"},
     "regulator": {"public"},
 }
 PAGES_BOOKS = PAGES_SEES  # anonymous: the slot is held, then the visitor logs in
@@ -88,6 +98,7 @@ def matrix(world, django_user_model):
         "new_patient": make(email="new@example.org", password="x" * 12),
         "known_patient": make(email="known@example.org", password="x" * 12),
         "other_practitioner": make(email="dr.parc@example.org", password="x" * 12),
+        "cpts_member": make(email="dr.roy@example.org", password="x" * 12),
         "regulator": make(email="regulation@samu75.test", password="x" * 12),
     }
     w.profiles = {}
@@ -129,6 +140,20 @@ def matrix(world, django_user_model):
     Membership.objects.create(
         user=w.users["regulator"], organisation=samu, role=Membership.Role.REGULATOR
     )
+    # Dr Martin and Dr Roy (of a third practice) are members of the same CPTS; Dr Parc is not.
+    cpts = Organisation.objects.create(name="CPTS du 19e", kind=Organisation.Kind.CPTS)
+    roy = Organisation.objects.create(name="Cabinet Roy")
+    w.gp.user = make(email="dr.martin@lilas.test", password="x" * 12)
+    w.gp.save()
+    for user, organisation in (
+        (w.gp.user, w.organisation),
+        (w.gp.user, cpts),
+        (w.users["cpts_member"], roy),
+        (w.users["cpts_member"], cpts),
+    ):
+        Membership.objects.create(
+            user=user, organisation=organisation, role=Membership.Role.PRACTITIONER
+        )
     w.tokens = {key: ApiToken.issue(user)[1] for key, user in w.users.items()}
     return w
 
@@ -148,6 +173,7 @@ def test_the_readers_audiences_are_what_the_matrix_assumes(matrix):
         "new_patient": visibility.PUBLIC,
         "known_patient": visibility.KNOWN_PATIENT,
         "other_practitioner": visibility.PROFESSIONAL,
+        "cpts_member": visibility.CPTS_MEMBER,
         "regulator": visibility.REGULATOR,
     }
     for reader, audience in expected.items():
@@ -178,7 +204,7 @@ def test_the_booking_door_names_the_professionals_as_audience_for_does(matrix, d
     Membership.objects.create(
         user=users["support"], organisation=w.organisation, role=Membership.Role.SUPPORT_AGENT
     )
-    professionals = (visibility.REGULATOR, visibility.PROFESSIONAL)
+    professionals = (visibility.REGULATOR, visibility.CPTS_MEMBER, visibility.PROFESSIONAL)
     for name, user in users.items():
         audience = visibility.audience_for(user, w.agenda, now=now)
         expected = audience if audience in professionals else None
@@ -257,6 +283,28 @@ def test_a_regulator_booking_on_the_api_reaches_the_practice_as_a_referral(clien
     referral = Referral.objects.get(appointment=appointment)
     assert referral.kind == Referral.Kind.REGULATION
     assert referral.referrer_label == "SAMU 75"
+
+
+def test_a_cpts_members_booking_on_the_api_reaches_the_practice_as_a_referral(client, matrix):
+    w = matrix
+    response = client.post(
+        "/api/v1/appointments",
+        data={
+            "agenda": w.agenda.pk,
+            "motive": w.first.pk,
+            "start": slot_of(w, "cpts").isoformat(),
+            "patient": {"first_name": "Paul", "last_name": "Appel", "birth_date": "1961-06-01"},
+        },
+        content_type="application/json",
+        headers=api_headers(w, "cpts_member"),
+    )
+    assert response.status_code == 201
+    appointment = Appointment.objects.get(pk=response.json()["id"])
+    assert appointment.channel == Appointment.Channel.API
+    assert appointment.patient.owner is None
+    referral = Referral.objects.get(appointment=appointment)
+    assert referral.kind == Referral.Kind.PRACTITIONER
+    assert referral.referrer_label.endswith("Cabinet Roy")
 
 
 def test_an_invalid_bearer_token_is_not_the_public(client, matrix):
@@ -356,7 +404,10 @@ def core_book(w, reader, start):
     elif reader in ("new_patient", "known_patient"):
         patient, by, extra = w.profiles[reader], w.users[reader], {}
     else:
-        audience = visibility.REGULATOR if reader == "regulator" else visibility.PROFESSIONAL
+        audience = {
+            "regulator": visibility.REGULATOR,
+            "cpts_member": visibility.CPTS_MEMBER,
+        }.get(reader, visibility.PROFESSIONAL)
         patient = booking.PatientIdentity("Paul", "Appel", date(1961, 6, 1))
         by, extra = w.users[reader], {"audience": audience, "as_staff": False}
     return booking.book(

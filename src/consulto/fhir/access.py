@@ -57,8 +57,9 @@ PERSON_SCOPES = frozenset(
         "system/Patient.read",
     }
 )
-# Slots the SAS national platform is shown (the guide: all but those kept for known patients).
-SAS_AUDIENCE = visibility.REGULATOR | {"cpts"}
+# Slots the SAS national platform is shown (the guide: all but those kept for known patients):
+# what a regulator sees (public, professionals, regulation, CPTS).
+SAS_AUDIENCE = visibility.REGULATOR
 PERSON_RATE = "120/m"
 
 

@@ -47,7 +47,7 @@ SLOT_TYPES = {
     V.PUBLIC.value: ("PUBLIC", "Créneau grand public"),
     V.PROFESSIONALS.value: ("PRO", "Créneau réservé aux professionnels"),
     V.REGULATION.value: ("SNP", "Créneau réservé au SNP"),
-    "cpts": ("CPTS", "Créneau réservé à la CPTS"),
+    V.CPTS.value: ("CPTS", "Créneau réservé à la CPTS"),
 }
 FREE, BUSY = "free", "busy"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -211,7 +211,8 @@ class OpeningForm(forms.ModelForm):
             "visibility": _(
                 "Who is offered its slots. Professionals: other practitioners and regulators "
                 "book them for their patients, the public does not see them. Regulation only: "
-                "slots kept for the SAS (unscheduled care within 48 hours). Known patients "
+                "slots kept for the SAS (unscheduled care within 48 hours). CPTS: the members "
+                "of a CPTS you belong to and regulation (the SAS) book them. Known patients "
                 "only: patients you have already seen, booking online. Your practice always "
                 "sees and books every slot."
             ),

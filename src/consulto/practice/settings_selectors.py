@@ -32,7 +32,7 @@ from .permissions import Perm, agenda_ids, check_agenda, staff_roles
 PREVIEW_DAYS = 14
 
 # The audiences the preview shows the agenda to, in the order of the selector.
-PREVIEW_AUDIENCES = ("public", "known", "pro", "regulator")
+PREVIEW_AUDIENCES = ("public", "known", "pro", "cpts", "regulator")
 
 
 def audience_choices() -> list[tuple[str, str]]:
@@ -40,6 +40,7 @@ def audience_choices() -> list[tuple[str, str]]:
         ("public", _("The public (a patient new to you, online)")),
         ("known", _("A patient you have already seen")),
         ("pro", _("A practitioner of another organisation")),
+        ("cpts", _("A member of a CPTS you belong to")),
         ("regulator", _("A regulator (SAMU / SAS)")),
     ]
 
@@ -330,7 +331,7 @@ class Preview:
 
     @property
     def professional(self) -> bool:
-        return self.audience in ("pro", "regulator")
+        return self.audience in ("pro", "cpts", "regulator")
 
 
 def preview(
@@ -348,7 +349,7 @@ def preview(
     if audience not in PREVIEW_AUDIENCES:
         audience = "public"
     seen_by = visibility.AUDIENCES[audience]
-    professional = audience in ("pro", "regulator")
+    professional = audience in ("pro", "cpts", "regulator")
     now = now or timezone.now()
     today = now.astimezone(agenda.zone).date()
     start = max(start or today, today)

@@ -193,6 +193,7 @@ class Opening(models.Model):
         PROFESSIONALS = "pro", _("Health professionals and regulators")
         REGULATION = "snp", _("Regulation only (unscheduled care, SAS)")
         KNOWN_PATIENTS = "known", _("Known patients only")
+        CPTS = "cpts", _("CPTS members and regulation (SAS)")
 
     agenda = models.ForeignKey(
         Agenda, on_delete=models.CASCADE, related_name="openings", verbose_name=_("agenda")
@@ -228,7 +229,7 @@ class Opening(models.Model):
             models.CheckConstraint(condition=Q(weekday__lte=6), name="opening_weekday"),
             models.CheckConstraint(condition=Q(every_weeks__in=[1, 2]), name="opening_repeat"),
             models.CheckConstraint(
-                condition=Q(visibility__in=["public", "pro", "snp", "known"]),
+                condition=Q(visibility__in=["public", "pro", "snp", "known", "cpts"]),
                 name="opening_visibility",
             ),
             models.CheckConstraint(

@@ -2,18 +2,21 @@
 
 An opening (and so each of its slots) is visible to one audience (``Opening.Visibility``):
 everyone, professionals (practitioners of other organisations and regulators, never the public),
-regulation only (SAS "soins non programmés"), or the practice's known patients. A reader of
-availability belongs to an audience, a set of visibilities; the availability of an agenda is
-computed from the openings that audience may see (``selectors.load_inputs``), so a slot outside
-them is neither shown nor bookable, on every door.
+regulation only (SAS "soins non programmés"), a CPTS (the members of a territorial community the
+agenda's practitioner belongs to, and regulation: the SAS kind of slot "CPTS"), or the
+practice's known patients. A reader of availability belongs to an audience, a set of
+visibilities; the availability of an agenda is computed from the openings that audience may see
+(``selectors.load_inputs``), so a slot outside them is neither shown nor bookable, on every door.
 
-| reader                                   | sees                                  |
-|------------------------------------------|---------------------------------------|
-| the public, a patient new to the practice| public                                |
-| a patient the practice knows             | public, known patients                |
-| a practitioner of another organisation   | public, professionals                 |
-| a regulator (SAMU / SAS)                 | public, professionals, regulation     |
-| staff of the agenda's organisation       | all                                   |
+| reader                                        | sees                                   |
+|-----------------------------------------------|----------------------------------------|
+| the public, a patient new to the practice     | public                                 |
+| a patient the practice knows                  | public, known patients                 |
+| a practitioner of another organisation        | public, professionals                  |
+| a member of a CPTS the agenda's practitioner  | public, professionals, CPTS            |
+| is a member of too (not its staff)            |                                        |
+| a regulator (SAMU / SAS)                      | public, professionals, regulation, CPTS|
+| staff of the agenda's organisation            | all                                    |
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from __future__ import annotations
 from django.db import connection
 from django.db.models import Q
 
-from consulto.directory.models import Membership, Practitioner
+from consulto.directory.models import Membership, Organisation, Practitioner
 
 from .models import Agenda, Appointment, Opening
 from .selectors import KNOWN_STATUSES, seen_here
@@ -31,13 +34,15 @@ V = Opening.Visibility
 PUBLIC = frozenset({V.PUBLIC.value})
 KNOWN_PATIENT = frozenset({V.PUBLIC.value, V.KNOWN_PATIENTS.value})
 PROFESSIONAL = frozenset({V.PUBLIC.value, V.PROFESSIONALS.value})
-REGULATOR = frozenset({V.PUBLIC.value, V.PROFESSIONALS.value, V.REGULATION.value})
+CPTS_MEMBER = frozenset({V.PUBLIC.value, V.PROFESSIONALS.value, V.CPTS.value})
+REGULATOR = frozenset({V.PUBLIC.value, V.PROFESSIONALS.value, V.REGULATION.value, V.CPTS.value})
 EVERYONE = frozenset(V.values)
 
 AUDIENCES = {
     "public": PUBLIC,
     "known": KNOWN_PATIENT,
     "pro": PROFESSIONAL,
+    "cpts": CPTS_MEMBER,
     "regulator": REGULATOR,
     "staff": EVERYONE,
 }
@@ -76,23 +81,53 @@ def audience_for(user, agenda: Agenda, *, now) -> frozenset[str]:
     audience = audience_of(user)
     if audience == PUBLIC and knows_account(user, agenda, now=now):
         return KNOWN_PATIENT
+    if audience == PROFESSIONAL and shares_cpts(user, agenda):
+        return CPTS_MEMBER
     return audience
+
+
+def shares_cpts(user, agenda: Agenda) -> bool:
+    """Is ``user`` a member of an organisation of kind CPTS that ``agenda``'s practitioner
+    (through their account) is a member of too?"""
+    if agenda.practitioner_id is None:
+        return False
+    return Membership.objects.filter(
+        user=user,
+        organisation__kind=Organisation.Kind.CPTS,
+        organisation__memberships__user__practitioner=agenda.practitioner_id,
+    ).exists()
+
+
+_SHARED_CPTS = "+cpts"  # a row of ``professional_audience``'s query, never a role
 
 
 def professional_audience(user, agenda: Agenda) -> frozenset[str] | None:
     """The audience of a professional from outside ``agenda``'s organisation (``REGULATOR``,
-    ``PROFESSIONAL``), None for anyone else (the public, a patient, the organisation's staff):
-    what ``audience_for`` answers for those, in one query, without asking whether the practice
-    knows a patient (which changes nothing here)."""
+    ``CPTS_MEMBER``, ``PROFESSIONAL``), None for anyone else (the public, a patient, the
+    organisation's staff): what ``audience_for`` answers for those, in one query, without asking
+    whether the practice knows a patient (which changes nothing here)."""
     if user is None or not user.is_authenticated:
         return None
+    membership = Membership._meta.db_table
     # Read on every booking and slot request: plain SQL, without the ORM's cost of compiling.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT role, organisation_id FROM {Membership._meta.db_table} WHERE user_id = %s"  # noqa: S608
-            f" UNION ALL SELECT '', NULL FROM {Practitioner._meta.db_table} WHERE user_id = %s",
-            [user.pk, user.pk],
+    sql = (
+        f"SELECT role, organisation_id FROM {membership} WHERE user_id = %s"  # noqa: S608
+        f" UNION ALL SELECT '', NULL FROM {Practitioner._meta.db_table} WHERE user_id = %s"
+    )
+    params = [user.pk, user.pk]
+    if agenda.practitioner_id is not None:
+        # A CPTS both the reader and the agenda's practitioner are members of.
+        sql += (
+            f" UNION ALL SELECT '{_SHARED_CPTS}', mine.organisation_id"  # noqa: S608
+            f" FROM {membership} mine"
+            f" JOIN {Organisation._meta.db_table} o ON o.id = mine.organisation_id"
+            f" JOIN {membership} theirs ON theirs.organisation_id = mine.organisation_id"
+            f" JOIN {Practitioner._meta.db_table} p ON p.user_id = theirs.user_id"
+            " WHERE mine.user_id = %s AND o.kind = %s AND p.id = %s"
         )
+        params += [user.pk, Organisation.Kind.CPTS.value, agenda.practitioner_id]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     roles = {role for role, _organisation in rows}
     if any(o == agenda.organisation_id and r in STAFF_ROLES for r, o in rows):
@@ -100,7 +135,7 @@ def professional_audience(user, agenda: Agenda) -> frozenset[str] | None:
     if roles & set(REGULATION_ROLES):
         return REGULATOR
     if roles & set(STAFF_ROLES) or "" in roles:  # "": the account is a practitioner's
-        return PROFESSIONAL
+        return CPTS_MEMBER if _SHARED_CPTS in roles else PROFESSIONAL
     return None
 
 
