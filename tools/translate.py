@@ -27,8 +27,10 @@ PYTHON = ROOT / ".venv" / "bin" / "python"
 
 def _makemessages() -> None:
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), DJANGO_SETTINGS_MODULE="consulto.settings")
+    # -P: the working directory (the package) is not put on sys.path, where its ``fhir`` app would
+    # hide the fhir.resources library.
     subprocess.run(
-        [str(PYTHON), "-m", "django", "makemessages", "-l", "fr", "-l", "en", "--no-obsolete"],
+        [str(PYTHON), "-P", "-m", "django", "makemessages", "-l", "fr", "-l", "en", "--no-obsolete"],
         cwd=PACKAGE,
         env=env,
         check=True,
