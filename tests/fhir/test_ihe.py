@@ -196,3 +196,35 @@ def test_one_request_retried_at_once_books_once(world, partners, live_server):
     assert len(ids) == 1, results
     assert all(isinstance(r, dict) for r in results), results
     assert Appointment.objects.active().filter(agenda=world.agenda).count() == 1
+
+
+@pytest.mark.parametrize("sent_as", ["pending", "booked"])
+def test_the_held_appointment_sent_back_books_the_hold(world, partners, sent_as):
+    """An integrator sends back what $hold answered, as is (pending) or marked booked: both
+    book the hold, the same appointment, never a 'move' of an appointment not yet booked."""
+    from .conftest import FhirClient, token_for
+
+    client = FhirClient(token_for(partners.own))
+    found = client.post("/fhir/r4/Appointment/$find", find_parameters(world, 9, 10)).json()
+    proposed = found["entry"][0]["resource"]
+    hold = {
+        "resourceType": "Parameters",
+        "parameter": [
+            {"name": "appointment-resource", "resource": proposed},
+            {"name": "patient-resource", "resource": ALICE},
+        ],
+    }
+    held = only_appointment(client.post("/fhir/r4/Appointment/$hold", hold).json())
+    assert held["status"] == "pending"
+    body = {
+        "resourceType": "Parameters",
+        "parameter": [
+            {"name": "appointment-resource", "resource": {**held, "status": sent_as}},
+            {"name": "patient-resource", "resource": ALICE},
+        ],
+    }
+    answer = client.post("/fhir/r4/Appointment/$book", body)
+    assert answer.status_code == 200, answer.content
+    booked = only_appointment(answer.json())
+    assert (booked["id"], booked["status"]) == (held["id"], "booked")
+    assert booked["start"] == at(world.monday, 9).isoformat()

@@ -104,9 +104,11 @@ def book(consumer: Consumer, request, parts: Parts, *, now: datetime) -> Booked:
         status = resource.get("status")
         if status == "cancelled":
             return Booked(_cancel(consumer, resource, comment=comment, now=now), False)
-        if status == "booked" and resource.get("id"):
+        if status == "booked" and resource.get("id") and not _names_own_hold(consumer, resource):
             return _modify(consumer, resource, now=now)
-        if status != "pending":
+        # The held appointment sent back as $hold answered it (pending), or marked booked as a
+        # client naturally does: both book the hold.
+        if status not in ("pending", "booked"):
             raise invalid(
                 _(
                     "appointment-resource: status must be pending (to book), booked (to move a "
@@ -271,6 +273,14 @@ def _slot_pair(slot: SlotId, consumer: Consumer) -> tuple[Agenda, Motive]:
     if not consumer.is_partner and not (motive.online and motive.agenda.online_booking):
         raise Unavailable(_("This appointment is not one of ours."), status=404)
     return motive.agenda, motive
+
+
+def _names_own_hold(consumer: Consumer, resource: dict) -> bool:
+    """Does ``resource`` name a hold of this caller still waiting to be booked?"""
+    target = _resource_target(resource)
+    return not isinstance(target, SlotId) and (
+        Appointment.objects.filter(pk=target, booked_by=consumer.user, status=Status.HELD).exists()
+    )
 
 
 def _own_hold(consumer: Consumer, pk: int) -> Appointment:
