@@ -714,3 +714,54 @@ def test_no_query_string_is_answered_with_a_500(world, own, query):
         answer = own.get(path, query)
         assert answer.status_code < 500, (path, query, answer.content)
         assert answer.json()["resourceType"] in ("Bundle", "OperationOutcome")
+
+
+def test_search_includes_the_practitioner_place_and_patient_once(world, own, booked, patient):
+    second = booking.book(
+        agenda=world.agenda, motive=world.first, start=at(world.monday, 10), patient=patient,
+        booked_by=booked.booked_by,
+    )  # fmt: skip
+    answer = own.get(
+        "/fhir/r4/Appointment",
+        {"date": world.monday.isoformat(), "_include": ["Appointment:actor"]},
+    )
+    assert answer.status_code == 200, answer.content
+    bundle = answer.json()
+    Bundle.model_validate(bundle)
+    modes = [(e["resource"]["resourceType"], e["search"]["mode"]) for e in bundle["entry"]]
+    assert modes.count(("Appointment", "match")) == 2 and bundle["total"] == 2
+    included = {(e["resource"]["resourceType"], e["resource"]["id"]) for e in bundle["entry"]
+                if e["search"]["mode"] == "include"}  # fmt: skip
+    assert included == {
+        ("Practitioner", str(world.gp.pk)),
+        ("Location", str(world.agenda.site_id)),
+        ("Patient", str(patient.pk)),
+    }
+    assert len([e for e in bundle["entry"] if e["search"]["mode"] == "include"]) == 3
+    patient_entry = next(e for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
+    FhirPatient.model_validate(patient_entry["resource"])
+    references = {
+        p["actor"]["reference"]
+        for e in bundle["entry"]
+        if e["resource"]["resourceType"] == "Appointment"
+        for p in e["resource"]["participant"]
+        if "reference" in p.get("actor", {})
+    }
+    assert {f"{kind}/{pk}" for kind, pk in included} <= references
+    assert second.pk
+
+
+def test_an_include_not_served_or_of_patients_without_the_scope_is_refused(world, partners, booked):
+    own = FhirClient(token_for(partners.own))
+    answer = own.get("/fhir/r4/Appointment", {"_include": "Appointment:supporting-info"})
+    assert answer.status_code == 400
+    assert answer.json()["issue"][0]["expression"] == ["_include"]
+    slots_only = FhirClient(token_for(partners.own, scope="system/Appointment.read"))
+    refused = slots_only.get("/fhir/r4/Appointment", {"_include": "Appointment:patient"})
+    assert refused.status_code == 403
+    places = slots_only.get("/fhir/r4/Appointment", {"_include": "Appointment:location"})
+    assert places.status_code == 200
+    assert {e["resource"]["resourceType"] for e in places.json()["entry"]} == {
+        "Appointment",
+        "Location",
+    }

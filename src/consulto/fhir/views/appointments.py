@@ -8,8 +8,9 @@ from fhir.resources.R4B.bundle import Bundle, BundleEntry
 from fhir.resources.R4B.operationoutcome import OperationOutcome
 
 from consulto.fhir import capabilities
+from consulto.fhir import directory_resources as directory
 from consulto.fhir.access import endpoint
-from consulto.fhir.http import FhirError, not_found, respond, searchset
+from consulto.fhir.http import FhirError, invalid, not_found, respond, searchset
 from consulto.fhir.ihe import find as finding
 from consulto.fhir.ihe import operations, reads
 from consulto.fhir.ihe.parameters import Parts
@@ -17,6 +18,14 @@ from consulto.fhir.refs import base_url, parse_pk
 from consulto.fhir.resources import appointments as build
 
 SEARCH_COUNT, SEARCH_MAX_COUNT = 50, 200
+# What a search may _include (ITI-118): the resources the appointments' participants name.
+INCLUDES = {
+    "Appointment:patient": ("Patient",),
+    "Appointment:practitioner": ("Practitioner",),
+    "Appointment:location": ("Location",),
+    "Appointment:actor": ("Patient", "Practitioner", "Location"),
+    **{f"Appointment:actor:{kind}": (kind,) for kind in ("Patient", "Practitioner", "Location")},
+}
 
 capabilities.declare(
     "Appointment",
@@ -36,6 +45,7 @@ capabilities.declare(
         ("_id", "token", "Logical ids"),
         ("_count", "number", "At most 200 results"),
     ],
+    search_include=list(INCLUDES),
     operations=[(name, url) for name, url in build.IHE_OPERATIONS.items()],
     profiles=[build.IHE_APPOINTMENT],
     documentation=(
@@ -56,10 +66,13 @@ def _unavailable(error: operations.Unavailable):
     return respond(OperationOutcome(issue=[issue]), status=error.status)
 
 
-def _bundle(request, resources: list[dict], *, total: int, notes=()) -> Bundle:
-    """A searchset of ``resources``; ``notes`` (what the server did besides, e.g. a shortened
-    period) follow as an informational OperationOutcome entry (search mode "outcome")."""
-    bundle = searchset(request, resources, total=total, resource_type="Appointment")
+def _bundle(request, resources: list[dict], *, total: int, notes=(), included=()) -> Bundle:
+    """A searchset of ``resources`` (then ``included``); ``notes`` (what the server did besides,
+    e.g. a shortened period) follow as an informational OperationOutcome entry (search mode
+    "outcome")."""
+    bundle = searchset(
+        request, resources, total=total, included=included, resource_type="Appointment"
+    )
     if notes:
         issues = [{"severity": "information", "code": "informational", "diagnostics": note}
                   for note in notes]  # fmt: skip
@@ -119,7 +132,49 @@ def search(request):
         if request.content_type != "application/x-www-form-urlencoded":
             raise FhirError(415, _("Send the search as application/x-www-form-urlencoded."))
         params = request.POST
+    kinds = _included_kinds(request.consumer, params.getlist("_include"))
     rows, total = reads.search(
         request.consumer, params, default_count=SEARCH_COUNT, max_count=SEARCH_MAX_COUNT
     )
-    return respond(_bundle(request, [build.appointment(row) for row in rows], total=total))
+    matches = [build.appointment(row) for row in rows]
+    return respond(_bundle(request, matches, total=total, included=_included(rows, kinds)))
+
+
+def _included_kinds(consumer, values: list[str]) -> set[str]:
+    """The resource types ``_include`` asks for; a value we do not serve is a 400 (rather than
+    an answer silently without what was asked). Patients only for a caller that reads them."""
+    kinds: set[str] = set()
+    for value in values:
+        for one in value.split(","):
+            if one not in INCLUDES:
+                raise invalid(
+                    _("_include: “%(value)s” is not served; choose among %(choices)s.")
+                    % {"value": one[:80], "choices": ", ".join(INCLUDES)},
+                    expression="_include",
+                )
+            kinds.update(INCLUDES[one])
+    if "Patient" in kinds and not consumer.allows("system/Patient.read"):
+        raise FhirError(
+            403,
+            _("This token does not carry the scope %(scope)s.") % {"scope": "system/Patient.read"},
+            code="forbidden",
+            expression="_include",
+        )
+    return kinds
+
+
+def _included(rows, kinds: set[str]) -> list[dict]:
+    """Each practitioner, place and patient the matching appointments name, once."""
+    found: dict[tuple[str, int], dict] = {}
+    for row in rows:
+        agenda = row.agenda
+        if "Practitioner" in kinds and agenda.practitioner is not None:
+            key = ("Practitioner", agenda.practitioner_id)
+            if key not in found:
+                found[key] = directory.practitioner(agenda.practitioner)
+        if "Location" in kinds and ("Location", agenda.site_id) not in found:
+            found[("Location", agenda.site_id)] = directory.location_of(agenda.site)
+        patient_key = ("Patient", row.patient_id)
+        if "Patient" in kinds and row.patient is not None and patient_key not in found:
+            found[patient_key] = build.patient(row.patient)
+    return list(found.values())
