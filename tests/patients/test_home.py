@@ -1,11 +1,13 @@
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from consulto.scheduling.models import Absence
-from tests.conftest import PARIS
+from tests.conftest import PARIS, at
 
 pytestmark = pytest.mark.django_db
 
@@ -57,31 +59,53 @@ def test_a_known_city_without_practitioners_says_so_not_unknown_place(client, wo
     assert "rayon de 25 km" in page
 
 
+def _days_from_today(n: int) -> list[date]:
+    today = timezone.localdate()
+    return [today + timedelta(days=i) for i in range(n)]
+
+
+def _fr(day: date, pattern: str) -> str:
+    with translation.override("fr"):
+        return date_format(day, pattern)
+
+
 def test_each_card_offers_its_first_four_slots_a_day_over_five_days(client, world):
+    """Five days from today, whatever today is (the suite may run on a Saturday night before
+    the clocks go forward); a weekday other than today offers its first four slots."""
     page = client.get("/", {"what": "Médecin généraliste", "where": "Paris"}).content.decode()
     card = page[page.index('<li class="card">') :]
+    days = _days_from_today(5)
     assert [h.split("</h3>")[0] for h in card.split("<h3>")[1:6]] == [
-        "mer 9 déc", "jeu 10 déc", "ven 11 déc", "sam 12 déc", "dim 13 déc",
-    ]  # fmt: skip
-    thursday = card.split("<h3>jeu 10 déc</h3>")[1].split("</div>")[0]
-    assert thursday.count('class="slot"') == 4  # of the 14 the morning and afternoon hold
+        _fr(day, "D j b") for day in days
+    ]
+    weekday = next(day for day in days[1:] if day.weekday() < 5)  # the world opens Mon-Fri
+    shown = card.split(f"<h3>{_fr(weekday, 'D j b')}</h3>")[1].split("</div>")[0]
+    assert shown.count('class="slot"') == 4  # of the 14 the morning and afternoon hold
     assert (
-        '<button type="submit" name="start" value="2026-12-10T09:00:00+01:00" class="slot"'
-        ' aria-label="jeudi 10 décembre 09:00">09:00</button>'
-    ) in thursday
-    assert "Prochaine disponibilité : mercredi 9 décembre, 11:30" in card
+        f'<button type="submit" name="start" value="{at(weekday, 9).isoformat()}" class="slot"'
+        f' aria-label="{_fr(weekday, "l j F")} 09:00">09:00</button>'
+    ) in shown
+    # The next availability written on the card is the first slot it offers.
+    first = card.split('class="slot" aria-label="')[1].split('"')[0]
+    moment, _space, hour = first.rpartition(" ")
+    assert f"Prochaine disponibilité : {moment}, {hour}" in card
 
 
 def test_a_first_availability_after_the_days_shown_is_written_in_full(client, world):
+    today = timezone.localdate()
+    back = today + timedelta(days=6)
     Absence.objects.create(
         agenda=world.agenda,
-        start=datetime(2026, 12, 9, 0, 0, tzinfo=PARIS),
-        end=datetime(2026, 12, 15, 0, 0, tzinfo=PARIS),
+        start=datetime.combine(today, time(0), tzinfo=PARIS),
+        end=datetime.combine(back, time(0), tzinfo=PARIS),
     )
     page = client.get("/", {"what": "Médecin généraliste", "where": "Paris"}).content.decode()
     card = page[page.index('<li class="card">') :]
     assert 'class="slot"' not in card and card.count('<p class="none">—</p>') == 5
-    assert "Prochaine disponibilité : mardi 15 décembre, 09:00" in card
+    first = next(
+        back + timedelta(days=i) for i in range(7) if (back + timedelta(days=i)).weekday() < 5
+    )
+    assert f"Prochaine disponibilité : {_fr(first, 'l j F')}, 09:00" in card
 
 
 def test_a_results_page_reads_the_specialties_from_the_cache(client, world):
