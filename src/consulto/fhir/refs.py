@@ -100,3 +100,8 @@ class SlotId:
         if not (0 < agenda <= MAX_ID and 0 < motive <= MAX_ID and 946684800 <= epoch < 4102444800):
             return None
         return cls(agenda, motive, datetime.fromtimestamp(epoch, UTC))
+
+
+def utc_instant(value: datetime) -> str:
+    """An aware datetime as a FHIR instant in UTC (``2026-12-09T09:15:00Z``)."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 
 import httpx
 from django.conf import settings
@@ -29,7 +29,7 @@ from consulto.scheduling.models import Appointment
 
 from . import refs
 from .models import SasReport
-from .webhooks import LEASE, TIMEOUT, USER_AGENT, claim, retry_delay
+from .webhooks import TIMEOUT, USER_AGENT, claim, retry_delay, sweep
 
 logger = logging.getLogger(__name__)
 
@@ -102,10 +102,6 @@ def chain_of(appointment: Appointment) -> int:
     return pk
 
 
-def _instant(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def identifier(chain_id: int) -> dict:
     return {"system": refs.identifier_system("appointment"), "value": str(chain_id)}
 
@@ -155,9 +151,9 @@ def appointment_resource(*, chain: Appointment, current: Appointment) -> dict:
         ],
         "identifier": [identifier(chain.pk)],
         "status": FHIR_STATUS.get(current.status, "booked"),
-        "start": _instant(current.start),
-        "end": _instant(current.end),
-        "created": _instant(chain.created_at),
+        "start": refs.utc_instant(current.start),
+        "end": refs.utc_instant(current.end),
+        "created": refs.utc_instant(chain.created_at),
         "participant": [participant],
     }
 
@@ -246,22 +242,8 @@ def _outcome(answer: httpx.Response) -> dict | None:
 
 
 def send_due(*, now: datetime | None = None, limit: int = 500) -> int:
-    """Attempt the reports that are due, whatever became of their tasks (a safety net)."""
-    now = now or timezone.now()
-    SasReport.objects.filter(
-        status__in=(Status.PENDING, Status.FAILED),
-        next_attempt_at__lte=now - LEASE,
-        attempts__gte=MAX_ATTEMPTS,
-    ).update(status=Status.GAVE_UP, last_error="the last attempt did not finish")
-    due = list(
-        SasReport.objects.filter(
-            status__in=(Status.PENDING, Status.FAILED),
-            next_attempt_at__lte=now,
-            attempts__lt=MAX_ATTEMPTS,
-        )
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    for pk in due:
-        send(report_id=pk, now=now)
-    return len(due)
+    """Attempt the reports that are due (``webhooks.sweep``, the same outbox mechanics)."""
+    return sweep(
+        SasReport, lambda pk, now: send(report_id=pk, now=now), now=now or timezone.now(),
+        limit=limit, max_attempts=MAX_ATTEMPTS,
+    )  # fmt: skip

@@ -30,14 +30,14 @@ import secrets
 import socket
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -232,10 +232,6 @@ def active_anywhere() -> bool:
 # Events -----------------------------------------------------------------------------------------
 
 
-def _instant(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-
-
 def appointment_data(appointment: Appointment) -> dict:
     return {
         "id": str(appointment.pk),
@@ -246,8 +242,8 @@ def appointment_data(appointment: Appointment) -> dict:
         "schedule": f"Schedule/{appointment.agenda_id}",
         "healthcareService": f"HealthcareService/{appointment.motive_id}",
         "patient": f"Patient/{appointment.patient_id}" if appointment.patient_id else None,
-        "start": _instant(appointment.start),
-        "end": _instant(appointment.end),
+        "start": refs.utc_instant(appointment.start),
+        "end": refs.utc_instant(appointment.end),
         "status": appointment.status,
     }
 
@@ -265,7 +261,7 @@ def record(
     payload = {
         "id": str(event_id),
         "type": event,
-        "created": _instant(now),
+        "created": refs.utc_instant(now),
         "organisation": str(organisation_id),
         "data": data,
     }
@@ -321,7 +317,7 @@ def send_test_event(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
             payload={
                 "id": str(event_id),
                 "type": TEST_EVENT,
-                "created": _instant(now),
+                "created": refs.utc_instant(now),
                 "organisation": str(endpoint.organisation_id),
                 "data": {},
             },
@@ -427,25 +423,33 @@ def refuse_private(url: str) -> None:
             raise ValueError(f"{host} is not a public address")
 
 
-def deliver_due(*, now: datetime | None = None, limit: int = 500) -> int:
-    """Attempt the deliveries that are due, whatever became of their tasks (a safety net)."""
-    now = now or timezone.now()
-    # A sender that died during the last allowed attempt: nobody will try again.
-    WebhookDelivery.objects.filter(
-        status__in=(Status.PENDING, Status.FAILED),
-        next_attempt_at__lte=now,
-        attempts__gte=MAX_ATTEMPTS,
+def sweep(model, attempt, *, now: datetime, limit: int, max_attempts: int, **only) -> int:
+    """The outbox's safety net, for webhook deliveries and SAS reports alike: attempt the rows
+    that are due (``attempt(pk, now)``), whatever became of their tasks; a row whose last allowed
+    attempt never finished (its lease ran out) is given up."""
+    pending = (Status.PENDING, Status.FAILED)
+    model.objects.filter(
+        status__in=pending, next_attempt_at__lte=now, attempts__gte=max_attempts
     ).update(status=Status.GAVE_UP, last_error="the last attempt did not finish")
     due = list(
-        WebhookDelivery.objects.filter(
-            Q(status__in=(Status.PENDING, Status.FAILED)),
-            next_attempt_at__lte=now,
-            attempts__lt=MAX_ATTEMPTS,
-            endpoint__active=True,
+        model.objects.filter(
+            status__in=pending, next_attempt_at__lte=now, attempts__lt=max_attempts, **only
         )
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )
     for pk in due:
-        deliver(delivery_id=pk, now=now)
+        attempt(pk, now)
     return len(due)
+
+
+def deliver_due(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Attempt the deliveries that are due (``sweep``), those of active endpoints."""
+    return sweep(
+        WebhookDelivery,
+        lambda pk, now: deliver(delivery_id=pk, now=now),
+        now=now or timezone.now(),
+        limit=limit,
+        max_attempts=MAX_ATTEMPTS,
+        endpoint__active=True,
+    )
