@@ -14,7 +14,7 @@ from fhirpy.base.exceptions import ResourceNotFound
 from consulto.scheduling.models import Appointment
 from tests.conftest import at
 
-from .conftest import token_for
+from .conftest import FhirClient, token_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -202,8 +202,6 @@ def test_one_request_retried_at_once_books_once(world, partners, live_server):
 def test_the_held_appointment_sent_back_books_the_hold(world, partners, sent_as):
     """An integrator sends back what $hold answered, as is (pending) or marked booked: both
     book the hold, the same appointment, never a 'move' of an appointment not yet booked."""
-    from .conftest import FhirClient, token_for
-
     client = FhirClient(token_for(partners.own))
     found = client.post("/fhir/r4/Appointment/$find", find_parameters(world, 9, 10)).json()
     proposed = found["entry"][0]["resource"]
