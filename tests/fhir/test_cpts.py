@@ -2,8 +2,6 @@
 the CPTS; never the public, a patient or another organisation's software. A regulator books one
 through the regulation console; every patient's door refuses it."""
 
-from datetime import time, timedelta
-
 import pytest
 from django.contrib.auth import get_user_model
 from fhir.resources.R4B.bundle import Bundle
@@ -15,12 +13,12 @@ from consulto.directory.models import Membership, Organisation
 from consulto.fhir.refs import SLOT_TYPE_SYSTEM, SlotId
 from consulto.referral import services as regulation
 from consulto.scheduling import booking, visibility
-from consulto.scheduling.models import Appointment, Opening, Referral
-from tests.conftest import PARIS, at, next_weekday
+from consulto.scheduling.models import Appointment, Referral
+from tests.conftest import PARIS, at
 from tests.referral.conftest import call
 
 from .conftest import FhirClient, token_for
-from .test_sas_search import entries, kinds, sas_client, sas_params
+from .test_sas_search import entries, kinds, sas_client, sas_params, saturday_openings
 
 pytestmark = pytest.mark.django_db
 
@@ -30,19 +28,7 @@ HOLD = "/fhir/r4/Appointment/$hold"
 @pytest.fixture
 def saturday(world):
     """Dr Martin's Saturday: 9-10 kept for the CPTS, 10-11 for professionals."""
-    day = next_weekday(5)
-    for start, end, seen_by in ((9, 10, "cpts"), (10, 11, "pro")):
-        opening = Opening.objects.create(
-            agenda=world.agenda,
-            site=world.site,
-            weekday=5,
-            start_time=time(start),
-            end_time=time(end),
-            valid_from=day - timedelta(days=30),
-            visibility=seen_by,
-        )
-        opening.motives.set([world.first])
-    return day
+    return saturday_openings(world, {9: "cpts", 10: "pro"})
 
 
 def hours(bundle: dict) -> dict[str, set[str]]:

@@ -25,8 +25,15 @@ IDENTIFIER = "schedule.actor:Practitioner.identifier"
 def saturday(world):
     """The GP's Saturday: 9-10 kept for regulation (SNP), 10-11 for professionals, 11-12 for
     known patients only."""
+    return saturday_openings(world, {9: "snp", 10: "pro", 11: "known"})
+
+
+def saturday_openings(world, hours_seen_by: dict[int, str]):
+    """The next Saturday, with an opening of one hour (of the world's first motive) at each of
+    ``hours_seen_by``, kept for its visibility."""
     day = next_weekday(5)
-    for start, end, seen_by in ((9, 10, "snp"), (10, 11, "pro"), (11, 12, "known")):
+    for start, seen_by in hours_seen_by.items():
+        end = start + 1
         opening = Opening.objects.create(
             agenda=world.agenda,
             site=world.site,
