@@ -226,3 +226,25 @@ def test_the_held_appointment_sent_back_books_the_hold(world, partners, sent_as)
     booked = only_appointment(answer.json())
     assert (booked["id"], booked["status"]) == (held["id"], "booked")
     assert booked["start"] == at(world.monday, 9).isoformat()
+
+
+@pytest.mark.parametrize("sent_as", ["proposed", "booked"])
+def test_the_proposed_appointment_sent_to_book_books_it(world, partners, sent_as):
+    """$book straight from $find, without a hold: the proposed appointment as $find answered it,
+    or marked booked."""
+    client = FhirClient(token_for(partners.own))
+    found = client.post("/fhir/r4/Appointment/$find", find_parameters(world, 9, 10)).json()
+    proposed = found["entry"][0]["resource"]
+    body = {
+        "resourceType": "Parameters",
+        "parameter": [
+            {"name": "appointment-resource", "resource": {**proposed, "status": sent_as}},
+            {"name": "patient-resource", "resource": ALICE},
+        ],
+    }
+    answer = client.post("/fhir/r4/Appointment/$book", body)
+    assert answer.status_code == 200, answer.content
+    booked = only_appointment(answer.json())
+    assert booked["status"] == "booked" and booked["start"] == at(world.monday, 9).isoformat()
+    again = client.post("/fhir/r4/Appointment/$find", find_parameters(world, 9, 10)).json()
+    assert again["total"] == found["total"] - 1  # the slot is no longer offered

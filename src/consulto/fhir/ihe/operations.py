@@ -104,15 +104,15 @@ def book(consumer: Consumer, request, parts: Parts, *, now: datetime) -> Booked:
         status = resource.get("status")
         if status == "cancelled":
             return Booked(_cancel(consumer, resource, comment=comment, now=now), False)
-        if status == "booked" and resource.get("id") and not _names_own_hold(consumer, resource):
+        if status == "booked" and resource.get("id") and _names_a_booking(consumer, resource):
             return _modify(consumer, resource, now=now)
-        # The held appointment sent back as $hold answered it (pending), or marked booked as a
-        # client naturally does: both book the hold.
-        if status not in ("pending", "booked"):
+        # A proposed appointment as $find answered it, or the held one as $hold did (pending),
+        # each also when marked booked, as a client naturally does: all book it.
+        if status not in ("proposed", "pending", "booked"):
             raise invalid(
                 _(
-                    "appointment-resource: status must be pending (to book), booked (to move a "
-                    "booked appointment) or cancelled."
+                    "appointment-resource: status must be proposed or pending (to book), booked "
+                    "(to book, or to move a booked appointment) or cancelled."
                 ),
                 expression="appointment-resource.status",
             )
@@ -275,10 +275,11 @@ def _slot_pair(slot: SlotId, consumer: Consumer) -> tuple[Agenda, Motive]:
     return motive.agenda, motive
 
 
-def _names_own_hold(consumer: Consumer, resource: dict) -> bool:
-    """Does ``resource`` name a hold of this caller still waiting to be booked?"""
+def _names_a_booking(consumer: Consumer, resource: dict) -> bool:
+    """Does ``resource`` name an appointment already made (to move), rather than a proposed
+    one or a hold of this caller still waiting to be booked?"""
     target = _resource_target(resource)
-    return not isinstance(target, SlotId) and (
+    return not isinstance(target, SlotId) and not (
         Appointment.objects.filter(pk=target, booked_by=consumer.user, status=Status.HELD).exists()
     )
 
