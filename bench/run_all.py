@@ -36,7 +36,7 @@ SCRIPTS = (
     "availability",
     "search",
     "regulation",
-    "fhir",
+    "fhir_sas",
     "patient_pages",
     "practice_agenda",
     "booking_rush",

@@ -14,7 +14,7 @@ fhir.resources and serialised.
   - ``cold``: ``cache.clear()`` before each request (every agenda computed afresh).
   ``size`` says how many slots, schedules and practitioners the answer holds.
 
-Usage: python bench/fhir.py [--runs 200] [--cold-runs 30] [--hours 48] [--count 25]
+Usage: python bench/fhir_sas.py [--runs 200] [--cold-runs 30] [--hours 48] [--count 25]
 """
 
 import os
