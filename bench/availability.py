@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     batches = [rng.sample(pairs, batch) for _ in range(options.batch_runs)]
 
     def batch_uncached(i: int) -> None:
-        chosen = batches[i]
+        chosen = batches[i % len(batches)]
         inputs = selectors.load_inputs(
             [a for a, _m in chosen], start=today, days=DAYS, now=now, audience=PUBLIC
         )
@@ -105,10 +105,12 @@ def main(argv: list[str] | None = None) -> int:
             selectors.compute(inputs[agenda.pk], motive=motive, start=today, days=DAYS, now=now)
 
     def batch_computed(i: int) -> None:
-        slot_cache._compute(batches[i], start=today, days=DAYS, now=now, audience=PUBLIC)
+        slot_cache._compute(
+            batches[i % len(batches)], start=today, days=DAYS, now=now, audience=PUBLIC
+        )
 
     def batch_cached(i: int) -> None:
-        slot_cache.slots_for_many(batches[i], start=today, days=DAYS, now=now)
+        slot_cache.slots_for_many(batches[i % len(batches)], start=today, days=DAYS, now=now)
 
     runs = options.batch_runs
     for i in range(runs):

@@ -6,9 +6,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "consulto.settings")
 
 from channels.routing import ProtocolTypeRouter, URLRouter
 from channels.security.websocket import AllowedHostsOriginValidator
-from django.core.asgi import get_asgi_application
 
-django_asgi_app = get_asgi_application()
+from consulto.core.asgi_http import get_application
+
+# HTTP: Django's synchronous stack on a fixed thread pool (core/asgi_http.py says why).
+http_application = get_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from django.urls import path, re_path  # noqa: E402
@@ -25,7 +27,7 @@ websocket_urlpatterns: list = [
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": http_application,
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

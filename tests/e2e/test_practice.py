@@ -50,13 +50,12 @@ def asgi_server(transactional_db):
     import uvicorn
     from channels.routing import ProtocolTypeRouter
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-    from django.core.asgi import get_asgi_application
 
     from consulto.asgi import application
 
     app = ProtocolTypeRouter(
         {
-            "http": ASGIStaticFilesHandler(get_asgi_application()),
+            "http": ASGIStaticFilesHandler(application.application_mapping["http"]),
             "websocket": application.application_mapping["websocket"],
         }
     )

@@ -1,0 +1,186 @@
+"""HTTP under ASGI (core/asgi_http.py): Django's synchronous stack on a fixed thread pool.
+
+The application is driven as an ASGI server drives it (scope, receive, send), in process."""
+
+import asyncio
+import threading
+
+import pytest
+from channels.layers import get_channel_layer
+from django.db import connection
+from django.db.backends.signals import connection_created
+from django.http import HttpResponse, StreamingHttpResponse
+from django.urls import path
+
+from consulto.core.asgi_http import ThreadPoolHandler
+
+# This module is also the URLconf of the tests below (ROOT_URLCONF overridden).
+_both_in = threading.Barrier(2, timeout=5)
+
+
+def _rows(request):
+    def rows():
+        for n in range(2000):
+            yield f"{n};{connection.vendor}\n"  # the iterator may use the database
+
+    return StreamingHttpResponse(rows(), content_type="text/csv")
+
+
+def _rendezvous(request):
+    _both_in.wait()  # both requests inside a view at once, or BrokenBarrierError after 5 s
+    return HttpResponse("met")
+
+
+def _database(request):
+    connection.ensure_connection()
+    response = HttpResponse(str(id(connection.connection)))
+    response.set_cookie("seen", "yes", httponly=True)
+    return response
+
+
+def _notify(request):
+    from asgiref.sync import async_to_sync
+
+    # As scheduling/live.py does after a booking: the channel layer is reached from the view.
+    async_to_sync(get_channel_layer().group_send)("asgi-test", {"type": "agenda.changed"})
+    return HttpResponse("sent")
+
+
+urlpatterns = [
+    path("rows/", _rows),
+    path("rendezvous/", _rendezvous),
+    path("database/", _database),
+    path("notify/", _notify),
+]
+
+
+def _scope(path_: str, method: str = "GET") -> dict:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path_,
+        "raw_path": path_.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver")],
+        "client": ("203.0.113.9", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
+
+
+async def _call(app, path_: str) -> tuple[int, dict, bytes]:
+    messages = []
+    first = True
+
+    async def receive():
+        nonlocal first
+        if first:
+            first = False
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await asyncio.Event().wait()  # no disconnect while the answer is made
+
+    async def send(message):
+        messages.append(message)
+
+    await app(_scope(path_), receive, send)
+    start = messages[0]
+    headers = {}
+    for name, value in start["headers"]:
+        headers.setdefault(name.decode().lower(), []).append(value.decode())
+    body = b"".join(m.get("body", b"") for m in messages[1:])
+    assert not messages[-1].get("more_body"), "the answer must end"
+    return start["status"], headers, body
+
+
+@pytest.fixture
+def app(settings):
+    settings.ROOT_URLCONF = __name__
+    settings.ALLOWED_HOSTS = ["testserver"]
+    return ThreadPoolHandler(threads=4)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_streamed_answer_arrives_whole_with_its_headers(app):
+    status, headers, body = asyncio.run(_call(app, "/rows/"))
+    assert status == 200
+    assert headers["content-type"] == ["text/csv"]
+    lines = body.decode().splitlines()
+    assert len(lines) == 2000 and lines[0].startswith("0;") and lines[-1].startswith("1999;")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_requests_run_side_by_side_not_one_after_the_other(app):
+    """Two requests inside their views at the same time: one waiting (on the database's lock,
+    say) does not hold up the next."""
+
+    async def both():
+        return await asyncio.gather(_call(app, "/rendezvous/"), _call(app, "/rendezvous/"))
+
+    answers = asyncio.run(both())
+    assert [(status, body) for status, _, body in answers] == [(200, b"met"), (200, b"met")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_cookies_are_sent_as_django_sets_them(app):
+    status, headers, _ = asyncio.run(_call(app, "/database/"))
+    assert status == 200
+    assert any(c.startswith("seen=yes;") and "HttpOnly" in c for c in headers["set-cookie"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_projects_pages_and_errors_through_the_application(settings):
+    from consulto.asgi import application
+
+    settings.ALLOWED_HOSTS = ["testserver"]
+    http = application.application_mapping["http"]
+    assert isinstance(http, ThreadPoolHandler)
+    status, headers, body = asyncio.run(_call(http, "/api/v1/specialties"))
+    assert (status, headers["content-type"]) == (200, ["application/json; charset=utf-8"])
+    status, headers, body = asyncio.run(_call(http, "/nulle-part/"))
+    assert status == 404 and "Page introuvable" in body.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_thread_keeps_its_sqlite_connection_between_requests(app, settings):
+    """Django's own ASGI handler opens a connection per request (a new thread each time); here a
+    pool thread keeps its own under CONN_MAX_AGE, as a threaded WSGI server does."""
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL connections come from a pool (settings.py): nothing to keep")
+    opened = []
+
+    def count(sender, connection, **kwargs):
+        opened.append(threading.get_ident())
+
+    connection_created.connect(count)
+    try:
+
+        async def many():
+            for _ in range(30):
+                assert (await _call(app, "/database/"))[0] == 200
+
+        asyncio.run(many())
+    finally:
+        connection_created.disconnect(count)
+    assert 1 <= len(opened) <= 4, f"{len(opened)} connections opened for 30 requests"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_view_reaches_the_channel_layer_on_the_servers_loop(app):
+    """What scheduling/live.py does after a booking (async_to_sync(group_send)) must reach the
+    server's own loop: the in-memory layer's queues belong to it."""
+    layer = get_channel_layer()
+
+    async def scenario():
+        channel = await layer.new_channel()
+        await layer.group_add("asgi-test", channel)
+        status, _, body = await _call(app, "/notify/")
+        message = await asyncio.wait_for(layer.receive(channel), timeout=3)
+        await layer.group_discard("asgi-test", channel)
+        return status, body, message
+
+    status, body, message = asyncio.run(scenario())
+    assert (status, body) == (200, b"sent")
+    assert message == {"type": "agenda.changed"}
