@@ -196,9 +196,13 @@ else:
         "max_size": int(os.environ.get("CONSULTO_DB_POOL_MAX", "20")),
         "timeout": 10,
     }
+    options = DATABASES["default"]["OPTIONS"]
+    # Parameters bound by the server, not quoted into the SQL text by psycopg in Python: about a
+    # fifth less of the client's CPU per booking (bench/README.md, issue 14), and psycopg then
+    # prepares the statements a connection runs often (prepare_threshold).
+    options["server_side_binding"] = True
     # A misspelt name is found by trigram word similarity (directory/selectors.py): 0.6, the
     # default, misses one wrong letter inside a short name ("lefebre" for "Lefèvre" is 0.45).
-    options = DATABASES["default"]["OPTIONS"]
     options["options"] = (
         options.get("options", "") + " -c pg_trgm.word_similarity_threshold=0.45"
     ).strip()
