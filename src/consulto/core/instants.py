@@ -13,7 +13,7 @@ from bisect import bisect_right
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Aggregate, BigIntegerField, Func, TextField
+from django.db.models import Aggregate, BigIntegerField, Func, TextField, Value
 
 _DAY = 86_400
 
@@ -68,6 +68,18 @@ class EpochMicroseconds(Func):
             f"(CAST(STRFTIME(%s, SUBSTR({sql}, 1, 19)) AS INTEGER) * 1000000"
             f" + CAST(COALESCE(NULLIF(SUBSTR({sql}, 21, 6), ''), '0') AS INTEGER))"
         ), ("%s", *params, *params)
+
+
+class Integer(Value):
+    """A constant integer column (``Value(n, IntegerField())``) without Django's per-row
+    ``int()`` converter: a read of thousands of rows with one applies no converter at all."""
+
+    def __init__(self, value: int | None):
+        super().__init__(value, output_field=BigIntegerField())
+
+    @property
+    def convert_value(self):
+        return self._convert_value_noop
 
 
 class IdList(Aggregate):

@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import F, IntegerField, Q, QuerySet, Value, Window
+from django.db.models import F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 
-from consulto.core.instants import EpochMicroseconds, IdList
+from consulto.core import rows
+from consulto.core.instants import EpochMicroseconds, IdList, Integer
 from consulto.core.time import shift_date, shift_instant
 
 from . import availability as engine
@@ -128,7 +129,7 @@ def load_raw_inputs(
     low, high = utc_span(start, days)
     last_day = shift_date(start, days)
 
-    rows = (
+    openings = (
         Opening.objects.filter(agenda_id__in=ids, valid_from__lte=last_day)
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=start))
         .filter(visibility__in=sorted(audience))
@@ -146,7 +147,7 @@ def load_raw_inputs(
         # The motives of each opening in the same row (one row per opening).
         .annotate(motive_ids=IdList("motives"))
     )
-    for _id, agenda_id, weekday, t0, t1, v0, v1, every, motive_ids in rows:
+    for _id, agenda_id, weekday, t0, t1, v0, v1, every, motive_ids in openings:
         inputs[agenda_id].openings.append(
             engine.Opening(
                 weekday=weekday,
@@ -165,11 +166,11 @@ def load_raw_inputs(
             EpochMicroseconds("start"),
             EpochMicroseconds("end"),
             lapses,
-            Value(kind, output_field=IntegerField()),
+            Integer(kind),
         )
 
     absences = Absence.objects.filter(agenda_id__in=ids, start__lt=high, end__gt=low)
-    both = columns(absences, 0, Value(None, output_field=IntegerField()))
+    both = columns(absences, 0, Integer(None))
     if with_busy:
         busy = (
             Appointment.objects.active(now=now)
@@ -177,7 +178,8 @@ def load_raw_inputs(
             .exclude(pk__in=exclude_ids)
         )
         both = both.union(columns(busy, 1, EpochMicroseconds("hold_expires_at")), all=True)
-    for agenda_id, a, b, lapses, kind in both:
+    # Thousands of rows of integers: read as the driver gives them (core/rows.py).
+    for agenda_id, a, b, lapses, kind in rows.plain(both):
         agenda_inputs = inputs[agenda_id]
         if kind == 0:
             agenda_inputs.absences.append((a, b))
