@@ -198,8 +198,8 @@ else:
     }
     options = DATABASES["default"]["OPTIONS"]
     # Parameters bound by the server, not quoted into the SQL text by psycopg in Python: about a
-    # fifth less of the client's CPU per booking (bench/README.md, issue 14), and psycopg then
-    # prepares the statements a connection runs often (prepare_threshold).
+    # fifth less of the client's CPU per booking (bench/README.md, issue 14). Prepared statements
+    # stay off (Django's default): measured, they changed neither the search nor a booking.
     options["server_side_binding"] = True
     # A misspelt name is found by trigram word similarity (directory/selectors.py): 0.6, the
     # default, misses one wrong letter inside a short name ("lefebre" for "Lefèvre" is 0.45).
