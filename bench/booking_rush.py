@@ -18,7 +18,10 @@ environment): no limit per address, since all clients come from loopback. Figure
 ``latency_p99`` (ms, all answers, seen by the client), counts of 201 / 409 / other 4xx / 5xx /
 transport errors, ``bookings_in_db`` (the bookings the database holds afterwards),
 ``server_cpu_per_booking_ms`` (user + system CPU of the server's processes during the scenario,
-read from /proc, divided by the 201 answers) and ``server_cpu_per_request_ms``, and, counted
+read from /proc, divided by the 201 answers) and ``server_cpu_per_request_ms``,
+``database_cpu_per_request_ms`` (PostgreSQL's processes on this machine; on SQLite the
+database works inside the server's processes) and ``client_cpu_per_request_ms`` (this load
+generator's), so that where the machine's cores go is measured; and, counted
 by SQL afterwards, ``double_bookings`` (pairs of active appointments overlapping on a capacity-1
 agenda, one of them made by the bench) and ``over_capacity`` (instants where more active
 appointments than the capacity overlap on a capacity-N agenda the bench booked). Active means
@@ -80,6 +83,8 @@ class Outcome:
     unexpected: list[str] = field(default_factory=list)  # first answers other than 200/201/409
     wall: float = 0.0
     server_cpu: float = math.nan  # seconds of CPU the server's processes used meanwhile
+    database_cpu: float = math.nan  # the local PostgreSQL's processes (nan on SQLite)
+    client_cpu: float = math.nan  # this process: the load generator
 
 
 # Setup -------------------------------------------------------------------------------------------
@@ -240,6 +245,42 @@ def process_tree_cpu(root_pid: int) -> float:
         tree.update(children)
         frontier.extend(children)
     return sum(times.get(pid, 0) for pid in tree) / tick
+
+
+def database_cpu() -> float:
+    """Seconds of CPU used so far by the local PostgreSQL server's processes (every process
+    named ``postgres``), or nan on SQLite, whose work is counted in the server's."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return math.nan
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                name, rest = stat.read().split(" (", 1)[1].rsplit(")", 1)
+        except (OSError, IndexError, ValueError):
+            continue
+        if name == "postgres":
+            total += sum(int(value) for value in rest.split()[11:13])  # utime stime
+    return total / tick
+
+
+class Cpu:
+    """CPU used during a scenario by the server, the database and this process."""
+
+    def __init__(self, server_pid: int):
+        self.server_pid = server_pid
+        self.marks = (process_tree_cpu(server_pid), database_cpu(), time.process_time())
+
+    def into(self, outcome: "Outcome") -> None:
+        server, database, client = self.marks
+        outcome.server_cpu = process_tree_cpu(self.server_pid) - server
+        outcome.database_cpu = database_cpu() - database
+        outcome.client_cpu = time.process_time() - client
 
 
 def bookings_in_process(token: str, slots, rng: random.Random) -> list[dict]:
@@ -453,6 +494,9 @@ def report(
     emit(bench, "bookings_in_db", stored, "count", size)
     emit(bench, "server_cpu_per_booking_ms", outcome.server_cpu * 1000 / max(ok, 1), "ms", size)
     emit(bench, "server_cpu_per_request_ms", outcome.server_cpu * 1000 / max(total, 1), "ms", size)
+    if not math.isnan(outcome.database_cpu):
+        emit(bench, "database_cpu_per_request_ms", outcome.database_cpu * 1000 / total, "ms", size)
+    emit(bench, "client_cpu_per_request_ms", outcome.client_cpu * 1000 / max(total, 1), "ms", size)
     emit(bench, "double_bookings", pairs, "count", size)
     emit(bench, "over_capacity", over, "count", size)
     log(
@@ -545,7 +589,7 @@ def main(argv: list[str] | None = None) -> int:
             shared = iter(pool)
             size = f"{options.clients} clients, {options.workers} workers"
             log(f"Random: {options.clients} clients, {options.duration:g} s or {options.requests}")
-            cpu = process_tree_cpu(server.pid)
+            cpu = Cpu(server.pid)
             outcome = asyncio.run(
                 rush(
                     base,
@@ -556,7 +600,7 @@ def main(argv: list[str] | None = None) -> int:
                     seed=options.seed,
                 )
             )
-            outcome.server_cpu = process_tree_cpu(server.pid) - cpu
+            cpu.into(outcome)
             results.append(("random", outcome, size, marks[-1], last_appointment_id()))
             marks.append(results[-1][-1])
         if "hot" in scenarios:
@@ -570,11 +614,11 @@ def main(argv: list[str] | None = None) -> int:
                 return iter(order)
 
             size = f"{options.clients} clients x {HOT_SLOTS} slots, {options.workers} workers"
-            cpu = process_tree_cpu(server.pid)
+            cpu = Cpu(server.pid)
             outcome = asyncio.run(
                 rush(base, tokens, own_order, deadline=None, max_requests=None, seed=options.seed)
             )
-            outcome.server_cpu = process_tree_cpu(server.pid) - cpu
+            cpu.into(outcome)
             results.append(("hot", outcome, size, marks[-1], None))
     finally:
         stop_server(server, log_path)
