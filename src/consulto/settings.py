@@ -188,8 +188,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # connection is kept between requests rather than opened (a file and four PRAGMAs) each time.
     DATABASES["default"]["CONN_MAX_AGE"] = 600
 else:
-    # Under ASGI each request may run in a new thread: persistent per-thread connections would
-    # pile up to max_connections. A pool per process instead (psycopg_pool), as Django advises.
+    # A pool per process (psycopg_pool), as Django advises under ASGI: the HTTP threads
+    # (core/asgi_http.py) and the WebSocket consumers' database thread share its connections,
+    # which a request holds only while it runs; connections kept per thread would not be shared.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": int(os.environ.get("CONSULTO_DB_POOL_MIN", "2")),
