@@ -46,7 +46,24 @@ def _notify(request):
     return HttpResponse("sent")
 
 
+def _set_zone(request):
+    from zoneinfo import ZoneInfo
+
+    from django.utils import timezone
+
+    timezone.activate(ZoneInfo("Asia/Tokyo"))  # and never deactivated
+    return HttpResponse(timezone.get_current_timezone_name())
+
+
+def _zone(request):
+    from django.utils import timezone
+
+    return HttpResponse(timezone.get_current_timezone_name())
+
+
 urlpatterns = [
+    path("set-zone/", _set_zone),
+    path("zone/", _zone),
     path("rows/", _rows),
     path("rendezvous/", _rendezvous),
     path("database/", _database),
@@ -121,6 +138,23 @@ def test_requests_run_side_by_side_not_one_after_the_other(app):
 
     answers = asyncio.run(both())
     assert [(status, body) for status, _, body in answers] == [(200, b"met"), (200, b"met")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_what_a_request_sets_does_not_reach_the_next_one_on_the_same_thread(settings):
+    """Pool threads serve one request after another: a time zone (or language) a view activates
+    lives in that request's context (a server runs each request in a task of its own), as under
+    Django's own handlers, not in the thread."""
+    settings.ROOT_URLCONF = __name__
+    settings.ALLOWED_HOSTS = ["testserver"]
+    app = ThreadPoolHandler(threads=1)
+
+    async def both():
+        return [
+            (await asyncio.create_task(_call(app, path_)))[2] for path_ in ("/set-zone/", "/zone/")
+        ]
+
+    assert asyncio.run(both()) == [b"Asia/Tokyo", settings.TIME_ZONE.encode()]
 
 
 @pytest.mark.django_db(transaction=True)
