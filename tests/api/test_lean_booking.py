@@ -19,8 +19,9 @@ pytestmark = pytest.mark.django_db
 
 # Token, motive with its agenda, the door, what overlaps the slot (before the lock); the agenda's
 # lock, the idempotency key, the account's profiles, the openings, what overlaps the slot; the
-# profile, the appointment, the organisation's webhooks (cached: read here because each test
-# starts with an empty cache), the patient file, the reminder settings, the messages, their tasks.
+# profile, the appointment, whether any organisation has webhooks (cached: read here because each
+# test starts with an empty cache), the patient file, the reminder settings, the messages, their
+# tasks.
 # (Before issue 14: 57 on SQLite.)
 MOST_QUERIES = 18
 
