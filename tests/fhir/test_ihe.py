@@ -60,6 +60,17 @@ def book_parameters(logical_id: str) -> dict:
     }
 
 
+def resource_parameters(appointment: dict) -> dict:
+    """$hold or $book with the appointment itself (as $find or $hold answered it) and Alice."""
+    return {
+        "resourceType": "Parameters",
+        "parameter": [
+            {"name": "appointment-resource", "resource": appointment},
+            {"name": "patient-resource", "resource": ALICE},
+        ],
+    }
+
+
 def only_appointment(bundle) -> dict:
     checked = Bundle.model_validate(bundle)
     assert checked.total == 1
@@ -205,22 +216,11 @@ def test_the_held_appointment_sent_back_books_the_hold(world, partners, sent_as)
     client = FhirClient(token_for(partners.own))
     found = client.post("/fhir/r4/Appointment/$find", find_parameters(world, 9, 10)).json()
     proposed = found["entry"][0]["resource"]
-    hold = {
-        "resourceType": "Parameters",
-        "parameter": [
-            {"name": "appointment-resource", "resource": proposed},
-            {"name": "patient-resource", "resource": ALICE},
-        ],
-    }
-    held = only_appointment(client.post("/fhir/r4/Appointment/$hold", hold).json())
+    held = only_appointment(
+        client.post("/fhir/r4/Appointment/$hold", resource_parameters(proposed)).json()
+    )
     assert held["status"] == "pending"
-    body = {
-        "resourceType": "Parameters",
-        "parameter": [
-            {"name": "appointment-resource", "resource": {**held, "status": sent_as}},
-            {"name": "patient-resource", "resource": ALICE},
-        ],
-    }
+    body = resource_parameters({**held, "status": sent_as})
     answer = client.post("/fhir/r4/Appointment/$book", body)
     assert answer.status_code == 200, answer.content
     booked = only_appointment(answer.json())
@@ -235,13 +235,7 @@ def test_the_proposed_appointment_sent_to_book_books_it(world, partners, sent_as
     client = FhirClient(token_for(partners.own))
     found = client.post("/fhir/r4/Appointment/$find", find_parameters(world, 9, 10)).json()
     proposed = found["entry"][0]["resource"]
-    body = {
-        "resourceType": "Parameters",
-        "parameter": [
-            {"name": "appointment-resource", "resource": {**proposed, "status": sent_as}},
-            {"name": "patient-resource", "resource": ALICE},
-        ],
-    }
+    body = resource_parameters({**proposed, "status": sent_as})
     answer = client.post("/fhir/r4/Appointment/$book", body)
     assert answer.status_code == 200, answer.content
     booked = only_appointment(answer.json())
