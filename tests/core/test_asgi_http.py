@@ -32,8 +32,13 @@ def _rendezvous(request):
 
 
 def _database(request):
-    connection.ensure_connection()
-    response = HttpResponse(str(id(connection.connection)))
+    with connection.cursor() as cursor:  # the database session this request used
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_backend_pid()")
+            session = cursor.fetchone()[0]
+        else:
+            session = id(connection.connection)
+    response = HttpResponse(str(session))
     response.set_cookie("seen", "yes", httponly=True)
     return response
 
@@ -178,12 +183,11 @@ def test_the_projects_pages_and_errors_through_the_application(settings):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_thread_keeps_its_sqlite_connection_between_requests(app, settings):
-    """Django's own ASGI handler opens a connection per request (a new thread each time); here a
-    pool thread keeps its own under CONN_MAX_AGE, as a threaded WSGI server does."""
-    if connection.vendor != "sqlite":
-        pytest.skip("PostgreSQL connections come from a pool (settings.py): nothing to keep")
-    opened = []
+def test_requests_reuse_database_connections_instead_of_opening_one_each(app, settings):
+    """Django's own ASGI handler opens a connection per request (a new thread each time). Here a
+    pool thread keeps its SQLite connection under CONN_MAX_AGE, as a threaded WSGI server does;
+    on PostgreSQL the sessions come from the pool of settings.py and are used again."""
+    opened, sessions = [], set()
 
     def count(sender, connection, **kwargs):
         opened.append(threading.get_ident())
@@ -193,12 +197,19 @@ def test_a_thread_keeps_its_sqlite_connection_between_requests(app, settings):
 
         async def many():
             for _ in range(30):
-                assert (await _call(app, "/database/"))[0] == 200
+                status, _, body = await _call(app, "/database/")
+                assert status == 200
+                sessions.add(body)
 
         asyncio.run(many())
     finally:
         connection_created.disconnect(count)
-    assert 1 <= len(opened) <= 4, f"{len(opened)} connections opened for 30 requests"
+    if connection.vendor == "sqlite":
+        assert 1 <= len(opened) <= 4, f"{len(opened)} connections opened for 30 requests"
+        assert len(sessions) <= 4
+    else:
+        pool = settings.DATABASES["default"]["OPTIONS"]["pool"]["max_size"]
+        assert len(sessions) <= pool, f"30 requests used {len(sessions)} database sessions"
 
 
 @pytest.mark.django_db(transaction=True)
