@@ -95,3 +95,30 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_id} {self.action} {self.target_type}"
+
+
+class ServerError(models.Model):
+    """A request that ended in a server error (500), kept a few days for support: the agent who
+    takes a call sees the errors the caller hit in the last 24 hours. Holds the page and the
+    exception's type, never its message (it may quote data)."""
+
+    at = models.DateTimeField(_("when"), auto_now_add=True)
+    user = models.ForeignKey(
+        "core.User",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("user"),
+    )
+    method = models.CharField(max_length=8)
+    path = models.CharField(_("page"), max_length=300)
+    error = models.CharField(_("error"), max_length=120)
+
+    class Meta:
+        verbose_name = _("server error")
+        verbose_name_plural = _("server errors")
+        indexes = [models.Index(fields=["user", "-at"], name="servererror_user")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.method} {self.path} {self.error}"
