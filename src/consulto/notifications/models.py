@@ -29,6 +29,7 @@ class Message(models.Model):
         # Sign-up and login codes, password resets, invitations: their text holds a secret, so
         # it is kept encrypted while waiting and erased once the message is sent or given up.
         ACCOUNT = "account", _("Account e-mail")
+        SUPPORT = "support", _("Support e-mail")
         OTHER = "other", _("Other")
 
     class Status(models.TextChoices):
@@ -56,6 +57,8 @@ class Message(models.Model):
     body = models.TextField(_("text"), blank=True)
     html_body = models.TextField(_("HTML"), blank=True)
     ics = models.TextField(_("calendar attachment"), blank=True)
+    # Support e-mails: Reply-To (the ticket's address) and Message-ID, so that replies thread.
+    headers = models.JSONField(_("headers"), default=dict, blank=True)
     dedupe_key = models.CharField(_("deduplication key"), max_length=200, unique=True)
     # For reminders: the start the appointment had when the reminder was scheduled. A reminder
     # is only sent while the appointment is still booked at that time.

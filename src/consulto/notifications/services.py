@@ -41,6 +41,8 @@ DELIVER = "consulto.notifications.tasks.deliver"
 SEND_REMINDER = "consulto.notifications.tasks.send_reminder"
 
 Channel, Purpose, Status = Message.Channel, Message.Purpose, Message.Status
+# Kept encrypted while waiting, erased once sent or given up.
+SECRET_TEXTS = (Purpose.ACCOUNT, Purpose.SUPPORT)
 
 MAX_ATTEMPTS = 5
 # A claimed message whose sender died is claimed again once this lease has run out.
@@ -247,6 +249,8 @@ def queue_message(
     html_body: str = "",
     appointment: Appointment | None = None,
     send_after: datetime | None = None,
+    headers: dict | None = None,
+    language: str | None = None,
 ) -> Message | None:
     """Write a message whose text the caller made (e.g. a waiting-list offer); None if a
     message with ``dedupe_key`` exists already."""
@@ -256,11 +260,12 @@ def queue_message(
                 channel=channel,
                 purpose=purpose,
                 appointment=appointment,
-                language=translation.get_language() or settings.LANGUAGE_CODE,
+                language=language or translation.get_language() or settings.LANGUAGE_CODE,
                 recipient=recipient,
                 subject=subject,
                 body=body,
                 html_body=html_body,
+                headers=headers or {},
                 dedupe_key=dedupe_key,
                 next_attempt_at=send_after or timezone.now(),
             )
@@ -367,8 +372,8 @@ def send_message(*, message_id: int, now: datetime | None = None) -> str:
 
 def _erased(message: Message) -> dict:
     """What to blank in a finished message: the texts of an account e-mail (a code or a link
-    that must not outlive its use)."""
-    return {"body": "", "html_body": ""} if message.purpose == Purpose.ACCOUNT else {}
+    that must not outlive its use) and of a support e-mail (its ticket keeps them, encrypted)."""
+    return {"body": "", "html_body": ""} if message.purpose in SECRET_TEXTS else {}
 
 
 def send_reminder(
@@ -624,14 +629,18 @@ def _transmit(message: Message) -> None:
         sms.send_sms(message.recipient, message.body)
         return
     body, html_body = message.body, message.html_body
-    if message.purpose == Purpose.ACCOUNT:
+    if message.purpose in SECRET_TEXTS:
         body = crypto.decrypt_text(body)
         html_body = crypto.decrypt_text(html_body) if html_body else ""
+    headers = dict(message.headers or {})
+    reply_to = headers.pop("Reply-To", "")
     email = EmailMultiAlternatives(
         subject=message.subject,
         body=body,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[message.recipient],
+        reply_to=[reply_to] if reply_to else None,
+        headers=headers or None,
     )
     if html_body:
         email.attach_alternative(html_body, "text/html")
