@@ -18,11 +18,14 @@ from django.urls import get_resolver, path, re_path  # noqa: E402
 
 from consulto.core.consumers import NotFoundConsumer  # noqa: E402
 from consulto.practice.consumers import AgendaConsumer  # noqa: E402
+from consulto.support.consumers import ConsoleConsumer, CustomerConsumer  # noqa: E402
 from consulto.teleconsultation.consumers import RoomConsumer  # noqa: E402
 
 websocket_urlpatterns: list = [
     path("ws/pro/agendas/", AgendaConsumer.as_asgi()),
     path("ws/visio/<id:room_id>/", RoomConsumer.as_asgi()),
+    path("ws/support/console/", ConsoleConsumer.as_asgi()),
+    path("ws/support/demandes/", CustomerConsumer.as_asgi()),
     re_path(r"", NotFoundConsumer.as_asgi()),  # any other path: refused with 4404
 ]
 

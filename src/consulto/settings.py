@@ -19,6 +19,7 @@ demo). Variables:
 - CONSULTO_SMS_BACKEND    dotted path of an SMS backend (default: console when DEBUG, else a
                           file in the data dir; see notifications/sms.py)
 - CONSULTO_SITE_URL       the public address used in links sent by e-mail and SMS
+- CONSULTO_SUPPORT_ADDRESS  the support desk's e-mail address (replies thread by its +tag)
 - CONSULTO_SITE_NAME      the platform's name in e-mails (default: Consulto)
 - CONSULTO_HOLD_MINUTES   how long a slot chosen on the booking pages stays held (default 7)
 - CONSULTO_WAITLIST_HOLD_MINUTES  how long a freed slot stays held for the first patient on
@@ -105,6 +106,7 @@ INSTALLED_APPS = [
     "consulto.onboarding",
     "consulto.teleconsultation",
     "consulto.referral",
+    "consulto.support",
     "consulto.api",
     "oauth2_provider",
     "consulto.fhir",
@@ -363,6 +365,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("CONSULTO_FROM_EMAIL", "Consulto <no-reply@c
 # Notifications
 CONSULTO_SITE_URL = os.environ.get("CONSULTO_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CONSULTO_SITE_NAME = os.environ.get("CONSULTO_SITE_NAME", "Consulto")
+# The support desk's address: replies to support+<ticket>.<secret>@domain thread into the ticket.
+CONSULTO_SUPPORT_ADDRESS = os.environ.get("CONSULTO_SUPPORT_ADDRESS", "support@consulto.local")
 CONSULTO_SMS_BACKEND = os.environ.get(
     "CONSULTO_SMS_BACKEND",
     "consulto.notifications.sms.ConsoleBackend"

@@ -30,6 +30,7 @@ urlpatterns += i18n_patterns(
     path("regulation/", include("consulto.referral.urls")),
     path("pro/integrations/", include("consulto.fhir.pages.urls")),
     path("", include(appointment_page_urlpatterns)),
+    path("", include("consulto.support.urls")),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=False,

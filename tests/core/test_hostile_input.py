@@ -260,6 +260,12 @@ def _path_args(w) -> dict[str, dict]:
         "referral_received": {"pk": 1},
         "referral_sent": {"pk": 1},
         "establishment": {"pk": w.organisation.pk, "slug": "etablissement"},
+        "request": {"pk": 1},
+        "survey": {"token": "an-unknown-survey"},
+        "attachment": {"pk": 1},
+        "contact": {"pk": 1},
+        "contact_action": {"pk": 1, "action": "accept"},
+        "consult_answer": {"pk": 1},
         "department": {"pk": w.organisation.pk, "slug": "etablissement", "department_id": 1},
         # The FHIR facade's reads (a session reads them as the person): the patient's own
         # appointment and profile, the practice's directory entries, one computed slot.
