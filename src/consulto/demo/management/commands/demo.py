@@ -13,6 +13,7 @@ from consulto.demo.dataset import (
     DemoError,
     generate,
 )
+from consulto.demo.support_desk import SUPPORT_LOGINS, ensure_support_desk
 from consulto.demo.try_it import free_onboarding_rpps
 from consulto.demo.video_call import ensure_demo_video_call
 
@@ -71,6 +72,11 @@ class Command(BaseCommand):
             f"Regulation: log in as regulateur@consulto.local ({SAMU_NAME}) and open /regulation/"
             " to find a GP within 48 hours near a Paris postcode (e.g. 75011)."
         )
+        ensure_support_desk(seed=seed)
+        self.stdout.write("Support desk (same password and authenticator): open /support/ as")
+        for login in SUPPORT_LOGINS:
+            self.stdout.write(f"  {login.email:<36} {login.role}")
+        self.stdout.write("  Anyone logged in asks for help from /aide/ (the “Help” link).")
         rpps = free_onboarding_rpps()
         if rpps:
             self.stdout.write(
