@@ -100,6 +100,7 @@ def _serve(options: argparse.Namespace) -> int:
     from consulto.fhir.tasks import ensure_sweep as ensure_webhooks_sweep
     from consulto.notifications.tasks import ensure_sweep
     from consulto.scheduling.tasks import ensure_index_sweep
+    from consulto.support.tasks import ensure_purge as ensure_errors_purge
     from consulto.support.tasks import ensure_sweep as ensure_support_sweep
 
     ensure_sweep()  # the outbox safety net, every few minutes, run by the task worker
@@ -107,6 +108,7 @@ def _serve(options: argparse.Namespace) -> int:
     ensure_index_sweep()  # the next-availability index kept ahead of the clock, every minute
     ensure_api_call_purge()  # FHIR call records past their retention, once a day
     ensure_support_sweep()  # offers timed out, callbacks due, chats unanswered, every few seconds
+    ensure_errors_purge()  # the server errors kept for support, dropped after a week
     # Stopped by a service manager (SIGTERM) as by Ctrl+C: the server and the worker go too.
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     env = dict(os.environ)

@@ -293,3 +293,13 @@ def test_a_server_error_is_remembered_for_the_user_who_hit_it(desk):
         remember(sender=None, request=request)
     error = ServerError.objects.get(user=desk.pro_user)
     assert (error.path, error.error) == ("/pro/agenda/", "KeyError")
+
+
+def test_server_errors_are_forgotten_after_a_week(desk, clock):
+    from consulto.core import errors_seen
+
+    ServerError.objects.create(user=desk.pro_user, method="GET", path="/pro/", error="KeyError")
+    clock.shift(timedelta(days=6))
+    assert errors_seen.purge() == 0
+    clock.shift(timedelta(days=2))
+    assert errors_seen.purge() == 1

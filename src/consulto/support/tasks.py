@@ -44,3 +44,22 @@ def ensure_sweep() -> None:
     waiting = DBTaskResult.objects.filter(task_path=sweep.module_path, status="READY")
     if not waiting.exists():
         sweep.enqueue()
+
+
+@task()
+def purge_server_errors() -> int:
+    """The server errors kept for support are dropped after a week; again tomorrow."""
+    from consulto.core import errors_seen
+
+    try:
+        return errors_seen.purge()
+    finally:
+        purge_server_errors.using(run_after=timezone.now() + timedelta(days=1)).enqueue()
+
+
+def ensure_purge() -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    waiting = DBTaskResult.objects.filter(task_path=purge_server_errors.module_path, status="READY")
+    if not waiting.exists():
+        purge_server_errors.enqueue()
