@@ -285,10 +285,12 @@ def test_the_required_level_drops_one_step_after_each_configured_wait():
 
 
 def test_the_level_never_drops_below_one_and_an_agent_without_the_skill_never_gets_it():
-    policy = Policy(relax_level_after=(minutes(1), minutes(2), minutes(3), minutes(4)))
-    assert requirement(contact(level=3, waited=hours(5)), now=NOW, policy=policy).level == 1
     no_skill = agent(skills={"video": 3})
-    assert one([contact(level=3, waited=hours(5))], [no_skill], policy=policy) is None
+    for steps in (3, 4):  # three steps down from level 3 would ask for level 0, four for -1
+        policy = Policy(relax_level_after=tuple(minutes(n) for n in range(1, steps + 1)))
+        old = contact(level=3, waited=hours(5))
+        assert requirement(old, now=NOW, policy=policy).level == 1
+        assert one([old], [no_skill], policy=policy) is None
 
 
 def test_the_kind_is_relaxed_after_its_wait_only():
@@ -466,9 +468,10 @@ def test_expected_wait_is_zero_when_an_agent_is_free():
 
 
 def test_expected_wait_counts_the_contacts_ahead_that_the_same_agents_could_take():
-    new = contact(100, waited=timedelta(0))
-    ahead = [contact(i, waited=minutes(i)) for i in range(1, 5)]  # four calls the agents take
+    new = contact(100, priority=1, waited=timedelta(0))
+    ahead = [contact(i, priority=1, waited=minutes(i)) for i in range(1, 5)]  # the agents take
     others = [
+        contact(9, waited=hours(1)),  # a lower priority: behind it
         contact(10, language="en"),  # no serving agent speaks English
         contact(11, channel="chat"),  # another channel
         contact(12, not_before=NOW + hours(1)),  # not due yet
