@@ -13,7 +13,7 @@ Each rule lives in one function:
 * `queued_at`: a contact waits from ``waiting_since``, a scheduled callback from its time.
 * `queue_order`: priority first (higher number first), then the longest waiting, then the id.
 * `can_take`: the agent's side. Presence "available" or "busy" (never "wrap_up", "break",
-  "offline"), ``now`` inside one of the shift intervals, and room for the channel (`has_room`):
+  "offline"), ``now`` inside one of the shift intervals, and room for the channel (`rooms`):
   on a call, nothing else; with a chat or a written request in hand, no call; chats and written
   requests up to their capacities.
 * `requirement`: what the contact asks of an agent after its wait. The required level drops one
@@ -41,7 +41,7 @@ times, which is wrong inside the hour repeated when clocks go back.
 
 from __future__ import annotations
 
-import sys
+import math
 from bisect import bisect_right
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -77,6 +77,7 @@ __all__ = [
     "queued_at",
     "relaxed_for",
     "requirement",
+    "rooms",
     "route",
     "route_one",
     "shift_intervals",
@@ -244,15 +245,26 @@ def on_shift(agent: Agent, now: datetime) -> bool:
     return index >= 0 and now < shifts[index][1]
 
 
-def has_room(agent: Agent, channel: str) -> bool:
-    """Capacity and mixing: on a call an agent takes nothing else, with a chat or a written
-    request no call; chats and written requests each up to their capacity."""
-    load = agent.load
+def rooms(agent: Agent) -> tuple[str, ...]:
+    """The channels the agent has room for. Capacity and mixing: on a call an agent takes
+    nothing else, with a chat or a written request no call; chats and written requests each up
+    to their capacity."""
+    load, capacity = agent.load, agent.capacity
     if load.get(CALL, 0) > 0:
-        return False
-    if channel == CALL and (load.get(CHAT, 0) > 0 or load.get(EMAIL, 0) > 0):
-        return False
-    return load.get(channel, 0) < agent.capacity.get(channel, 0)
+        return ()
+    chats, mails = load.get(CHAT, 0), load.get(EMAIL, 0)
+    found = []
+    if chats == 0 and mails == 0 and capacity.get(CALL, 0) > 0:
+        found.append(CALL)
+    if chats < capacity.get(CHAT, 0):
+        found.append(CHAT)
+    if mails < capacity.get(EMAIL, 0):
+        found.append(EMAIL)
+    return tuple(found)
+
+
+def has_room(agent: Agent, channel: str) -> bool:
+    return channel in rooms(agent)
 
 
 def can_take(agent: Agent, channel: str, now: datetime) -> bool:
@@ -346,15 +358,16 @@ class _Desk:
         for agent in agents:
             if agent.presence not in READY or not on_shift(agent, now):
                 continue
-            for channel in CHANNELS:
-                if has_room(agent, channel):
-                    self._providers.add(agent.provider)
-                    for key in _buckets_of(agent, channel):
-                        bucket = self.buckets.get(key)
-                        if bucket is None:
-                            self.buckets[key] = [agent]
-                        else:
-                            bucket.append(agent)
+            channels = rooms(agent)
+            if not channels:
+                continue
+            self._providers.add(agent.provider)
+            for key in _buckets_of(agent, channels):
+                bucket = self.buckets.get(key)
+                if bucket is None:
+                    self.buckets[key] = [agent]
+                else:
+                    bucket.append(agent)
         self._deficits = self._compute_deficits()
 
     def _compute_deficits(self) -> dict[str, float]:
@@ -409,7 +422,7 @@ class _Desk:
         found_order: tuple[int, datetime, int] | None = None
         # The priority of the contact found: one of a lower priority comes after it in queue
         # order, and an integer comparison costs less than `queue_order`.
-        floor = -sys.maxsize
+        floor: float = -math.inf
         for contact in contacts:
             if contact.priority < floor:
                 continue
@@ -424,31 +437,29 @@ class _Desk:
 
     def assign(self, contact: Contact, agent: Agent) -> Assignment:
         taken = take(agent, contact.channel)
-        for channel in CHANNELS:
-            if not has_room(agent, channel):
-                continue
-            still = has_room(taken, channel)
-            for key in _buckets_of(agent, channel):
-                bucket = self.buckets[key]
-                index = next(i for i, listed in enumerate(bucket) if listed is agent)
-                if still:
-                    bucket[index] = taken
-                elif len(bucket) > 1:
-                    del bucket[index]
-                else:
-                    del self.buckets[key]
+        still = rooms(taken)
+        for key in _buckets_of(agent, rooms(agent)):
+            bucket = self.buckets[key]
+            index = next(i for i, listed in enumerate(bucket) if listed is agent)
+            if key[0] in still:
+                bucket[index] = taken
+            elif len(bucket) > 1:
+                del bucket[index]
+            else:
+                del self.buckets[key]
         self.counts[agent.provider] = self.counts.get(agent.provider, 0) + 1
         self._deficits = self._compute_deficits()
         self._best.clear()
         return Assignment(contact.id, agent.id, relaxed_for(contact, agent))
 
 
-def _buckets_of(agent: Agent, channel: str) -> list[_Bucket]:
+def _buckets_of(agent: Agent, channels: tuple[str, ...]) -> list[_Bucket]:
     return [
         (channel, product, language)
         for product, level in agent.skills.items()
         if level >= LOWEST_LEVEL
         for language in agent.languages
+        for channel in channels
     ]
 
 
