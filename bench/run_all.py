@@ -45,6 +45,7 @@ SCRIPTS = (
     "visio_join",
     "visio_signaling",
     "servers",
+    "support_routing",
 )
 # Run only when named in --only: they take minutes, or need more than the project's database
 # (peer_django_appointment installs a release from PyPI into a throwaway venv the first time).

@@ -105,7 +105,8 @@ class Policy:
 
     # Waits (from `queued_at`) after which the required level drops one more step: increasing.
     relax_level_after: tuple[timedelta, ...] = ()
-    # Wait after which an agent of the other kind may take the contact; None: never.
+    # Wait (from `queued_at` too) after which an agent of the other kind may take the contact;
+    # None: never. To waive the kind only once the level has dropped, make it the longest wait.
     relax_kind_after: timedelta | None = None
     # Target share of the period's contacts per provider ("in_house", "provider:12"...),
     # normalised to sum to 1; a provider absent has a target of 0. Empty: no split.
