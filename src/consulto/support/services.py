@@ -756,7 +756,7 @@ def _seconds(start: datetime, end: datetime) -> int:
 def _own_contact(agent: Agent, contact_id: int, *, lock: bool = False) -> Contact:
     qs = Contact.objects.select_related("ticket", "snapshot")
     if lock:
-        qs = qs.select_for_update()
+        qs = qs.select_for_update(of=("self",))
     contact = qs.filter(pk=contact_id, agent=agent).first()
     if contact is None:
         raise NotFound()
