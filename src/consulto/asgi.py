@@ -18,7 +18,11 @@ from django.urls import get_resolver, path, re_path  # noqa: E402
 
 from consulto.core.consumers import NotFoundConsumer  # noqa: E402
 from consulto.practice.consumers import AgendaConsumer  # noqa: E402
-from consulto.support.consumers import ConsoleConsumer, CustomerConsumer  # noqa: E402
+from consulto.support.consumers import (  # noqa: E402
+    CallConsumer,
+    ConsoleConsumer,
+    CustomerConsumer,
+)
 from consulto.teleconsultation.consumers import RoomConsumer  # noqa: E402
 
 websocket_urlpatterns: list = [
@@ -26,6 +30,7 @@ websocket_urlpatterns: list = [
     path("ws/visio/<id:room_id>/", RoomConsumer.as_asgi()),
     path("ws/support/console/", ConsoleConsumer.as_asgi()),
     path("ws/support/demandes/", CustomerConsumer.as_asgi()),
+    path("ws/support/appel/<id:contact_id>/", CallConsumer.as_asgi()),
     re_path(r"", NotFoundConsumer.as_asgi()),  # any other path: refused with 4404
 ]
 

@@ -110,6 +110,14 @@ class ReplyForm(forms.Form):
     )
 
 
+class CustomerMessageForm(forms.Form):
+    text = forms.CharField(
+        label=_("Add a message to your request"),
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
 class NoteForm(forms.Form):
     text = forms.CharField(
         label=_("Internal note"), max_length=10_000, widget=forms.Textarea(attrs={"rows": 3})

@@ -42,8 +42,18 @@ def console(agent: Agent, *, now: datetime | None = None) -> Console:
     base = Contact.objects.select_related("ticket", "ticket__customer")
     offers = [
         (c, max(0, int((c.offer_expires_at - now).total_seconds())))
-        for c in base.filter(status=Status.OFFERED, offered_to=agent).order_by("offer_expires_at")
+        for c in base.select_related("snapshot")
+        .filter(status=Status.OFFERED, offered_to=agent)
+        .order_by("offer_expires_at")
     ]
+    for contact, _seconds in offers:
+        # Who is asking, before accepting: the snapshot's summary (reading it is audited).
+        data = (
+            services.read_snapshot(agent=agent, snapshot=contact.snapshot)
+            if contact.snapshot
+            else {}
+        )
+        contact.summary = summary_of(data)
     mine = list(
         base.filter(agent=agent, status__in=(Status.ACTIVE, Status.WRAP_UP)).order_by("accepted_at")
     )
@@ -86,6 +96,25 @@ def console(agent: Agent, *, now: datetime | None = None) -> Console:
         consults=consults,
         waiting_total=Contact.objects.filter(status=Status.WAITING).count(),
     )
+
+
+def summary_of(data: dict) -> dict:
+    """The lines of a snapshot an agent reads before saying hello."""
+    organisations = data.get("organisations") or []
+    onboarding = data.get("onboarding") or {}
+    calls = (data.get("video") or {}).get("calls") or []
+    return {
+        "name": (data.get("practitioner") or {}).get("name")
+        or (data.get("account") or {}).get("name")
+        or (data.get("account") or {}).get("email", ""),
+        "organisation": organisations[0]["name"] if organisations else "",
+        "role": organisations[0]["role"] if organisations else "",
+        "onboarding": onboarding,
+        "last_call": calls[0] if calls else None,
+        "errors": len(data.get("errors") or []),
+        "page": data.get("page", ""),
+        "professional": data.get("professional", False),
+    }
 
 
 @dataclass

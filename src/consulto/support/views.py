@@ -19,11 +19,12 @@ from consulto.core.audit import client_ip
 from consulto.core.errors import DomainError, NotFound
 from consulto.practice.access import second_factor_gate
 
-from . import access, answers, dispatch, selectors, services
+from . import access, answers, calls, dispatch, selectors, services
 from .categories import BY_CODE, offered
 from .forms import (
     CHANNEL_OF,
     ConsultForm,
+    CustomerMessageForm,
     HelpForm,
     NoteForm,
     PresenceForm,
@@ -36,6 +37,26 @@ from .models import Agent, Contact, ReplyTemplate, Survey
 from .snapshot import page_of
 
 PAGE_SALT = "consulto.support.page"
+
+
+def call_texts() -> dict:
+    """What the call panel says (static/support/call.js), in the page's language."""
+    return {
+        "waiting": _("Stay on this page: the agent calls you here, in Consulto."),
+        "ringing": _("An agent is calling you."),
+        "calling": _("Calling…"),
+        "connecting": _("Connecting…"),
+        "connected": _("Connected: you can talk."),
+        "failed": _("The call could not connect. The agent will call your phone."),
+        "ended": _("The call has ended."),
+        "onHold": _("On hold."),
+        "customerHere": _("The customer's page is open: you can call them in Consulto."),
+        "customerAway": _("The customer's page is closed: call their phone."),
+        "noMicrophone": _("No microphone: allow it in the browser, or use the phone."),
+        "closed": _("This call is over."),
+        "mute": _("Mute"),
+        "unmute": _("Unmute"),
+    }
 
 
 def _professional(user) -> bool:
@@ -135,7 +156,7 @@ def request_page(request, pk: int):
     if found is None:
         raise Http404
     ticket, contacts, entries = found
-    form = ReplyForm(request.POST or None)
+    form = CustomerMessageForm(request.POST or None)
     if request.method == "POST":
         if "cancel" in request.POST:
             contact_id = _id(request.POST.get("cancel"))
@@ -162,6 +183,8 @@ def request_page(request, pk: int):
             "entries": entries,
             "form": form,
             "open_statuses": Contact.OPEN_STATUSES,
+            "call": calls.ongoing_call(ticket),
+            "call_texts": call_texts(),
         },
         status=422 if request.method == "POST" else 200,
     )
@@ -333,6 +356,7 @@ def contact_page(request, pk: int):
             "templates": templates,
             "snapshot": view.snapshot,
             "is_supervisor": access.is_supervisor(agent),
+            "call_texts": call_texts(),
         },
         status=status,
     )
