@@ -138,3 +138,36 @@ def test_a_practitioner_called_back_now_talks_with_the_agent_in_the_product(
     survey = Survey.objects.get(ticket=contact.ticket)
     mails = smtp.to(desk.pro_user.email)
     assert any(f"/aide/avis/{survey.token}/" in m.get_body().get_content() for m in mails)
+
+
+def test_a_chat_goes_both_ways_live(desk, browser, asgi_server):  # noqa: F811
+    agent_context, agent = _open(browser, asgi_server, viewport=DESKTOP)
+    pro_context, pro = _open(browser, asgi_server, viewport=PHONE, is_mobile=True, has_touch=True)
+    log_in(agent, desk.alice.user, asgi_server)
+    log_in(pro, desk.pro_user, asgi_server)
+    try:
+        agent.goto("/support/")
+        agent.get_by_role("heading", name="Console du support").wait_for()
+        pro.goto("/aide/")
+        pro.get_by_label("De quoi s’agit-il ?").select_option("video")
+        pro.get_by_label("Discuter avec un conseiller").check()
+        pro.get_by_label("Votre message").fill("Le son ne passe pas chez mes patients.")
+        pro.get_by_role("button", name="Envoyer ma demande").click()
+        pro.wait_for_url("**/aide/demandes/*/")
+        agent.locator(".offer-item").get_by_role("button", name="Accepter").click()
+        agent.locator("#history-entries").get_by_text("Le son ne passe pas").wait_for()
+
+        pro.get_by_label("Ajouter un message à votre demande").fill("Je suis sur Firefox.")
+        pro.get_by_role("button", name="Envoyer").click()
+        agent.locator("#history-entries").get_by_text("Je suis sur Firefox.").wait_for()
+
+        agent.get_by_label("Réponse au client").fill("Autorisez le micro dans Firefox.")
+        agent.get_by_role("button", name="Envoyer la réponse").click()
+        pro.locator("#request-live").get_by_text("Autorisez le micro dans Firefox.").wait_for()
+        shoot(pro, "support-5-chat-phone")
+        assert_accessible(pro)
+        assert_fits_width(pro)
+        assert_accessible(agent)
+    finally:
+        agent_context.close()
+        pro_context.close()

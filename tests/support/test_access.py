@@ -119,3 +119,13 @@ def test_a_customer_sees_their_own_requests_only_and_never_internal_notes(desk):
     assert client.get(reverse("support:request", args=[contact.ticket_id])).status_code == 404
     attachment = contact.ticket.entries.get(kind="customer").attachments.get()
     assert client.get(reverse("support:attachment", args=[attachment.pk])).status_code == 404
+
+
+def test_the_live_conversation_of_a_contact_is_for_its_scope_only(desk):
+    contact = _taken_by(desk, desk.bruno)
+    client = Client()
+    client.force_login(desk.sam_a.user)
+    url = reverse("support:contact_entries", args=[contact.pk])
+    assert "me connecter" in client.get(url).content.decode()
+    client.force_login(desk.chloe.user)
+    assert client.get(url).status_code == 404

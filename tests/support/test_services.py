@@ -303,3 +303,13 @@ def test_server_errors_are_forgotten_after_a_week(desk, clock):
     assert errors_seen.purge() == 0
     clock.shift(timedelta(days=2))
     assert errors_seen.purge() == 1
+
+
+def test_a_chat_is_answered_on_the_customers_page_not_by_email(desk):
+    contact = ask(desk.pro_user, channel="chat", category="video", text="Bonjour ?")
+    services.accept(agent=desk.alice, contact_id=contact.pk)
+    services.customer_reply(user=desk.pro_user, ticket_id=contact.ticket_id, text="Vous êtes là ?")
+    services.reply(agent=desk.alice, ticket_id=contact.ticket_id, text="Oui, je regarde.")
+    assert not Message.objects.filter(dedupe_key__startswith="support-reply").exists()
+    texts = [crypto.decrypt_text(e.body) for e in contact.ticket.entries.exclude(kind="event")]
+    assert texts == ["Bonjour ?", "Vous êtes là ?", "Oui, je regarde."]

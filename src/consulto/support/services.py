@@ -528,7 +528,11 @@ def reply(*, agent: Agent, ticket_id: int, text: str, now=None) -> Entry:
         if ticket.first_response_at is None:
             updates["first_response_at"] = now
         Ticket.objects.filter(pk=ticket.pk).update(**updates)
-        recipient = ticket.customer_email
+        # In a chat the customer reads the answer on their page; otherwise it goes by e-mail.
+        chatting = Contact.objects.filter(
+            ticket=ticket, channel=Contact.Channel.CHAT, status=Status.ACTIVE
+        ).exists()
+        recipient = "" if chatting else ticket.customer_email
         if recipient:
             with translation.override(ticket.language):
                 subject = _("[Consulto support %(ref)s] %(subject)s") % {

@@ -409,6 +409,20 @@ def _contact_post(request, agent: Agent, contact: Contact, which: str, forms: di
 
 
 @agent_view
+def contact_entries(request, pk: int):
+    """The conversation and notes of a contact's ticket, fetched again when something changed
+    (a customer's chat message): no snapshot read, nothing else of the page."""
+    contact = access.contacts(request.agent).filter(pk=pk).select_related("ticket").first()
+    if contact is None:
+        raise Http404
+    return render(
+        request,
+        "support/_entries.html",
+        {"entries": selectors.entries_of(contact.ticket, internal=True)},
+    )
+
+
+@agent_view
 def team_page(request):
     if not access.is_supervisor(request.agent):
         raise Http404
@@ -453,6 +467,7 @@ agent_urlpatterns = [
     path("support/presence/", presence, name="presence"),
     path("support/equipe/", team_page, name="team"),
     path("support/contacts/<id:pk>/", contact_page, name="contact"),
+    path("support/contacts/<id:pk>/fil/", contact_entries, name="contact_entries"),
     path("support/contacts/<id:pk>/<slug:action>/", contact_action, name="contact_action"),
     path("support/consultations/<id:pk>/", consult_answer, name="consult_answer"),
 ]
