@@ -265,6 +265,7 @@ def _path_args(w) -> dict[str, dict]:
         "attachment": {"pk": 1},
         "contact": {"pk": 1},
         "contact_entries": {"pk": 1},
+        "ticket": {"pk": 1},
         "contact_action": {"pk": 1, "action": "accept"},
         "consult_answer": {"pk": 1},
         "department": {"pk": w.organisation.pk, "slug": "etablissement", "department_id": 1},

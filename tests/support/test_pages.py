@@ -155,3 +155,29 @@ def test_the_agent_console_shows_the_offer_and_the_snapshot_after_accepting(desk
     assert response.status_code == 302
     client.force_login(desk.sam.user)
     assert "Alice" in client.get(reverse("support:console")).content.decode()
+
+
+def test_the_backlog_lists_open_tickets_with_their_service_level(desk, clock):
+    services.set_presence(agent=desk.alice, presence="offline")
+    contact = services.ask_for_help(
+        user=desk.pro_user, channel="email", category="account_pro", text="Mot de passe"
+    )
+    services.set_presence(agent=desk.alice, presence="available")
+    services.accept(agent=desk.alice, contact_id=contact.pk)
+    client = Client()
+    client.force_login(desk.alice.user)
+    html = client.get(reverse("support:tickets")).content.decode()
+    assert contact.ticket.reference in html and "Mot de passe" in html
+    clock.shift(timedelta(days=4))  # past the three days of a normal request's resolution
+    client.force_login(desk.alice.user)  # the staff session lapsed meanwhile
+    html = client.get(reverse("support:tickets"), {"overdue": "on"}).content.decode()
+    assert contact.ticket.reference in html and "en retard" in html
+    page = reverse("support:ticket", args=[contact.ticket_id])
+    response = client.post(page, {"form": "status", "status": "solved"})
+    assert response.status_code == 302
+    contact.ticket.refresh_from_db()
+    assert contact.ticket.status == "solved"
+    assert client.post(page, {"form": "status", "status": "nope"}).status_code == 422
+    client.force_login(desk.chloe.user)
+    assert client.get(page).status_code == 404
+    assert contact.ticket.reference not in client.get(reverse("support:tickets")).content.decode()

@@ -188,3 +188,18 @@ CHANNEL_OF = {
     "chat": Contact.Channel.CHAT,
     "email": Contact.Channel.EMAIL,
 }
+
+
+class TicketFilterForm(forms.Form):
+    status = forms.ChoiceField(
+        label=_("Status"), choices=[("", _("Open ones")), *Ticket.Status.choices], required=False
+    )
+    product = forms.ChoiceField(
+        label=_("Product"), choices=[("", _("All")), *Product.choices], required=False
+    )
+    overdue = forms.BooleanField(label=_("Past their service level"), required=False)
+    mine = forms.BooleanField(label=_("Mine only"), required=False)
+
+
+class TicketStatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("Ticket status"), choices=Ticket.Status.choices)

@@ -251,3 +251,78 @@ def expected_wait_seconds(*, product: str, kind: str, language: str, now=None) -
     now = now or timezone.now()
     wait = dispatch.expected_wait(product=product, kind=kind, language=language, now=now)
     return None if wait is None else int(wait.total_seconds())
+
+
+@dataclass
+class TicketRow:
+    ticket: Ticket
+    subject: str
+    first_overdue: bool
+    resolution_overdue: bool
+
+
+OPEN_TICKETS = (Ticket.Status.NEW, Ticket.Status.OPEN, Ticket.Status.WAITING)
+
+
+def ticket_list(
+    agent: Agent,
+    *,
+    status: str = "",
+    product: str = "",
+    overdue: bool = False,
+    mine: bool = False,
+    now: datetime | None = None,
+    limit: int = 100,
+) -> list[TicketRow]:
+    """The tickets the agent may see, the most urgent first: priority, then the answer due
+    soonest. Open ones by default; ``overdue`` keeps those past a service-level time."""
+    now = now or timezone.now()
+    qs = access.tickets(agent).select_related("customer", "team", "assignee__user")
+    qs = qs.filter(status=status) if status else qs.filter(status__in=OPEN_TICKETS)
+    if product:
+        qs = qs.filter(product=product)
+    if mine:
+        qs = qs.filter(assignee=agent)
+    if overdue:
+        qs = qs.filter(
+            Q(first_response_at__isnull=True, first_response_due__lt=now)
+            | Q(solved_at__isnull=True, resolution_due__lt=now)
+        )
+    rows = []
+    for ticket in qs.order_by("-priority", "resolution_due", "pk")[:limit]:
+        rows.append(
+            TicketRow(
+                ticket,
+                crypto.decrypt_text(ticket.subject),
+                ticket.first_response_at is None and ticket.first_response_due < now,
+                ticket.solved_at is None and ticket.resolution_due < now,
+            )
+        )
+    return rows
+
+
+@dataclass
+class TicketView:
+    ticket: Ticket
+    subject: str
+    contacts: list[Contact]
+    entries: list[EntryView]
+    snapshot: dict
+    first_overdue: bool
+    resolution_overdue: bool
+
+
+def ticket_view(agent: Agent, ticket_id: int, *, ip: str | None = None, now=None) -> TicketView:
+    now = now or timezone.now()
+    ticket = access.ticket_for(agent, ticket_id)
+    latest = ticket.snapshots.order_by("-taken_at", "-pk").first()
+    data = services.read_snapshot(agent=agent, snapshot=latest, ip=ip) if latest else {}
+    return TicketView(
+        ticket=ticket,
+        subject=crypto.decrypt_text(ticket.subject),
+        contacts=list(ticket.contacts.select_related("agent__user").order_by("-requested_at")),
+        entries=entries_of(ticket, internal=True),
+        snapshot=data,
+        first_overdue=ticket.first_response_at is None and ticket.first_response_due < now,
+        resolution_overdue=ticket.solved_at is None and ticket.resolution_due < now,
+    )

@@ -30,6 +30,8 @@ from .forms import (
     PresenceForm,
     ReplyForm,
     SurveyForm,
+    TicketFilterForm,
+    TicketStatusForm,
     TransferForm,
     WrapUpForm,
 )
@@ -423,6 +425,60 @@ def contact_entries(request, pk: int):
 
 
 @agent_view
+def tickets_page(request):
+    """The backlog: the tickets the agent may see, filtered, the most urgent first."""
+    form = TicketFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    rows = selectors.ticket_list(
+        request.agent,
+        status=filters.get("status") or "",
+        product=filters.get("product") or "",
+        overdue=bool(filters.get("overdue")),
+        mine=bool(filters.get("mine")),
+    )
+    return render(request, "support/tickets.html", {"form": form, "rows": rows})
+
+
+@agent_view
+def ticket_page(request, pk: int):
+    agent = request.agent
+    forms = {"reply": ReplyForm(), "note": NoteForm(), "status": TicketStatusForm()}
+    status = 200
+    if request.method == "POST":
+        which = request.POST.get("form", "")
+        status = 422
+        try:
+            if which == "reply":
+                form = forms["reply"] = ReplyForm(request.POST)
+                if form.is_valid():
+                    services.reply(agent=agent, ticket_id=pk, text=form.cleaned_data["text"])
+                    messages.success(request, _("Reply sent."))
+                    return redirect("support:ticket", pk)
+            elif which == "note":
+                form = forms["note"] = NoteForm(request.POST)
+                if form.is_valid():
+                    services.add_note(agent=agent, ticket_id=pk, text=form.cleaned_data["text"])
+                    return redirect("support:ticket", pk)
+            elif which == "status":
+                form = forms["status"] = TicketStatusForm(request.POST)
+                if form.is_valid():
+                    services.set_ticket_status(
+                        agent=agent, ticket_id=pk, status=form.cleaned_data["status"]
+                    )
+                    return redirect("support:ticket", pk)
+        except DomainError as error:
+            messages.error(request, str(error.message))
+    view = selectors.ticket_view(agent, pk, ip=client_ip(request))
+    forms["status"].initial = {"status": view.ticket.status}
+    return render(
+        request,
+        "support/ticket.html",
+        {"view": view, "forms": forms, "snapshot": view.snapshot},
+        status=status,
+    )
+
+
+@agent_view
 def team_page(request):
     if not access.is_supervisor(request.agent):
         raise Http404
@@ -466,6 +522,8 @@ agent_urlpatterns = [
     path("support/direct/", console_live, name="console_live"),
     path("support/presence/", presence, name="presence"),
     path("support/equipe/", team_page, name="team"),
+    path("support/tickets/", tickets_page, name="tickets"),
+    path("support/tickets/<id:pk>/", ticket_page, name="ticket"),
     path("support/contacts/<id:pk>/", contact_page, name="contact"),
     path("support/contacts/<id:pk>/fil/", contact_entries, name="contact_entries"),
     path("support/contacts/<id:pk>/<slug:action>/", contact_action, name="contact_action"),
