@@ -313,3 +313,16 @@ def test_a_chat_is_answered_on_the_customers_page_not_by_email(desk):
     assert not Message.objects.filter(dedupe_key__startswith="support-reply").exists()
     texts = [crypto.decrypt_text(e.body) for e in contact.ticket.entries.exclude(kind="event")]
     assert texts == ["Bonjour ?", "Vous êtes là ?", "Oui, je regarde."]
+
+
+def test_asking_again_about_the_same_problem_adds_a_contact_to_the_open_ticket(desk, clock):
+    first = ask(desk.pro_user, channel="email", category="agenda_bug", text="Créneaux absents")
+    clock.shift(timedelta(hours=3))
+    again = ask(desk.pro_user, channel="call", category="agenda_bug")
+    other = ask(desk.pro_user, channel="email", category="account_pro", text="Connexion")
+    assert again.ticket_id == first.ticket_id
+    assert other.ticket_id != first.ticket_id
+    assert first.ticket.contacts.count() == 2 and first.ticket.snapshots.count() == 2
+    Ticket.objects.filter(pk=first.ticket_id).update(status=Ticket.Status.SOLVED)
+    later = ask(desk.pro_user, channel="email", category="agenda_bug", text="Encore")
+    assert later.ticket_id != first.ticket_id  # a solved problem that comes back is a new one

@@ -54,6 +54,8 @@ SERVICE_LEVELS = {
     Priority.HIGH: (timedelta(hours=1), timedelta(days=1)),
     Priority.NORMAL: (timedelta(hours=8), timedelta(days=3)),
 }
+# A new request about the same category as an open ticket of the last days joins it.
+REGROUP_WITHIN = timedelta(days=7)
 WRAP_REASONS = {
     "solved": gettext_lazy("Solved during the contact"),
     "explained": gettext_lazy("Explained how to do it"),
@@ -150,21 +152,44 @@ def _open_contact(*, user, channel, found, data, text, phone, call_at, summary, 
     priority = Priority.URGENT if found.blocking and data["practitioner"] else Priority.NORMAL
     first_due, resolution_due = SERVICE_LEVELS[priority]
     with transaction.atomic():
-        ticket = Ticket.objects.create(
-            customer=user,
-            customer_email=user.email,
-            organisation_id=snapshots.primary_organisation_id(data),
-            is_professional=data["professional"],
-            subject=crypto.encrypt_text(summary),
-            category=found.code,
-            product=found.product,
-            kind=found.kind,
-            priority=priority,
-            language=_language(),
-            first_response_due=now + first_due,
-            resolution_due=now + resolution_due,
-            reply_token=secrets.token_hex(16),
+        # The same problem asked again while its ticket is open: one more contact on it.
+        ticket = (
+            Ticket.objects.select_for_update()
+            .filter(
+                customer=user,
+                category=found.code,
+                status__in=(Ticket.Status.NEW, Ticket.Status.OPEN, Ticket.Status.WAITING),
+                created_at__gte=now - REGROUP_WITHIN,
+            )
+            .order_by("-created_at")
+            .first()
         )
+        if ticket is not None:
+            updates = (
+                {"status": Ticket.Status.OPEN} if ticket.status == Ticket.Status.WAITING else {}
+            )
+            if priority > ticket.priority:
+                updates["priority"] = priority
+            if updates:
+                Ticket.objects.filter(pk=ticket.pk).update(**updates)
+                for field, value in updates.items():
+                    setattr(ticket, field, value)
+        else:
+            ticket = Ticket.objects.create(
+                customer=user,
+                customer_email=user.email,
+                organisation_id=snapshots.primary_organisation_id(data),
+                is_professional=data["professional"],
+                subject=crypto.encrypt_text(summary),
+                category=found.code,
+                product=found.product,
+                kind=found.kind,
+                priority=priority,
+                language=_language(),
+                first_response_due=now + first_due,
+                resolution_due=now + resolution_due,
+                reply_token=secrets.token_hex(16),
+            )
         kept = Snapshot.objects.create(
             ticket=ticket, data=crypto.encrypt_text(json.dumps(data, default=str))
         )
