@@ -67,7 +67,7 @@ def test_a_practitioner_called_back_now_talks_with_the_agent_in_the_product(
         agent.goto("/support/")
         agent.get_by_role("heading", name="Console du support").wait_for()
         agent.get_by_text("Rien de proposé pour le moment.").wait_for()
-        agent.wait_for_timeout(300)  # the console's WebSocket is open
+        agent.locator("#console-live[data-live=on]").wait_for()  # its WebSocket is open
 
         pro.goto("/pro/")
         pro.get_by_role("link", name="Aide").click()
@@ -147,7 +147,7 @@ def test_a_chat_goes_both_ways_live(desk, browser, asgi_server):  # noqa: F811
     log_in(pro, desk.pro_user, asgi_server)
     try:
         agent.goto("/support/")
-        agent.get_by_role("heading", name="Console du support").wait_for()
+        agent.locator("#console-live[data-live=on]").wait_for()
         pro.goto("/aide/")
         pro.get_by_label("De quoi s’agit-il ?").select_option("video")
         pro.get_by_label("Discuter avec un conseiller").check()
@@ -171,3 +171,31 @@ def test_a_chat_goes_both_ways_live(desk, browser, asgi_server):  # noqa: F811
     finally:
         agent_context.close()
         pro_context.close()
+
+
+def test_the_help_panel_opens_over_the_agenda_and_knows_the_page(desk, browser, asgi_server):  # noqa: F811
+    with_totp(desk.pro_user)
+    context, pro = _open(browser, asgi_server, viewport=DESKTOP)
+    log_in(pro, desk.pro_user, asgi_server)
+    try:
+        pro.goto("/pro/reglages/")
+        pro.get_by_role("link", name="Aide").click()
+        panel = pro.get_by_role("dialog", name="Aide")
+        panel.get_by_text("Définir vos horaires d’ouverture").wait_for()
+        assert pro.url.endswith("/pro/reglages/")  # the page stays behind the panel
+        shoot(pro, "support-6-help-panel")
+        assert_accessible(pro)
+        pro.keyboard.press("Escape")
+        assert panel.is_hidden()
+        pro.get_by_role("link", name="Aide").click()
+        panel.get_by_label("De quoi s’agit-il ?").select_option("agenda_settings")
+        panel.get_by_label("Nous écrire").check()
+        panel.get_by_label("Votre message").fill("Comment ouvrir le samedi ?")
+        panel.get_by_role("button", name="Envoyer ma demande").click()
+        pro.wait_for_url("**/aide/demandes/*/")
+    finally:
+        context.close()
+    contact = Contact.objects.get(ticket__customer=desk.pro_user)
+    from consulto.support.services import read_snapshot
+
+    assert read_snapshot(agent=desk.alice, snapshot=contact.snapshot)["page"] == "/pro/reglages/"

@@ -105,6 +105,7 @@ def help_panel(request):
         professional=professional,
         slots=slots,
         initial={"channel": "now" if wait is not None else "later"},
+        auto_id="help_%s",  # the panel opens over pages that have forms of their own
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -128,9 +129,10 @@ def help_panel(request):
                 request, _("Your request is recorded: %(ref)s.") % {"ref": contact.ticket.reference}
             )
             return redirect("support:request", contact.ticket_id)
+    panel = request.method == "GET" and request.GET.get("panel") == "1"
     return render(
         request,
-        "support/help.html",
+        "support/_help_panel.html" if panel else "support/help.html",
         {
             "form": form,
             "page": signed_page,
@@ -138,7 +140,7 @@ def help_panel(request):
             "query": query,
             "found": found,
             "suggested": suggested,
-            "wait_minutes": None if wait is None else max(1, round(wait / 60)),
+            "wait_minutes": None if wait is None else round(wait / 60),
             "links": {a.code: answers.link(a) for a in (*found, *suggested)},
         },
         status=422 if request.method == "POST" else 200,

@@ -6,10 +6,18 @@
   if (!root) return;
   let delay = 1000;
   let pending = false;
+  let again = false;
+  let opened = false;
 
+  // A change announced while a fetch is on its way may not be in what it brings back: fetch
+  // once more when it ends.
   async function refresh() {
-    if (pending) return;
+    if (pending) {
+      again = true;
+      return;
+    }
     pending = true;
+    again = false;
     try {
       const response = await fetch(root.dataset.liveUrl, { headers: { "X-Requested-With": "fetch" } });
       if (!response.ok) return;
@@ -24,13 +32,21 @@
       startCountdowns();
     } finally {
       pending = false;
+      if (again) refresh();
     }
   }
 
   function connect() {
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
     const socket = new WebSocket(scheme + location.host + root.dataset.liveWs);
-    socket.onopen = () => { delay = 1000; };
+    // What changed between the page's rendering and the socket's opening is fetched at once.
+    socket.onopen = () => {
+      delay = 1000;
+      if (opened) refresh();
+      else setTimeout(refresh, 0);
+      opened = true;
+      root.dataset.live = "on";
+    };
     socket.onmessage = () => refresh();
     socket.onclose = (event) => {
       if (event.code === 4401 || event.code === 4403) return;
