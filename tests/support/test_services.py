@@ -324,5 +324,15 @@ def test_asking_again_about_the_same_problem_adds_a_contact_to_the_open_ticket(d
     assert other.ticket_id != first.ticket_id
     assert first.ticket.contacts.count() == 2 and first.ticket.snapshots.count() == 2
     Ticket.objects.filter(pk=first.ticket_id).update(status=Ticket.Status.SOLVED)
+    Contact.objects.filter(ticket=first.ticket).update(status=Status.DONE, offered_to=None)
     later = ask(desk.pro_user, channel="email", category="agenda_bug", text="Encore")
     assert later.ticket_id != first.ticket_id  # a solved problem that comes back is a new one
+
+
+def test_a_customer_cannot_fill_the_queue(desk):
+    services.set_presence(agent=desk.alice, presence="offline")
+    for category in ("agenda_bug", "account_pro", "billing"):
+        ask(desk.pro_user, channel="email", category=category, text="?")
+    with pytest.raises(InvalidInput):
+        ask(desk.pro_user, channel="call", category="video")
+    assert Contact.objects.filter(ticket__customer=desk.pro_user).count() == 3

@@ -43,6 +43,8 @@ Presence = Agent.Presence
 MAX_TEXT = 10_000
 MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
 MAX_ATTACHMENTS = 5
+# A customer cannot fill the queue: requests beyond these wait for the first to be answered.
+MAX_WAITING_PER_CUSTOMER = 3
 SIGNATURES = {
     "application/pdf": (b"%PDF-",),
     "image/jpeg": (b"\xff\xd8\xff",),
@@ -123,6 +125,17 @@ def ask_for_help(
             raise InvalidInput(
                 _("No agent works at that time any more: choose another time."), field="call_at"
             )
+    waiting = Contact.objects.filter(
+        ticket__customer=user, status__in=Contact.OPEN_STATUSES
+    ).count()
+    if waiting >= MAX_WAITING_PER_CUSTOMER:
+        raise InvalidInput(
+            _(
+                "You already have %(n)s requests waiting: we answer them first. Add to one of "
+                "them from “My requests” if something changed."
+            )
+            % {"n": waiting}
+        )
     if len(attachments) > MAX_ATTACHMENTS:
         raise InvalidInput(_("At most 5 files."), field="attachments")
     checked = [_check_attachment(name, content) for name, content in attachments]
