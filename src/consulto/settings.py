@@ -20,6 +20,12 @@ demo). Variables:
                           file in the data dir; see notifications/sms.py)
 - CONSULTO_SITE_URL       the public address used in links sent by e-mail and SMS
 - CONSULTO_SUPPORT_ADDRESS  the support desk's e-mail address (replies thread by its +tag)
+- CONSULTO_SUPPORT_IMAP_HOST, CONSULTO_SUPPORT_IMAP_PORT (993), CONSULTO_SUPPORT_IMAP_USER,
+  CONSULTO_SUPPORT_IMAP_SSL (1), CONSULTO_SUPPORT_IMAP_FOLDER (INBOX),
+  CONSULTO_SUPPORT_IMAP_MOVE_TO (empty: leave read mail where it is),
+  CONSULTO_SUPPORT_IMAP_INTERVAL (60 seconds)   the mailbox that ``manage.py support_mail_in``
+                          polls for the support address's mail; its password is read by the
+                          command from CONSULTO_SUPPORT_IMAP_PASSWORD (or --password-env VAR)
 - CONSULTO_SITE_NAME      the platform's name in e-mails (default: Consulto)
 - CONSULTO_HOLD_MINUTES   how long a slot chosen on the booking pages stays held (default 7)
 - CONSULTO_WAITLIST_HOLD_MINUTES  how long a freed slot stays held for the first patient on
@@ -367,6 +373,15 @@ CONSULTO_SITE_URL = os.environ.get("CONSULTO_SITE_URL", "http://127.0.0.1:8000")
 CONSULTO_SITE_NAME = os.environ.get("CONSULTO_SITE_NAME", "Consulto")
 # The support desk's address: replies to support+<ticket>.<secret>@domain thread into the ticket.
 CONSULTO_SUPPORT_ADDRESS = os.environ.get("CONSULTO_SUPPORT_ADDRESS", "support@consulto.local")
+# The mailbox the support address's mail is read from (support/management/commands/
+# support_mail_in.py); the password stays in the environment, read by the command only.
+CONSULTO_SUPPORT_IMAP_HOST = os.environ.get("CONSULTO_SUPPORT_IMAP_HOST", "")
+CONSULTO_SUPPORT_IMAP_PORT = int(os.environ.get("CONSULTO_SUPPORT_IMAP_PORT") or "993")
+CONSULTO_SUPPORT_IMAP_USER = os.environ.get("CONSULTO_SUPPORT_IMAP_USER", "")
+CONSULTO_SUPPORT_IMAP_SSL = env_flag("CONSULTO_SUPPORT_IMAP_SSL", True)
+CONSULTO_SUPPORT_IMAP_FOLDER = os.environ.get("CONSULTO_SUPPORT_IMAP_FOLDER") or "INBOX"
+CONSULTO_SUPPORT_IMAP_MOVE_TO = os.environ.get("CONSULTO_SUPPORT_IMAP_MOVE_TO", "")
+CONSULTO_SUPPORT_IMAP_INTERVAL = float(os.environ.get("CONSULTO_SUPPORT_IMAP_INTERVAL") or "60")
 CONSULTO_SMS_BACKEND = os.environ.get(
     "CONSULTO_SMS_BACKEND",
     "consulto.notifications.sms.ConsoleBackend"

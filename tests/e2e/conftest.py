@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.external import missing as _missing
+
 CHROMIUM = os.environ.get("CONSULTO_CHROMIUM", "/usr/bin/chromium")
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
@@ -33,12 +35,6 @@ DESKTOP = {"width": 1280, "height": 900}
 # between browser steps are still plain synchronous code. (Subprocesses that check production
 # settings drop this variable: see tests/core/test_settings.py.)
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-
-def _missing(reason: str):
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{reason} (CI=true: browser tests must run)")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")

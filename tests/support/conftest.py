@@ -11,6 +11,8 @@ from consulto.directory.models import Membership, Organisation
 from consulto.support.models import Agent, RoutingPolicy, Shift, Skill, Team
 from tests.practice.conftest import with_totp
 
+from .dovecot import imap_server  # noqa: F401 (fixture: a throwaway IMAP server)
+
 ALL_DAY = (time(0), time(23, 59, 59))
 
 

@@ -426,6 +426,14 @@ class Entry(models.Model):
         ordering = ["created_at", "id"]
         verbose_name = _("ticket entry")
         verbose_name_plural = _("ticket entries")
+        constraints = [
+            # An e-mail delivered twice is stored once (support/inbound.py).
+            models.UniqueConstraint(
+                fields=["email_message_id"],
+                condition=~Q(email_message_id=""),
+                name="entry_unique_message_id",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.pk} of {self.ticket_id}"

@@ -11,6 +11,7 @@ import json
 import os
 import secrets
 import uuid
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -140,8 +141,7 @@ def ask_for_help(
         raise InvalidInput(_("At most 5 files."), field="attachments")
     checked = [_check_attachment(name, content) for name, content in attachments]
     summary = text.splitlines()[0][:200] if text else str(found.label)
-    stored = [(name, kind, content, *_write_temporary(content)) for name, kind, content in checked]
-    try:
+    with staged_attachments(checked) as stored:
         return _open_contact(
             user=user,
             channel=channel,
@@ -154,9 +154,6 @@ def ask_for_help(
             stored=stored,
             now=now,
         )
-    finally:
-        for *_rest, temporary in stored:
-            temporary.unlink(missing_ok=True)
 
 
 def _open_contact(*, user, channel, found, data, text, phone, call_at, summary, stored, now):
@@ -227,17 +224,9 @@ def _open_contact(*, user, channel, found, data, text, phone, call_at, summary, 
                 author=user,
                 body=crypto.encrypt_text(text),
             )
-            for name, content_type, content, key, _temporary in stored:
-                Attachment.objects.create(
-                    entry=entry,
-                    name=crypto.encrypt_text(name),
-                    content_type=content_type,
-                    size=len(content),
-                    storage_key=key,
-                )
+            record_attachments(entry, stored)
         dispatch.after_new_contact(contact, now=now)
-        for *_rest, key, temporary in stored:
-            os.replace(temporary, attachments_dir() / f"{key}.bin")
+        place_attachments(stored)
     return contact
 
 
@@ -908,6 +897,38 @@ def _write_temporary(content: bytes) -> tuple[uuid.UUID, object]:
     temporary = attachments_dir() / f"{key}.tmp"
     temporary.write_bytes(crypto.encrypt(content))
     return key, temporary
+
+
+@contextmanager
+def staged_attachments(checked: list[tuple[str, str, bytes]]):
+    """Attachments checked by ``_check_attachment``, each encrypted in a temporary file, as
+    (name, content type, content, storage key, temporary path): record them in the transaction
+    (``record_attachments``), give them their final names as its last step
+    (``place_attachments``); whatever was not placed is removed on the way out."""
+    stored = []
+    try:
+        for name, content_type, content in checked:
+            stored.append((name, content_type, content, *_write_temporary(content)))
+        yield stored
+    finally:
+        for *_rest, temporary in stored:
+            temporary.unlink(missing_ok=True)
+
+
+def record_attachments(entry: Entry, stored) -> None:
+    for name, content_type, content, key, _temporary in stored:
+        Attachment.objects.create(
+            entry=entry,
+            name=crypto.encrypt_text(name),
+            content_type=content_type,
+            size=len(content),
+            storage_key=key,
+        )
+
+
+def place_attachments(stored) -> None:
+    for *_rest, key, temporary in stored:
+        os.replace(temporary, attachments_dir() / f"{key}.bin")
 
 
 def read_attachment(*, viewer, attachment_id: int, ip: str | None = None):
