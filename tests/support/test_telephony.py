@@ -12,7 +12,8 @@ import pytest
 from channels.routing import URLRouter
 from channels.testing.websocket import WebsocketCommunicator
 from django.core.exceptions import ImproperlyConfigured
-from django.urls import path
+from django.test import Client
+from django.urls import path, reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -211,6 +212,42 @@ def test_a_number_that_cannot_be_called_gives_no_target(desk, trunk):
     )
     services.accept(agent=desk.alice, contact_id=contact.pk)
     assert telephony.target(desk.alice.user, contact.pk) is None
+
+
+def _contact_page(desk, phone: str) -> str:
+    contact = services.ask_for_help(
+        user=desk.pro_user, channel="call", category="video_now", phone=phone
+    )
+    services.accept(agent=desk.alice, contact_id=contact.pk)
+    client = Client()
+    client.force_login(desk.alice.user)
+    return client.get(reverse("support:contact", args=[contact.pk])).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_janus_the_console_says_to_call_from_ones_own_phone(desk, settings):
+    settings.CONSULTO_JANUS_URL = ""
+    html = _contact_page(desk, "06 11 22 33 44")
+    assert (
+        "Les appels téléphoniques ne sont pas configurés sur cette plateforme : appelez le "
+        "06 11 22 33 44 depuis votre propre téléphone." in html
+    )
+    assert "data-phone-ws" not in html and "phone.js" not in html
+    assert "Appeler dans Consulto" in html  # the call in the product is still there
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_janus_the_console_offers_to_call_their_phone(desk, trunk):
+    html = _contact_page(desk, "06 11 22 33 44")
+    assert "Appeler son téléphone" in html and "phone.js" in html
+    assert 'href="tel:+33611223344"' in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_number_that_cannot_be_called_is_explained_on_the_console(desk, trunk):
+    html = _contact_page(desk, "0899 12 34 56")
+    assert "Les numéros surtaxés (08 1 à 08 9) ne peuvent pas être appelés d’ici." in html
+    assert "Appeler son téléphone" not in html and "phone.js" not in html
 
 
 def _run(scenario) -> None:
