@@ -9,12 +9,14 @@ Hold silences both ways; the agent hangs up and files the contact.
 The call needs WebSockets: this test runs against the ASGI application (uvicorn in a thread).
 """
 
+import re
 import time
 
 import pytest
 
+from consulto.core import crypto
 from consulto.support import services
-from consulto.support.models import Contact
+from consulto.support.models import Contact, Entry
 from tests.support.conftest import desk  # noqa: F401 (fixture)
 
 from .conftest import DESKTOP, _open, assert_accessible, log_in, shoot
@@ -113,6 +115,7 @@ def test_the_agent_calls_the_practitioners_phone_and_audio_flows_both_ways(
     finally:
         context.close()
         print("phone call figures:", figures)
+    assert not agent.csp_violations, agent.csp_violations
 
     # The trunk was asked for this number with the platform's caller ID (after its challenge).
     invites = telephony.trunk_saw("INVITE")
@@ -120,10 +123,16 @@ def test_the_agent_calls_the_practitioners_phone_and_audio_flows_both_ways(
     assert telephony.trunk_saw("BYE")
     # The phone received the browser's packets and sent its own, and heard sound, not silence.
     assert summary["received"] >= 50 and summary["sent"] >= 50, summary
-    sound = telephony.phone.heard()
-    figures["phone_heard"] = sound
+    # The phone writes the WAV's length into its header when it closes the call's audio.
+    sound = _until(
+        lambda: (heard := telephony.phone.heard())["seconds"] >= 1.0 and heard,
+        lambda: f"the phone heard nothing: {telephony.phone.heard()}",
+        5,
+    )
     print("what the phone heard:", sound)
-    assert sound["seconds"] >= 1.0 and sound["rms"] > 100, sound
+    assert sound["rms"] > 100, sound
+    history = [crypto.decrypt_text(e.body) for e in contact.entries.filter(kind=Entry.Kind.EVENT)]
+    assert any(re.fullmatch(r"Appel de son numéro : \d+ min \d\d s\.", t) for t in history), history
     contact.refresh_from_db()
     assert contact.status == Contact.Status.DONE
     assert contact.talk_seconds > 0 and contact.hold_seconds >= 0

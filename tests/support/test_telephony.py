@@ -17,9 +17,11 @@ from django.urls import path, reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
-from consulto.core.errors import InvalidInput
+from consulto.core import crypto
+from consulto.core.errors import InvalidInput, NotFound
 from consulto.support import services, telephony
 from consulto.support.consumers import PhoneConsumer
+from consulto.support.models import Entry
 from tests.core.test_settings import ROOT, base_env, run_manage
 
 NOT_A_NUMBER, ABROAD, SURCHARGED = telephony.NOT_A_NUMBER, telephony.ABROAD, telephony.SURCHARGED
@@ -304,7 +306,53 @@ def test_the_call_ends_plainly_when_janus_cannot_be_reached(desk, trunk):
         assert (await agent.receive_json_from(timeout=3))["code"] == "unknown_type"
         await agent.send_json_to({"type": "offer", "sdp": "v=0"})
         assert (await agent.receive_json_from(timeout=3)) == {"type": "calling"}
-        assert (await agent.receive_json_from(timeout=5)) == {"type": "ended", "failed": True}
+        ended = await agent.receive_json_from(timeout=5)
+        assert ended == {"type": "ended", "outcome": "failed"}
         await agent.disconnect()
 
     _run(scenario)
+    assert _history(contact) == ["Appel de son numéro : l’appel n’a pas pu être passé."]
+
+
+def _history(contact) -> list[str]:
+    return [
+        crypto.decrypt_text(e.body)
+        for e in Entry.objects.filter(contact=contact, kind=Entry.Kind.EVENT).order_by("pk")
+        if "Appel" in crypto.decrypt_text(e.body)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("code", "outcome"),
+    [
+        (486, "busy"),
+        (600, "busy"),
+        (480, "no_answer"),
+        (487, "no_answer"),
+        (408, "no_answer"),
+        (404, "unreachable"),
+        (484, "unreachable"),
+        (503, "failed"),
+        (None, "failed"),
+    ],
+)
+def test_why_an_unanswered_call_ended_comes_from_its_sip_status(code, outcome):
+    assert telephony.outcome(code) == outcome
+
+
+@pytest.mark.django_db(transaction=True)
+def test_what_a_phone_call_came_to_goes_into_the_tickets_history(desk):
+    contact = services.ask_for_help(
+        user=desk.pro_user, channel="call", category="video_now", phone="06 11 22 33 44"
+    )
+    services.accept(agent=desk.alice, contact_id=contact.pk)
+    services.record_phone_call(agent=desk.alice, contact_id=contact.pk, talked_seconds=185)
+    services.record_phone_call(
+        agent=desk.alice, contact_id=contact.pk, talked_seconds=None, outcome="busy"
+    )
+    assert _history(contact) == [
+        "Appel de son numéro : 3 min 05 s.",
+        "Appel de son numéro : sa ligne était occupée.",
+    ]
+    with pytest.raises(NotFound):
+        services.record_phone_call(agent=desk.bruno, contact_id=contact.pk, talked_seconds=1)

@@ -13,10 +13,11 @@ import time
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from consulto.core.errors import DomainError
 from consulto.teleconsultation import protocol
 from consulto.teleconsultation.rooms import ice_servers
 
-from . import calls, live, telephony
+from . import access, calls, live, services, telephony
 from .janus import Janus, JanusError
 
 logger = logging.getLogger(__name__)
@@ -153,8 +154,9 @@ class PhoneConsumer(AsyncJsonWebsocketConsumer):
     Janus's SIP plugin and the trunk; only our server talks to Janus (telephony.py says why).
 
     The browser sends its offer, its ICE candidates and "hangup"; it gets "calling", "ringing",
-    Janus's "answer", "answered" when the phone picks up, and "ended". The number is the
-    contact's, chosen here. The Janus session lives as long as this connection: a page that
+    Janus's "answer", "answered" when the phone picks up, and "ended" with the outcome of an
+    unanswered call. The number is the contact's, chosen here; what the call came to goes into
+    the ticket's history. The Janus session lives as long as this connection: a page that
     closes hangs the phone up."""
 
     async def connect(self) -> None:
@@ -163,12 +165,11 @@ class PhoneConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=NOT_LOGGED_IN)
             return
-        contact_id = int(self.scope["url_route"]["kwargs"]["contact_id"])
-        self.uri = await database_sync_to_async(telephony.target)(user, contact_id)
-        if self.uri is None:
+        self.contact_id = int(self.scope["url_route"]["kwargs"]["contact_id"])
+        if await database_sync_to_async(telephony.target)(user, self.contact_id) is None:
             await self.close(code=FORBIDDEN)
             return
-        self.trunk = telephony.trunk()
+        self.user, self.trunk = user, telephony.trunk()
         self.budget = protocol.Budget(now=time.monotonic())
         self.janus: Janus | None = None
         self.listening: asyncio.Task | None = None
@@ -210,35 +211,40 @@ class PhoneConsumer(AsyncJsonWebsocketConsumer):
         if self.janus is not None:
             await self._send({"type": "error", "code": "busy"})
             return
-        trunk = self.trunk
-        self.ended, self.listening = {"type": "ended"}, None
+        # Asked again: the contact may have ended since the page opened.
+        uri = await database_sync_to_async(telephony.target)(self.user, self.contact_id)
+        if uri is None:
+            await self.close(code=FORBIDDEN)
+            return
+        trunk, self.listening, self.answered_at, self.failed = self.trunk, None, None, False
         await self._send({"type": "calling"})
         try:
             self.janus = await Janus.open(trunk.janus_url, trunk.api_secret, "janus.plugin.sip")
-            self.listening = asyncio.create_task(self._listen(self.janus))
-            # The trunk account is set up on this handle without a REGISTER (agents only call
-            # out); the plugin answers the trunk's challenge with its password.
-            await self.janus.message(
-                {
-                    "request": "register",
-                    "send_register": False,
-                    "username": f"sip:{trunk.username}@{trunk.domain}",
-                    "secret": trunk.secret,
-                    "proxy": trunk.proxy,
-                    "outbound_proxy": trunk.proxy,
-                }
-            )
-            call = {"request": "call", "uri": self.uri, "autoaccept_reinvites": True}
-            if trunk.caller_id:
-                call["headers"] = {"P-Asserted-Identity": f"<sip:{trunk.caller_id}@{trunk.domain}>"}
+        except JanusError as error:
+            logger.warning("support phone call: %s", error)
+            await self._ended(code=None, failed=True)
+            return
+        self.listening = asyncio.create_task(self._listen(self.janus))
+        # The trunk account is set up on this handle without a REGISTER (agents only call out);
+        # the plugin answers the trunk's challenge with its password.
+        register = {
+            "request": "register",
+            "send_register": False,
+            "username": f"sip:{trunk.username}@{trunk.domain}",
+            "secret": trunk.secret,
+            "proxy": trunk.proxy,
+            "outbound_proxy": trunk.proxy,
+        }
+        call = {"request": "call", "uri": uri, "autoaccept_reinvites": True}
+        if trunk.caller_id:
+            call["headers"] = {"P-Asserted-Identity": f"<sip:{trunk.caller_id}@{trunk.domain}>"}
+        try:
+            await self.janus.message(register)
             await self.janus.message(call, jsep={"type": "offer", "sdp": sdp})
         except JanusError as error:
             logger.warning("support phone call: %s", error)
-            self.ended["failed"] = True
-            if self.listening is None:
-                await self._send(self.ended)
-            else:
-                self.listening.cancel()  # it says "ended" and lets the session go
+            self.failed = True
+            self.listening.cancel()  # it says "ended" and lets the session go
 
     async def _trickle(self, data: dict) -> None:
         if self.janus is None:
@@ -257,7 +263,7 @@ class PhoneConsumer(AsyncJsonWebsocketConsumer):
 
     async def _listen(self, janus: Janus) -> None:
         """Janus's events, told to the page, until the call ends (then the session goes)."""
-        ended = self.ended
+        code = None
         try:
             async for event in janus.events():
                 jsep = event.get("jsep") or {}
@@ -267,25 +273,43 @@ class PhoneConsumer(AsyncJsonWebsocketConsumer):
                 result = data.get("result") or {}
                 if "error" in data:
                     logger.warning("support phone call: Janus's SIP plugin: %s", data["error"])
-                    ended["failed"] = True
+                    self.failed = True
                     break
                 if result.get("event") == "ringing":
                     await self._send({"type": "ringing"})
                 elif result.get("event") == "accepted":
+                    self.answered_at = time.monotonic()
                     await self._send({"type": "answered"})
                 elif result.get("event") in ("hangup", "registration_failed"):
-                    ended.update(code=result.get("code"), reason=result.get("reason", ""))
+                    code = result.get("code")
                     break
                 elif event.get("janus") in ("hangup", "detached"):
                     break
         except JanusError as error:
             logger.warning("support phone call: %s", error)
-            ended["failed"] = True
+            self.failed = True
         finally:
             if self.janus is janus:
                 self.janus = None
-            await self._send(ended)
             await janus.close()
+            await self._ended(code=code, failed=self.failed)
+
+    async def _ended(self, *, code: int | None, failed: bool) -> None:
+        """Tell the page, and the ticket's history, what the call came to."""
+        talked, outcome = None, ""
+        if self.answered_at is not None:
+            talked = round(time.monotonic() - self.answered_at)
+        else:
+            outcome = "failed" if failed else telephony.outcome(code)
+        await self._send({"type": "ended", "outcome": outcome})
+        agent = await database_sync_to_async(access.agent_of)(self.user)
+        if agent is None:
+            return
+        # Not the agent's contact any more (transferred): nothing to record on it.
+        with contextlib.suppress(DomainError):
+            await database_sync_to_async(services.record_phone_call)(
+                agent=agent, contact_id=self.contact_id, talked_seconds=talked, outcome=outcome
+            )
 
     async def _hang_up(self) -> None:
         """Hang the phone up (a BYE, or a CANCEL while it rings) and let the session go."""

@@ -124,6 +124,17 @@ def e164(number: str) -> str:
     return f"+{country}{national}"
 
 
+def outcome(code: int | None) -> str:
+    """Why a call that was never answered ended, from the SIP status that ended it."""
+    if code in (486, 600):
+        return "busy"
+    if code in (408, 480, 487):  # 487: cancelled while it rang
+        return "no_answer"
+    if code in (404, 484, 604):
+        return "unreachable"
+    return "failed"
+
+
 def panel(number: str) -> dict:
     """What the console's phone panel shows for a contact's number: whether the console can call
     it, the number in E.164, or what is wrong with it."""

@@ -88,13 +88,9 @@
     say(text);
   }
 
-  function ended(message) {
-    if (message.failed) return texts.failed;
-    if (message.code === 486 || message.code === 600) return texts.busy;
-    if (message.code === 408 || message.code === 480 || message.code === 487) return texts.noAnswer;
-    if (message.code === 404 || message.code === 484 || message.code === 604) return texts.unreachable;
-    return texts.ended;
-  }
+  // The server says why a call that was never answered ended.
+  const outcomes = { busy: "busy", no_answer: "noAnswer", unreachable: "unreachable", failed: "failed" };
+  function ended(message) { return texts[outcomes[message.outcome]] || texts.ended; }
 
   async function onMessage(message) {
     if (message.type === "hello") {
