@@ -4,7 +4,9 @@ Janus's SIP plugin, which calls through the trunk (Kamailio, checking the platfo
 and seeing its caller ID) to the practitioner's phone (baresip, answering by itself with a
 440 Hz tone). Audio must flow both ways: packets and sound received in the browser (getStats of
 the Janus PeerConnection) and at the phone (its RTCP figures and the WAV of what it heard).
-Hold silences both ways; the agent hangs up and files the contact.
+Hold silences both ways; the agent hangs up and files the contact; the call is in the ticket's
+history. A number the trunk does not know ends plainly ("could not be reached"), in the history
+too.
 
 The call needs WebSockets: this test runs against the ASGI application (uvicorn in a thread).
 """
@@ -39,6 +41,13 @@ AUDIO = """async () => {
   return found;
 }"""
 PANEL = "document.querySelector('[data-phone-ws]')"
+
+
+def _history(contact) -> list[str]:
+    """The events of the contact's ticket history (the server records a phone call's outcome
+    right after telling the page)."""
+    events = contact.entries.filter(kind=Entry.Kind.EVENT).order_by("pk")
+    return [crypto.decrypt_text(e.body) for e in events]
 
 
 def _until(check, what, timeout: float = 15.0):
@@ -131,8 +140,46 @@ def test_the_agent_calls_the_practitioners_phone_and_audio_flows_both_ways(
     )
     print("what the phone heard:", sound)
     assert sound["rms"] > 100, sound
-    history = [crypto.decrypt_text(e.body) for e in contact.entries.filter(kind=Entry.Kind.EVENT)]
-    assert any(re.fullmatch(r"Appel de son numéro : \d+ min \d\d s\.", t) for t in history), history
+    talked = re.compile(r"Appel de son numéro : \d+ min \d\d s\.")
+    _until(
+        lambda: any(talked.fullmatch(text) for text in _history(contact)),
+        lambda: f"the call is not in the history: {_history(contact)}",
+        5,
+    )
     contact.refresh_from_db()
     assert contact.status == Contact.Status.DONE
     assert contact.talk_seconds > 0 and contact.hold_seconds >= 0
+
+
+def test_a_number_nobody_answers_at_is_said_plainly_and_kept_in_the_history(
+    desk,  # noqa: F811
+    browser,
+    asgi_server,  # noqa: F811
+    telephony,  # noqa: F811
+    settings,
+):
+    telephony.use(settings)
+    contact = services.ask_for_help(
+        user=desk.pro_user, channel="call", category="video_now", phone="07 99 99 99 99"
+    )
+    services.accept(agent=desk.alice, contact_id=contact.pk)
+    context, agent = _open(browser, asgi_server, viewport=DESKTOP)
+    log_in(agent, desk.alice.user, asgi_server)
+    try:
+        agent.goto(f"/support/contacts/{contact.pk}/")
+        panel = agent.locator("[data-phone-ws]")
+        panel.get_by_role("button", name="Appeler son téléphone", exact=True).click()
+        # The trunk knows no phone at that number: it answers 404.
+        panel.get_by_text("Ce numéro n’a pas pu être joint.").wait_for()
+        panel.get_by_role("button", name="Appeler son téléphone", exact=True).wait_for()
+        assert agent.evaluate("window.supportPhone.pc") is None
+        assert_accessible(agent)
+    finally:
+        context.close()
+    assert not agent.csp_violations, agent.csp_violations
+    assert any("sip:+33799999999@" in line for line in telephony.trunk_saw("INVITE"))
+    _until(
+        lambda: "Appel de son numéro : le numéro n’a pas pu être joint." in _history(contact),
+        lambda: f"the call is not in the history: {_history(contact)}",
+        5,
+    )
