@@ -22,6 +22,7 @@ from consulto.support.consumers import (  # noqa: E402
     CallConsumer,
     ConsoleConsumer,
     CustomerConsumer,
+    PhoneConsumer,
 )
 from consulto.teleconsultation.consumers import RoomConsumer  # noqa: E402
 
@@ -31,6 +32,7 @@ websocket_urlpatterns: list = [
     path("ws/support/console/", ConsoleConsumer.as_asgi()),
     path("ws/support/demandes/", CustomerConsumer.as_asgi()),
     path("ws/support/appel/<id:contact_id>/", CallConsumer.as_asgi()),
+    path("ws/support/telephone/<id:contact_id>/", PhoneConsumer.as_asgi()),
     re_path(r"", NotFoundConsumer.as_asgi()),  # any other path: refused with 4404
 ]
 

@@ -37,6 +37,14 @@ demo). Variables:
   "account=10/h,patient=5/h,address=60/h", 0 for no limit)
 - CONSULTO_STAFF_SESSION_MINUTES  a back-office session lapses after this quiet spell (30)
 - CONSULTO_DB_POOL_MIN, CONSULTO_DB_POOL_MAX  PostgreSQL connections per process (2, 20)
+- CONSULTO_JANUS_URL      Janus's HTTP API with its SIP plugin, e.g. http://127.0.0.1:8088/janus
+                          (default: none, and the support console cannot call phones)
+- CONSULTO_JANUS_API_SECRET  Janus's ``api_secret``: required with CONSULTO_JANUS_URL; it stays
+                          on the server (browsers never talk to Janus's API)
+- CONSULTO_SIP_PROXY, CONSULTO_SIP_DOMAIN  the SIP trunk (e.g. sip:127.0.0.1:5060 and
+                          sip.example.org: numbers are called as sip:+33611223344@DOMAIN)
+- CONSULTO_SIP_USERNAME, CONSULTO_SIP_SECRET  the trunk account agents call out through
+- CONSULTO_SIP_CALLER_ID  the number the called phone shows (P-Asserted-Identity; optional)
 - CONSULTO_LOG_LEVEL
 """
 
@@ -312,6 +320,33 @@ CONSULTO_STUN_URLS = [u for u in os.environ.get("CONSULTO_STUN_URLS", "").split(
 CONSULTO_TURN_URLS = [u for u in os.environ.get("CONSULTO_TURN_URLS", "").split(",") if u]
 CONSULTO_TURN_SECRET = os.environ.get("CONSULTO_TURN_SECRET", "")
 CONSULTO_TURN_TTL = int(os.environ.get("CONSULTO_TURN_TTL", "3600"))
+
+# Telephony: the support console calls phones through Janus's SIP plugin and a SIP trunk
+# (support/telephony.py). Off when CONSULTO_JANUS_URL is empty; half a configuration is refused.
+CONSULTO_JANUS_URL = os.environ.get("CONSULTO_JANUS_URL", "").rstrip("/")
+CONSULTO_JANUS_API_SECRET = os.environ.get("CONSULTO_JANUS_API_SECRET", "")
+CONSULTO_SIP_PROXY = os.environ.get("CONSULTO_SIP_PROXY", "")
+CONSULTO_SIP_DOMAIN = os.environ.get("CONSULTO_SIP_DOMAIN", "")
+CONSULTO_SIP_USERNAME = os.environ.get("CONSULTO_SIP_USERNAME", "")
+CONSULTO_SIP_SECRET = os.environ.get("CONSULTO_SIP_SECRET", "")
+CONSULTO_SIP_CALLER_ID = os.environ.get("CONSULTO_SIP_CALLER_ID", "")
+if CONSULTO_JANUS_URL:
+    _missing_telephony = [
+        name
+        for name in (
+            "CONSULTO_JANUS_API_SECRET",
+            "CONSULTO_SIP_PROXY",
+            "CONSULTO_SIP_DOMAIN",
+            "CONSULTO_SIP_USERNAME",
+        )
+        if not globals()[name]
+    ]
+    if _missing_telephony:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            "CONSULTO_JANUS_URL is set: set " + ", ".join(_missing_telephony) + " too"
+        )
 
 # Internationalisation --------------------------------------------------------------------------
 LANGUAGE_CODE = "fr"

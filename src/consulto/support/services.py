@@ -478,6 +478,33 @@ def end(*, agent: Agent, contact_id: int, now=None) -> Contact:
     return contact
 
 
+PHONE_OUTCOMES = {
+    "busy": gettext_lazy("their line was busy."),
+    "no_answer": gettext_lazy("no answer."),
+    "unreachable": gettext_lazy("the number could not be reached."),
+    "failed": gettext_lazy("the call could not be placed."),
+}
+
+
+def record_phone_call(
+    *, agent: Agent, contact_id: int, talked_seconds: int | None, outcome: str = ""
+) -> Entry:
+    """What the agent's call to the customer's phone came to, in the ticket's history: how long
+    they talked once it was answered, or why it was not (``outcome``: busy, no_answer,
+    unreachable, failed)."""
+    contact = _own_contact(agent, contact_id)
+    if talked_seconds is not None:
+        minutes, seconds = divmod(max(0, talked_seconds), 60)
+        text = _("Phone call to their number: %(minutes)d min %(seconds)02d s.") % {
+            "minutes": minutes,
+            "seconds": seconds,
+        }
+    else:
+        why = PHONE_OUTCOMES.get(outcome, PHONE_OUTCOMES["failed"])
+        text = _("Phone call to their number: %(why)s") % {"why": why}
+    return _event(contact.ticket, contact, agent.user, text)
+
+
 def wrap_up(
     *,
     agent: Agent,

@@ -19,7 +19,7 @@ from consulto.core.audit import client_ip
 from consulto.core.errors import DomainError, NotFound
 from consulto.practice.access import second_factor_gate
 
-from . import access, answers, calls, dispatch, selectors, services
+from . import access, answers, calls, dispatch, selectors, services, telephony
 from .categories import BY_CODE, offered
 from .forms import (
     CHANNEL_OF,
@@ -54,6 +54,25 @@ def call_texts() -> dict:
         "onHold": _("On hold."),
         "customerHere": _("The customer's page is open: you can call them in Consulto."),
         "customerAway": _("The customer's page is closed: call their phone."),
+        "noMicrophone": _("No microphone: allow it in the browser, or use the phone."),
+        "closed": _("This call is over."),
+        "mute": _("Mute"),
+        "unmute": _("Unmute"),
+    }
+
+
+def phone_texts() -> dict:
+    """What the phone panel says (static/support/phone.js), in the page's language."""
+    return {
+        "calling": _("Calling their phone…"),
+        "ringing": _("Their phone is ringing…"),
+        "connected": _("Connected: you can talk."),
+        "ended": _("The phone call has ended."),
+        "busy": _("Their line is busy."),
+        "noAnswer": _("No answer."),
+        "unreachable": _("This number could not be reached."),
+        "failed": _("The phone call could not be placed: call them from your own phone."),
+        "onHold": _("On hold."),
         "noMicrophone": _("No microphone: allow it in the browser, or use the phone."),
         "closed": _("This call is over."),
         "mute": _("Mute"),
@@ -361,6 +380,8 @@ def contact_page(request, pk: int):
             "snapshot": view.snapshot,
             "is_supervisor": access.is_supervisor(agent),
             "call_texts": call_texts(),
+            "phone": telephony.panel(contact.phone),
+            "phone_texts": phone_texts(),
         },
         status=status,
     )

@@ -154,23 +154,29 @@
       stop(texts.ended);
     });
   }
-  // The agent's page keeps the call while they put it on hold, write a note or a reply: those
-  // forms are sent in the background and the parts they change are swapped in. Forms that
-  // end the contact (hang up, wrap up, transfer) hang the call up first.
+  // The agent's page keeps the call (this one, or the call to their phone: phone.js) while they
+  // put it on hold, write a note or a reply: those forms are sent in the background and the
+  // parts they change are swapped in ("support:controls" tells phone.js). Forms that end the
+  // contact (hang up, wrap up, transfer) hang the call up first.
   function applyHold() {
     const held = Boolean(document.querySelector("[data-on-hold]"));
     if (state.stream) for (const track of state.stream.getAudioTracks()) track.enabled = !held;
     remote.muted = held;
+    if (!state.pc) return;
     if (held) say(texts.onHold);
     else if (state.pc && state.pc.connectionState === "connected") say(texts.connected);
   }
 
+  function phoneUp() { return Boolean(window.supportPhone && window.supportPhone.pc); }
+
   document.addEventListener("submit", async (event) => {
     const form = event.target;
-    if (!state.pc) return;
+    if (!state.pc && !phoneUp()) return;
     if (form.matches("[data-ends-call]")) {
-      send({ type: "hangup" });
-      stop(texts.ended);
+      if (state.pc) {
+        send({ type: "hangup" });
+        stop(texts.ended);
+      }
       return;
     }
     if (!form.matches("[data-during-call]")) return;
@@ -185,6 +191,7 @@
       if (fresh && old) old.replaceWith(fresh);
     }
     applyHold();
+    document.dispatchEvent(new Event("support:controls"));
   });
 
   connect();
