@@ -48,8 +48,9 @@ SCRIPTS = (
     "support_routing",
 )
 # Run only when named in --only: they take minutes, or need more than the project's database
-# (peer_django_appointment installs a release from PyPI into a throwaway venv the first time).
-OPT_IN = ("peer_django_appointment",)
+# (peer_django_appointment installs a release from PyPI into a throwaway venv the first time;
+# support_day simulates a whole day in a database of its own, two to three minutes).
+OPT_IN = ("peer_django_appointment", "support_day")
 # Quicker settings than a script's own defaults, for the whole run (the script alone takes more).
 ARGUMENTS = {
     "visio_signaling": ("--levels", "25,50,100,200", "--duration", "5"),

@@ -2,7 +2,8 @@
 the contact, the agent answers, files it, the customer is surveyed."""
 
 import json
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
@@ -14,7 +15,7 @@ from consulto.core.models import AuditEvent, ServerError
 from consulto.notifications.models import Message
 from consulto.notifications.services import send_message
 from consulto.support import services
-from consulto.support.models import Agent, Contact, Entry, Snapshot, Survey, Ticket
+from consulto.support.models import Agent, Contact, Entry, Shift, Snapshot, Survey, Ticket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -129,6 +130,19 @@ def test_an_offer_not_answered_goes_to_the_next_agent_and_the_silent_one_is_put_
     assert contact.offered_to == desk.bruno
     desk.alice.refresh_from_db()
     assert desk.alice.presence == Agent.Presence.BREAK
+
+
+def test_the_routing_pass_after_a_change_runs_at_the_time_the_service_was_given(desk):
+    # Alice works tomorrow morning only; the callback is asked tomorrow at 10:00 (now=...),
+    # while the machine's clock says today.
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    desk.alice.shifts.all().delete()
+    Shift.objects.create(agent=desk.alice, weekday=tomorrow.weekday(), start=time(9), end=time(11))
+    asked = datetime.combine(tomorrow, time(10), tzinfo=ZoneInfo("Europe/Paris"))
+    contact = ask(desk.pro_user, now=asked)
+    contact.refresh_from_db()
+    assert contact.status == Status.OFFERED and contact.offered_to == desk.alice
+    assert contact.offer_expires_at == asked + timedelta(seconds=20)
 
 
 def test_an_agent_on_break_is_offered_nothing(desk):

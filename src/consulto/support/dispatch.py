@@ -200,12 +200,12 @@ def route(*, now: datetime | None = None) -> int:
 
 
 def route_after_commit(*, now: datetime | None = None) -> None:
-    """A routing pass once the current transaction commits; its failure never undoes the
-    change that asked for it (the sweep runs it again)."""
+    """A routing pass once the current transaction commits, at the change's ``now``; its failure
+    never undoes the change that asked for it (the sweep runs it again)."""
 
     def run() -> None:
         try:
-            route()
+            route(now=now)
         except Exception:
             logger.warning("a routing pass failed; the sweep will run it again", exc_info=True)
 
