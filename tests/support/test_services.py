@@ -350,3 +350,15 @@ def test_a_customer_cannot_fill_the_queue(desk):
     with pytest.raises(InvalidInput):
         ask(desk.pro_user, channel="call", category="video")
     assert Contact.objects.filter(ticket__customer=desk.pro_user).count() == 3
+
+
+def test_a_caller_goes_before_an_older_written_request_of_the_same_priority(desk, clock):
+    services.set_presence(agent=desk.alice, presence="offline")
+    written = ask(desk.patient_user, channel="email", category="account_patient", text="?")
+    clock.shift(timedelta(minutes=5))
+    caller = ask(desk.pro_user, channel="call", category="account_pro")
+    services.set_presence(agent=desk.alice, presence="available")
+    caller.refresh_from_db()
+    written.refresh_from_db()
+    assert caller.status == Status.OFFERED and caller.offered_to == desk.alice
+    assert written.status == Status.WAITING  # alice on a call takes nothing else

@@ -222,7 +222,12 @@ def _agent(rng: random.Random, user, team, role: str, *, expert: bool = False):
         ]
     )
     early = rng.random() < 0.5
-    start, end, pause = (time(8), time(16), time(13)) if early else (time(12), time(20), time(16))
+    # Breaks staggered over two hours, so that the desk never empties at once.
+    slot = rng.randrange(4)
+    if early:
+        start, end, pause = time(8), time(16), time(11 + slot // 2, 30 * (slot % 2))
+    else:
+        start, end, pause = time(12), time(20), time(15 + slot // 2, 30 * (slot % 2))
     shifts = [
         Shift(agent=agent, weekday=d, start=start, end=end, break_start=pause, break_minutes=60)
         for d in range(5)

@@ -113,6 +113,14 @@ def _engine_agent(agent: Agent, load: dict[str, int], *, now: datetime) -> routi
     )
 
 
+def engine_priority(contact: Contact) -> int:
+    """The contact's priority first; within it, people waiting live (a call, a chat) before a
+    written request, whose answer is due in hours: an agent busy with e-mails can take no call,
+    so e-mails must not take the agents a waiting caller needs."""
+    live = contact.channel != Contact.Channel.EMAIL
+    return contact.priority * 2 + (1 if live else 0)
+
+
 def engine_contact(contact: Contact, declined: frozenset[int]) -> routing.Contact:
     return routing.Contact(
         id=contact.pk,
@@ -120,7 +128,7 @@ def engine_contact(contact: Contact, declined: frozenset[int]) -> routing.Contac
         product=contact.product,
         kind=contact.kind,
         language=contact.language,
-        priority=contact.priority,
+        priority=engine_priority(contact),
         waiting_since=contact.requested_at,
         level=contact.required_level,
         declined_by=declined,
@@ -283,7 +291,7 @@ def expected_wait(*, product: str, kind: str, language: str, now: datetime) -> t
         product=product,
         kind=kind,
         language=language,
-        priority=0,
+        priority=1,  # a callback asked now: a normal live contact (``engine_priority``)
         waiting_since=now,
         level=1,
     )
